@@ -1,0 +1,93 @@
+{{ config(schema='intermediate') }}
+
+{#- One row per source row with the first cleaning rule it fails (NULL: clean).
+    Duplicates are judged only among rows that pass every other rule, so a row is never
+    dropped as a "duplicate" of a row that was itself rejected: the first valid occurrence
+    in file order (source_file, sheet, row) is kept, as pandas' drop_duplicates did in the
+    report, and later copies are quarantined. -#}
+
+with
+
+reels as (
+
+    select * from {{ ref('stg_raw__reels') }}
+
+),
+
+with_delta as (
+
+    select
+        *,
+        -- The rating; derived from Curr_ER - ER when the Delta cell is blank.
+        coalesce(delta_reported, curr_er - er) as delta,
+        delta_reported is null and curr_er is not null and er is not null
+            as is_delta_derived,
+        nullif(release_year_raw, 0) as release_year
+
+    from reels
+
+),
+
+row_rules as (
+
+    select
+        *,
+        case
+            when influencer_id is null or song_id is null
+                then 'missing_url_or_song'
+            when lost_cells is not null
+                then 'formula_without_value'
+            when unparseable_columns is not null
+                then 'unparseable_number'
+            when followers <= 0
+                or posts < 0
+                or use_count < 1
+                or er < 0
+                or likes < 0
+                or comments < 0
+                or not {{ is_finite('er') }}
+                or not {{ is_finite('delta') }}
+                or not {{ is_finite('curr_er') }}
+                then 'out_of_range'
+            when posts > {{ var('max_posts') }}
+                then 'posts_over_max'
+            when er > {{ var('max_er') }}
+                then 'er_over_max'
+            when use_count > posts
+                then 'use_count_over_posts'
+        end as row_rule
+
+    from with_delta
+
+),
+
+occurrence as (
+
+    select
+        *,
+        case
+            when row_rule is null then
+                row_number() over (
+                    partition by influencer_id, song_id, row_rule is null
+                    order by source_file, source_sheet nulls first, source_row
+                )
+        end as valid_occurrence
+
+    from row_rules
+
+),
+
+final as (
+
+    select
+        *,
+        coalesce(
+            row_rule,
+            case when valid_occurrence > 1 then 'duplicate_url_song' end
+        ) as rejection_rule
+
+    from occurrence
+
+)
+
+select * from final

@@ -1,0 +1,20 @@
+{#- Fails with every combination of `combination_of_columns` that occurs more than once. -#}
+{% test unique_combination_of_columns(model, combination_of_columns) %}
+
+with
+
+grouped as (
+
+    select
+        {{ combination_of_columns | join(', ') }},
+        count(*) as occurrences
+
+    from {{ model }}
+    group by {{ combination_of_columns | join(', ') }}
+    having count(*) > 1
+
+)
+
+select * from grouped
+
+{% endtest %}

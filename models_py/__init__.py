@@ -1,0 +1,1 @@
+"""ReelRec: song recommendations for Instagram reels."""
