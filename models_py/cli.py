@@ -71,9 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--map",
         help="column mapping for other headers, e.g. Song=track_id,URL=profile",
     )
-    run.add_argument(
-        "--warehouse", default=str(DEFAULT_WAREHOUSE), help="DuckDB file to publish"
-    )
+    run.add_argument("--warehouse", default=str(DEFAULT_WAREHOUSE), help="DuckDB file to publish")
     run.add_argument(
         "--var",
         action="append",

@@ -78,9 +78,7 @@ class HeaderMatch:
         return ", ".join(renamed)
 
 
-def match_headers(
-    headers: Sequence[object], column_map: dict[str, str], where: str
-) -> HeaderMatch:
+def match_headers(headers: Sequence[object], column_map: dict[str, str], where: str) -> HeaderMatch:
     """Match a header row to canonical columns; duplicate matches are an error naming both."""
     wanted = {header_key(theirs): ours for ours, theirs in column_map.items()}
     positions: dict[str, int] = {}
@@ -114,4 +112,6 @@ def missing_required_message(where: str, headers: Sequence[object], match: Heade
     found = ", ".join(str(h) for h in headers if h is not None and str(h).strip()) or "(none)"
     cols = ", ".join(f"'{c}'" for c in absent)
     hint = " ".join(f"--map {c}=<your column>" for c in absent)
-    return f"{where}: required column {cols} not found; columns found: {found}. Map yours with {hint}"
+    return (
+        f"{where}: required column {cols} not found; columns found: {found}. Map yours with {hint}"
+    )

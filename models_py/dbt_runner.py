@@ -15,18 +15,27 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 
 
-def run_dbt(command: str, warehouse: Path, dbt_vars: dict[str, object] | None = None,
-            select: str | None = None, quiet: bool = False) -> None:
+def run_dbt(
+    command: str,
+    warehouse: Path,
+    dbt_vars: dict[str, object] | None = None,
+    select: str | None = None,
+    quiet: bool = False,
+) -> None:
     """`dbt <command>` on `warehouse`; raises ReelRecError naming what failed."""
     from dbt.cli.main import dbtRunner  # heavy import, only when dbt is really needed
 
     os.environ["REELREC_WAREHOUSE"] = str(warehouse.resolve())
     args = [
         command,
-        "--project-dir", str(DBT_PROJECT),
-        "--profiles-dir", str(DBT_PROJECT),
-        "--log-path", str(DBT_PROJECT / "logs"),
-        "--target-path", str(DBT_PROJECT / "target"),
+        "--project-dir",
+        str(DBT_PROJECT),
+        "--profiles-dir",
+        str(DBT_PROJECT),
+        "--log-path",
+        str(DBT_PROJECT / "logs"),
+        "--target-path",
+        str(DBT_PROJECT / "target"),
     ]
     if dbt_vars:
         args += ["--vars", json.dumps(dbt_vars)]

@@ -8,6 +8,7 @@ Cleaning and typing happen later, in dbt.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,16 @@ class LoadReport:
     warnings: list[str] = field(default_factory=list)
 
 
+def run_sql(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> None:
+    """Execute a statement and finish its result (DuckDB 2 blocks a connection until then)."""
+    con.execute(sql, params or []).fetchall()
+
+
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> object:
+    """First value of a one-row query, with the result fully consumed."""
+    return con.execute(sql, params or []).fetchall()[0][0]
+
+
 def discover_files(folder: Path) -> list[Path]:
     """Input files in name order (the order duplicates are resolved in)."""
     if not folder.is_dir():
@@ -61,14 +72,19 @@ def _read_one(path: Path, column_map: dict[str, str], name: str) -> list[SheetDa
     return READERS[path.suffix.lower()](path, column_map, name)
 
 
-def read_files(paths: list[Path], folder: Path, column_map: dict[str, str]) -> list[SheetData]:
-    """Read xlsx/csv files, two at a time on separate cores when there are several."""
+def read_files(paths: list[Path], folder: Path, column_map: dict[str, str]) -> Iterator[SheetData]:
+    """Read xlsx/csv files in order, two at a time on separate cores when there are several.
+
+    Yields sheets as files finish, so the caller loads one while the next is still parsing.
+    """
     names = [p.relative_to(folder).as_posix() for p in paths]
     if len(paths) < 2:
-        return [s for p, n in zip(paths, names, strict=True) for s in _read_one(p, column_map, n)]
+        for path, name in zip(paths, names, strict=True):
+            yield from _read_one(path, column_map, name)
+        return
     with ProcessPoolExecutor(max_workers=2) as pool:
-        results = pool.map(_read_one, paths, [column_map] * len(paths), names)
-        return [sheet for sheets in results for sheet in sheets]
+        for sheets in pool.map(_read_one, paths, [column_map] * len(paths), names):
+            yield from sheets
 
 
 def file_sha256(path: Path) -> str:
@@ -83,9 +99,10 @@ def create_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
     cols = ",\n  ".join(
         f'"{c}" bigint' if c == "source_row" else f'"{c}" varchar' for c in RAW_REELS_COLUMNS
     )
-    con.execute("create schema if not exists raw")
-    con.execute(f"create or replace table raw.reels (\n  {cols}\n)")
-    con.execute(
+    run_sql(con, "create schema if not exists raw")
+    run_sql(con, f"create or replace table raw.reels (\n  {cols}\n)")
+    run_sql(
+        con,
         """
         create or replace table raw.source_files (
             source_file varchar,
@@ -101,26 +118,35 @@ def create_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
             ignored_columns varchar,
             lost_cells bigint
         )
-        """
+        """,
     )
 
 
-def _insert_sheet(con: duckdb.DuckDBPyConnection, sheet: SheetData) -> None:
+def _insert_sheet(con: duckdb.DuckDBPyConnection, sheet: SheetData) -> int:
+    """Append a sheet to raw.reels; returns rows kept.
+
+    Empty cells become NULL, and rows blank in every column (spreadsheet padding) are not
+    records, so they are not loaded.
+    """
     table = sheet.table
-    n = table.num_rows
-    full = pa.table(
-        {
-            "source_file": pa.array([sheet.source_file] * n, pa.string()),
-            "source_sheet": pa.array([sheet.source_sheet] * n, pa.string()),
-            **{
-                c: table[c] if c in table.column_names else pa.nulls(n, pa.string())
-                for c in RAW_REELS_COLUMNS[2:]
-            },
-        }
-    )
-    con.register("incoming_sheet", full)
+    present = [c for c in CANONICAL_COLUMNS if c in table.column_names]
+    values = [f'nullif("{c}", \'\') as "{c}"' for c in present]
+    blank = " and ".join(f"nullif(\"{c}\", '') is null" for c in present)
+    con.register("incoming_sheet", table)
     try:
-        con.execute("insert into raw.reels by name select * from incoming_sheet")
+        before = scalar(con, "select count(*) from raw.reels")
+        run_sql(
+            con,
+            f"""
+            insert into raw.reels by name
+            select ? as source_file, ? as source_sheet, source_row,
+                   {", ".join(values)}, lost_cells
+            from incoming_sheet
+            where not ({blank})
+            """,
+            [sheet.source_file, sheet.source_sheet],
+        )
+        return scalar(con, "select count(*) from raw.reels") - before
     finally:
         con.unregister("incoming_sheet")
 
@@ -133,7 +159,8 @@ def _record_file(
     rows: int,
 ) -> None:
     match = sheet.match
-    con.execute(
+    run_sql(
+        con,
         "insert into raw.source_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             sheet.source_file,
@@ -157,7 +184,8 @@ def _parquet_columns(con: duckdb.DuckDBPyConnection, path: Path, name: str) -> l
         return [
             r[0]
             for r in con.execute(
-                "select name from parquet_schema(?) where name <> 'schema' and num_children is null",
+                "select name from parquet_schema(?) "
+                "where name <> 'schema' and num_children is null",
                 [str(path)],
             ).fetchall()
         ]
@@ -187,9 +215,9 @@ def load_parquet(
         from read_parquet(?, file_row_number = true)
     """
     try:
-        before = con.execute("select count(*) from raw.reels").fetchone()[0]
-        con.execute(sql, [name, str(path)])
-        rows = con.execute("select count(*) from raw.reels").fetchone()[0] - before
+        before = scalar(con, "select count(*) from raw.reels")
+        run_sql(con, sql, [name, str(path)])
+        rows = scalar(con, "select count(*) from raw.reels") - before
     except duckdb.Error as exc:
         raise ReelRecError(f"{name}: cannot read as parquet ({exc})") from None
     sheet = SheetData(name, None, "parquet", 0, headers, match, pa.table({}))
@@ -203,32 +231,32 @@ def load_folder(
     paths = discover_files(folder)
     create_raw_tables(con)
     report = LoadReport(files=len(paths))
-    spreadsheet_paths = [p for p in paths if p.suffix.lower() in READERS]
-    sheets = read_files(spreadsheet_paths, folder, column_map)
     path_by_name = {p.relative_to(folder).as_posix(): p for p in paths}
-    for sheet in sheets:
-        path = path_by_name[sheet.source_file]
-        if sheet.table.num_rows == 0:
-            where = sheet.source_file + (f", sheet '{sheet.source_sheet}'" if sheet.source_sheet else "")
-            raise ReelRecError(f"{where}: header found on row {sheet.header_row} but no data rows")
-        _insert_sheet(con, sheet)
-        _record_file(con, sheet, path, file_sha256(path), sheet.table.num_rows)
-        report.rows += sheet.table.num_rows
-        report.warnings.extend(sheet.warnings)
-    for path in paths:
-        if path.suffix.lower() != ".parquet":
-            continue
-        name = path.relative_to(folder).as_posix()
-        sheet, rows = load_parquet(con, path, name, column_map)
+    spreadsheets = [p for p in paths if p.suffix.lower() in READERS]
+    loaded: list[tuple[SheetData, int]] = []
+    for sheet in read_files(spreadsheets, folder, column_map):
+        rows = _insert_sheet(con, sheet)
         if rows == 0:
-            raise ReelRecError(f"{name}: no data rows")
+            where = sheet.source_file
+            if sheet.source_sheet:
+                where += f", sheet '{sheet.source_sheet}'"
+            raise ReelRecError(f"{where}: header found on row {sheet.header_row} but no data rows")
+        loaded.append((sheet, rows))
+    for path in paths:
+        if path.suffix.lower() == ".parquet":
+            name = path.relative_to(folder).as_posix()
+            sheet, rows = load_parquet(con, path, name, column_map)
+            if rows == 0:
+                raise ReelRecError(f"{name}: no data rows")
+            loaded.append((sheet, rows))
+    for sheet, rows in loaded:
+        path = path_by_name[sheet.source_file]
         _record_file(con, sheet, path, file_sha256(path), rows)
         report.rows += rows
-    for sheet in sheets:
-        missing = [c for c in sheet.match.missing]
-        if missing:
+        report.warnings.extend(sheet.warnings)
+        if sheet.match.missing:
             report.warnings.append(
                 f"{sheet.source_file}: optional column(s) absent, loaded as empty: "
-                + ", ".join(missing)
+                + ", ".join(sheet.match.missing)
             )
     return report

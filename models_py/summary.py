@@ -13,7 +13,7 @@ def rows_by_rule(path: Path) -> tuple[int, int, int, list[tuple[str, int]]]:
         read, clean, quarantined = con.execute(
             "select sum(rows_read), sum(rows_clean), sum(rows_quarantined) "
             "from main.source_file_audit"
-        ).fetchone()
+        ).fetchall()[0]
         rules = con.execute(
             "select rejection_rule, count(*) from main.quarantined_reels "
             "group by rejection_rule order by count(*) desc, rejection_rule"
@@ -24,7 +24,7 @@ def rows_by_rule(path: Path) -> tuple[int, int, int, list[tuple[str, int]]]:
 def table_counts(path: Path) -> list[tuple[str, int]]:
     with warehouse.connect(path, read_only=True) as con:
         names = ["reels", "influencers", "songs", "quarantined_reels"]
-        return [(n, con.execute(f"select count(*) from main.{n}").fetchone()[0]) for n in names]
+        return [(n, con.execute(f"select count(*) from main.{n}").fetchall()[0][0]) for n in names]
 
 
 def tiers(path: Path) -> list[tuple[str, int]]:

@@ -1,0 +1,32 @@
+# ReelRec: `make run` builds the warehouse from the default data, `make test` checks everything.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+
+# dbt must never phone home.
+export DO_NOT_TRACK := 1
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+
+.PHONY: run test lint bench-ingest clean
+
+$(INSTALLED): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+run: $(INSTALLED)
+	$(BIN)/reelrec run
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: lint
+	$(BIN)/pytest
+
+bench-ingest: $(INSTALLED)
+	$(BIN)/python scripts/bench_ingest.py
+
+clean:
+	rm -rf warehouse.duckdb warehouse.duckdb.* dbt_project/target dbt_project/logs
