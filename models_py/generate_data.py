@@ -85,6 +85,7 @@ REJECT_MASK = sum(BIT[r] for r in REJECT_RULES)
 MAX_POSTS = 15_000
 MAX_ER = 12.0
 CLEAN_ER_RANGE = (0.1, 11.9)
+ER_LOG_SD = 0.4  # spread of ER around the tier medians (nano 4, micro 2.5, celebrity 1.2)
 CLEAN_POSTS_RANGE = (30, 15_000)
 NANO_MAX, MICRO_MAX, FOLLOWERS_CAP = 10_000, 80_000, 5_000_000
 TIERS = ("nano", "micro", "celebrity")
@@ -144,13 +145,13 @@ class ModelParams:
     sigma: float = 1.0
     # b_u = -er_slope * (ER - er_ref) + N(0, user_bias_sd): high-ER accounts regress to the mean,
     # low-ER accounts gain, which keeps Curr_ER = ER + Delta >= 0 for nearly all rows.
-    er_slope: float = 0.72
-    er_ref: float = 2.6
-    user_bias_sd: float = 0.4
-    song_bias_sd: float = 0.5
+    er_slope: float = 0.95
+    er_ref: float = 3.1
+    user_bias_sd: float = 0.3
+    song_bias_sd: float = 0.35
     song_bias_artist_share: float = 0.5
-    user_factor_sd: float = 0.5
-    song_factor_sd: float = 0.5
+    user_factor_sd: float = 0.45
+    song_factor_sd: float = 0.45
     # Per-dimension variance shares of q_i for a song with a known year; unknown years (year 0)
     # get no decade effect, so the overall explained share is artist + decade * P(known).
     artist_share: float = 0.38
@@ -442,7 +443,7 @@ def _influencer_numbers(
     followers = followers[rng.permutation(followers.size)]
     tier = np.select([followers < NANO_MAX, followers < MICRO_MAX], [0, 1], 2).astype(np.int8)
     er_median = np.array([4.0, 2.5, 1.2])[tier]
-    er = np.round(_truncated_lognormal(rng, er_median, 0.5, *CLEAN_ER_RANGE, tier.size), 2)
+    er = np.round(_truncated_lognormal(rng, er_median, ER_LOG_SD, *CLEAN_ER_RANGE, tier.size), 2)
     posts = np.rint(_truncated_lognormal(rng, 500.0, 0.9, *CLEAN_POSTS_RANGE, tier.size))
     return {"followers": followers, "tier": tier, "er": er, "posts": posts.astype(np.int64)}
 

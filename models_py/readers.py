@@ -143,6 +143,10 @@ def table_from_rows(
 _CELL_REF = re.compile(rb"<c r=\"([A-Z]+)(\d+)\"[^>]*?(?:/>|>(.*?)</c>)", re.S)
 
 
+# <v>…</v> holds a formula's saved result; <v/> or no <v> means Excel never calculated it.
+_CACHED_VALUE = re.compile(rb"<v(?:\s[^>/]*)?>")
+
+
 def _sheet_xml_paths(zf: zipfile.ZipFile) -> dict[str, str]:
     """Sheet name -> worksheet XML path inside the xlsx zip."""
     ns = {
@@ -175,7 +179,7 @@ def formulas_without_value(path: Path) -> dict[str, list[tuple[str, int]]]:
                 continue
             for m in _CELL_REF.finditer(xml):
                 inner = m.group(3) or b""
-                if b"<f" in inner and b"<v>" not in inner and b"<v " not in inner:
+                if b"<f" in inner and not _CACHED_VALUE.search(inner):
                     lost.setdefault(name, []).append((m.group(1).decode(), int(m.group(2))))
     return lost
 
