@@ -15,11 +15,14 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import multiprocessing
+import os
 import re
 import sys
 import time
 import zipfile
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -31,24 +34,17 @@ import pyarrow.parquet as pq
 
 S = np.dtypes.StringDType()
 
-COLUMNS: tuple[str, ...] = (
-    "Song",
-    "use_count",
-    "Name",
-    "Followers",
-    "Posts",
-    "Bio",
-    "URL",
-    "ER",
-    "title",
-    "release",
-    "artist_name",
-    "year",
-    "Delta",
-    "Curr_ER",
-    "Comments",
-    "Likes",
-    "Time",
+
+def _words(text: str, sep: str | None = None) -> list[str]:
+    return text.split(sep)
+
+
+# The report's 17 source columns, in order.
+COLUMNS: tuple[str, ...] = tuple(
+    _words(
+        "Song use_count Name Followers Posts Bio URL ER title release artist_name year Delta "
+        "Curr_ER Comments Likes Time"
+    )
 )
 # Numeric cells that may hold junk, padding or null tokens (index = junk/pad column code).
 DIRTY_NUMERIC = ("use_count", "Followers", "Posts", "ER", "Delta", "Likes", "Comments", "Time")
@@ -63,26 +59,18 @@ REJECT_RULES: tuple[str, ...] = (
     "use_count_over_posts",
     "duplicate_url_song",
 )
-HARMLESS_KINDS: tuple[str, ...] = (
-    "thousands_sep",
-    "er_percent",
-    "followers_abbrev",
-    "padded",
-    "time_text",
-    "url_variant",
-    "blank_likes_comments",
-    "blank_time",
-    "blank_delta",
-    "blank_name",
-    "blank_bio",
-    "blank_release",
-    "null_token",
+# Harmless dirt: the row stays clean and every value must still parse to the right thing.
+HARMLESS_KINDS: tuple[str, ...] = tuple(
+    _words(
+        "thousands_sep er_percent followers_abbrev padded time_text url_variant "
+        "blank_likes_comments blank_time blank_delta blank_name blank_bio blank_release null_token"
+    )
 )
 DIRT_KINDS = REJECT_RULES + HARMLESS_KINDS
 BIT = {kind: 1 << i for i, kind in enumerate(DIRT_KINDS)}
 REJECT_MASK = sum(BIT[r] for r in REJECT_RULES)
 
-MAX_POSTS = 15_000
+MAX_POSTS = 15_000  # cleaning thresholds: Posts > MAX_POSTS or ER > MAX_ER is rejected
 MAX_ER = 12.0
 CLEAN_ER_RANGE = (0.1, 11.9)
 ER_LOG_SD = 0.4  # spread of ER around the tier medians (nano 4, micro 2.5, celebrity 1.2)
@@ -167,10 +155,6 @@ class ModelParams:
 # ---------------------------------------------------------------------------------------------
 # Embedded word lists (no Faker): small, but combined they give plenty of variety.
 # ---------------------------------------------------------------------------------------------
-def _words(text: str, sep: str | None = None) -> list[str]:
-    return text.split(sep)
-
-
 IN_FIRST = _words(
     "Aarav Aditi Aditya Akash Ananya Anjali Arjun Ayesha Deepika Divya Gaurav Ishaan Kavya Kiran "
     "Meera Neha Nikhil Pooja Priya Rahul Riya Rohan Sakshi Sanjana Shreya Siddharth Sneha Tanvi "
@@ -415,7 +399,7 @@ def _make_unique(
             suffix = _pick(rng, words, m)
         else:
             sep = _s([" "] if words is not None else ["", "_", "."])
-            suffix = _cat(_pick(rng, sep, m), rng.integers(1, 10_000, m).astype(S))
+            suffix = _cat(_pick(rng, sep, m), rng.integers(1, 1_000, m).astype(S))
         values[repeat] = _cat(values[repeat], suffix)
     raise RuntimeError("could not make strings unique")
 
@@ -626,7 +610,9 @@ def _albums(rng: np.random.Generator, n: int) -> np.ndarray:
     )
 
 
-def _songs(rng: np.random.Generator, n: int, m: ModelParams) -> dict[str, Any]:
+def _songs(
+    rng: np.random.Generator, n: int, m: ModelParams, blank_release: float
+) -> dict[str, Any]:
     n_artists = max(1, n // 4)
     # Zipf-sized catalogues: every artist has at least one song.
     weights = 1.0 / np.arange(1, n_artists + 1) ** 1.1
@@ -670,7 +656,7 @@ def _songs(rng: np.random.Generator, n: int, m: ModelParams) -> dict[str, Any]:
         "popularity": popularity,
         "bias": bias,
         "factors": factors,
-        "blank_release": np.zeros(n, dtype=bool),
+        "blank_release": rng.random(n) < blank_release,
         "explained_share_planted": float(planted),
         "explained_share_realised": float(realised),
         "n_artists": n_artists,
@@ -712,16 +698,21 @@ def _top_k_chunk(
     song_f: np.ndarray,
     alpha: float,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Gumbel top-k: popularity-drawn candidates, keep the n_u best by affinity + Gumbel."""
-    cu = np.repeat(users, n_u[users] * multiplier + 4)
-    cs = np.searchsorted(cdf, rng.random(cu.size), side="right").clip(max=cdf.size - 1)
-    score = alpha * _row_dot(user_f, cu, song_f, cs) + rng.gumbel(size=cu.size)
-    order = np.lexsort((-score, cs, cu))  # best copy of each (user, song) first
-    cu, cs, score = cu[order], cs[order], score[order]
-    first = np.r_[True, (cu[1:] != cu[:-1]) | (cs[1:] != cs[:-1])]
-    cu, cs, score = cu[first], cs[first], score[first]
-    order = np.lexsort((-score, cu))
-    cu, cs = cu[order], cs[order]
+    """Gumbel top-k: popularity-drawn candidates, keep the n_u best by affinity + Gumbel.
+
+    A song drawn c times would get the max of c Gumbels, which is distributed as one Gumbel
+    + log(c): so deduplicate first (cheap int sort) and add log(count) instead.
+    """
+    n_songs = cdf.size
+    cu = np.repeat(users - users[0], n_u[users] * multiplier + 4).astype(np.int64)
+    cs = np.searchsorted(cdf, rng.random(cu.size), side="right").clip(max=n_songs - 1)
+    pair, count = np.unique(cu * n_songs + cs, return_counts=True)  # sorted by user, then song
+    cu, cs = pair // n_songs, pair % n_songs
+    score = alpha * _row_dot(user_f, cu + users[0], song_f, cs) + np.log(count)
+    score += rng.gumbel(size=cu.size)
+    # One float sort key = (user asc, score desc); scores are far inside (-32, 32).
+    order = np.argsort(cu * 64.0 + (32.0 - np.clip(score, -31.9, 31.9)))
+    cu, cs = cu[order] + users[0], cs[order]
     starts = np.flatnonzero(np.r_[True, cu[1:] != cu[:-1]])
     rank = np.arange(cu.size) - np.repeat(starts, np.diff(np.r_[starts, cu.size]))
     keep = rank < n_u[cu]
@@ -811,10 +802,11 @@ def _influencer_dirt(
     rule[brand] = REJECT_RULES.index("posts_over_max")
     inf["posts"][brand] = rng.integers(1_000_001, 1_500_000)
     inf["name"][brand], inf["handle"][brand] = "Bewakoof", "bewakoof"
+    inf["blank_name"][brand] = False
     inf["bio"][brand] = "India's favourite online fashion brand 🛍️ #bewakoof"
     posts_bad = _choose(rng, rule < 0, round(rates.posts_over_max * n))
     rule[posts_bad] = REJECT_RULES.index("posts_over_max")
-    inf["posts"][posts_bad] = rng.integers(15_001, 60_001, posts_bad.size)
+    inf["posts"][posts_bad] = rng.integers(MAX_POSTS + 1, 60_001, posts_bad.size)
     er_bad = _choose(rng, rule < 0, round(rates.er_over_max * n))
     rule[er_bad] = REJECT_RULES.index("er_over_max")
     inf["er"][er_bad] = np.round(rng.uniform(12.5, 40.0, er_bad.size), 2)
@@ -957,17 +949,22 @@ def scale_sizes(rows: int) -> tuple[int, int, int]:
     return max(1, round(total) - celebs), celebs, max(10, round(songs))
 
 
-def _validate(n_inf: int, n_celeb: int, n_songs: int, n_rows: int, n_dup: int) -> None:
+def _validate(
+    n_inf: int, n_celeb: int, n_songs: int, n_rows: int | None, rates: DirtRates
+) -> tuple[int, int]:
+    """Check the sizes; return (written rows, duplicate copies among them)."""
     if n_inf < 0 or n_celeb < 0 or n_inf + n_celeb < 1:
         raise ValueError("need at least one influencer (and no negative counts)")
     if n_songs < 3:
         raise ValueError("need at least 3 songs")
+    n_rows = default_rows(n_inf + n_celeb) if n_rows is None else n_rows
+    n_dup = round(rates.duplicate_url_song * n_rows)
     cap = min(SONGS_PER_USER_CAP, n_songs // 3)
-    n_base = n_rows - n_dup
-    if n_base < n_inf + n_celeb:
-        raise ValueError(f"{n_rows} rows is fewer than one row per influencer")
-    if n_base > (n_inf + n_celeb) * cap:
-        raise ValueError(f"{n_rows} rows need more songs or influencers (<= {cap} songs each)")
+    if n_rows - n_dup < n_inf + n_celeb:
+        raise ValueError(f"{n_rows:,} rows is fewer than one row per influencer")
+    if n_rows - n_dup > (n_inf + n_celeb) * cap:
+        raise ValueError(f"{n_rows:,} rows need more songs or influencers (<= {cap} songs each)")
+    return n_rows, n_dup
 
 
 def simulate(
@@ -983,9 +980,7 @@ def simulate(
     """Plant the truth and the dirt; rows come back in final written order."""
     rates, m = rates or DirtRates(), model or ModelParams()
     n_users = n_influencers + n_celebrities
-    n_rows = default_rows(n_users) if n_rows is None else n_rows
-    n_dup = round(rates.duplicate_url_song * n_rows)
-    _validate(n_influencers, n_celebrities, n_songs, n_rows, n_dup)
+    n_rows, n_dup = _validate(n_influencers, n_celebrities, n_songs, n_rows, rates)
     # One independent stream per stage, so tuning one stage never reshuffles the others.
     names = ("inf", "text", "songs", "counts", "pairs", "ratings", "rows", "dirt", "fmt", "order")
     seeds = np.random.SeedSequence(seed).spawn(len(names))
@@ -1002,55 +997,17 @@ def simulate(
     inf["bias"] = -m.er_slope * (clean_er - m.er_ref) + g.normal(0, m.user_bias_sd, n_users)
     inf["factors"] = g.normal(0, m.user_factor_sd, (n_users, m.k))
 
-    songs = _songs(rng["songs"], n_songs, m)
-    songs["blank_release"] = rng["songs"].random(n_songs) < rates.blank_release
+    songs = _songs(rng["songs"], n_songs, m, rates.blank_release)
 
     cap = min(SONGS_PER_USER_CAP, n_songs // 3)
     n_u = _songs_per_user(rng["counts"], n_users, n_rows - n_dup, cap, m.songs_per_user_sigma)
     _influencer_dirt(rng["dirt"], inf, n_u, rates)
-    inf["blank_name"][inf["name"] == "Bewakoof"] = False
     inf["url"] = _cat("https://www.instagram.com/", inf["handle"], "/")
     user, song = _sample_pairs(
         rng["pairs"], n_u, songs["popularity"], inf["factors"], songs["factors"], m
     )
-
-    # Ratings and engagement (Curr_ER uses the written ER, as the report computed it).
-    r = rng["ratings"]
-    expected = (
-        m.mu
-        + inf["bias"][user]
-        + songs["bias"][song]
-        + _row_dot(inf["factors"], user, songs["factors"], song)
-    )
-    delta = np.round(expected + r.normal(0, m.sigma, user.size), 6)
-    er = inf["er"][user]
-    curr = np.round(er + delta, 6)
-    censored = curr < 0
-    curr[censored] = 0.0
-    delta[censored] = -er[censored]
-    engagement = np.rint(curr / 100 * inf["followers"][user]).astype(np.int64)
-    comments = np.rint(engagement * r.uniform(0.05, 0.20, user.size)).astype(np.int64)
-    g = rng["rows"]
-    use_count = np.minimum(g.geometric(0.45, user.size), 25)
-    heavy = g.random(user.size) < 0.02
-    use_count[heavy] = g.integers(5, 26, heavy.sum())
+    rows = _plant_rows(rng["ratings"], rng["rows"], inf, songs, user, song, m)
     n_base = user.size
-    rows: dict[str, np.ndarray] = {
-        "user": user,
-        "song": song,
-        "delta": delta,
-        "curr_er": curr,
-        "delta_expected": expected,
-        "censored": censored,
-        "likes": engagement - comments,
-        "comments": comments,
-        "use_count": use_count.astype(np.int64),
-        "time": g.integers(1, 61, user.size),
-        "blank_url": np.zeros(n_base, bool),
-        "blank_song": np.zeros(n_base, bool),
-        "junk_col": np.full(n_base, -1, np.int8),
-        "junk_tok": np.zeros(n_base, np.int8),
-    }
 
     # Dirt: rejecting kinds first (exclusive per row), then duplicates, then harmless kinds.
     originals = _base_row_dirt(rng["dirt"], rows, inf, rates, n_rows, n_dup)
@@ -1071,22 +1028,71 @@ def simulate(
         rows[key] = np.full(n_all, fill, dtype=dtype)
     _harmless_dirt(rng["fmt"], rows, inf, songs, rates)
 
-    # Order by Song id (song index == sorted id) like the report; copies land after originals,
-    # half right behind them and half anywhere later (possibly in the next file).
-    g = rng["order"]
-    base_order = np.lexsort((g.random(n_base), rows["song"][:n_base]))
+    final = _output_order(rng["order"], rows["song"][:n_base], originals)
+    rows = {key: v[final] for key, v in rows.items()}
+    params = _summary_params(
+        seed, n_influencers, n_celebrities, n_songs, m, rates, inf, songs, rows
+    )
+    return Planted(inf, songs, rows, params)
+
+
+def _plant_rows(
+    r: np.random.Generator,
+    g: np.random.Generator,
+    inf: dict[str, Any],
+    songs: dict[str, Any],
+    user: np.ndarray,
+    song: np.ndarray,
+    m: ModelParams,
+) -> dict[str, np.ndarray]:
+    """Ratings, engagement and the other per-row numbers for the planted (user, song) pairs."""
+    expected = (
+        m.mu
+        + inf["bias"][user]
+        + songs["bias"][song]
+        + _row_dot(inf["factors"], user, songs["factors"], song)
+    )
+    delta = np.round(expected + r.normal(0, m.sigma, user.size), 6)
+    er = inf["er"][user]  # the written ER, as the report computed Curr_ER - ER
+    curr = np.round(er + delta, 6)
+    censored = curr < 0  # a reel cannot have negative engagement
+    curr[censored] = 0.0
+    delta[censored] = -er[censored]
+    engagement = np.rint(curr / 100 * inf["followers"][user]).astype(np.int64)
+    comments = np.rint(engagement * r.uniform(0.05, 0.20, user.size)).astype(np.int64)
+    use_count = np.minimum(g.geometric(0.45, user.size), 25)
+    heavy = g.random(user.size) < 0.02
+    use_count[heavy] = g.integers(5, 26, heavy.sum())
+    n = user.size
+    return {
+        "user": user,
+        "song": song,
+        "delta": delta,
+        "curr_er": curr,
+        "delta_expected": expected,
+        "censored": censored,
+        "likes": engagement - comments,
+        "comments": comments,
+        "use_count": use_count.astype(np.int64),
+        "time": g.integers(1, 61, n),
+        "blank_url": np.zeros(n, bool),
+        "blank_song": np.zeros(n, bool),
+        "junk_col": np.full(n, -1, np.int8),
+        "junk_tok": np.zeros(n, np.int8),
+    }
+
+
+def _output_order(g: np.random.Generator, song: np.ndarray, originals: np.ndarray) -> np.ndarray:
+    """Planted rows by Song id (song index == sorted id), like the report; each duplicate copy
+    (appended after the planted rows) lands after its original: half right behind it, half
+    anywhere later (possibly in the next file)."""
+    n_base, n_dup = song.size, originals.size
     pos = np.empty(n_base)
-    pos[base_order] = np.arange(n_base)
+    pos[np.lexsort((g.random(n_base), song))] = np.arange(n_base)
     orig_pos = pos[originals]
     far = orig_pos + 1 + g.random(n_dup) * (n_base - 1 - orig_pos)
     dup_key = np.where(g.random(n_dup) < 0.5, orig_pos + 0.5, np.maximum(far, orig_pos + 0.5))
-    final = np.argsort(np.concatenate([pos, dup_key]), kind="stable")
-    rows = {key: v[final] for key, v in rows.items()}
-
-    params = _summary_params(
-        seed, n_influencers, n_celebrities, n_songs, n_rows, n_dup, m, rates, inf, songs, rows
-    )
-    return Planted(inf, songs, rows, params)
+    return np.argsort(np.concatenate([pos, dup_key]), kind="stable")
 
 
 def expected_rules(bits: np.ndarray) -> np.ndarray:
@@ -1102,8 +1108,6 @@ def _summary_params(
     n_inf: int,
     n_celeb: int,
     n_songs: int,
-    n_rows: int,
-    n_dup: int,
     m: ModelParams,
     rates: DirtRates,
     inf: dict[str, Any],
@@ -1122,6 +1126,14 @@ def _summary_params(
     }
     return {
         "seed": seed,
+        "mu": m.mu,
+        "sigma": m.sigma,
+        "k": m.k,
+        "explained_variance_share": {
+            "planted": songs["explained_share_planted"],
+            "realised": songs["explained_share_realised"],
+        },
+        "rule_precedence": list(REJECT_RULES),
         "sizes": {
             "n_influencers": n_inf,
             "n_celebrities": n_celeb,
@@ -1129,27 +1141,25 @@ def _summary_params(
             "tiers": tiers,
             "n_songs": n_songs,
             "n_artists": songs["n_artists"],
-            "n_rows": n_rows,
+            "n_rows": int(bits.size),
             "n_planted_rows": int(base.sum()),
-            "n_duplicate_rows": n_dup,
+            "n_duplicate_rows": int((~base).sum()),
         },
         "model": asdict(m)
         | {
-            "explained_share_planted": songs["explained_share_planted"],
-            "explained_share_realised": songs["explained_share_realised"],
             "formula": "Delta = mu + b_u + b_i + p_u.q_i + N(0, sigma)",
             "b_u": "-er_slope * (ER - er_ref) + N(0, user_bias_sd)",
             "q_i": "artist_effect + decade_effect + residual",
         },
         "dirt_rates": asdict(rates),
-        "dirt_counts": {k: int(_has(bits, k).sum()) for k in DIRT_KINDS},
+        "dirt_counts": {k: int(_has(bits, k).sum()) for k in DIRT_KINDS},  # rows per kind
         "dirty_influencers": dirty_inf,
         "expected": {
             "clean_rows": int((rule < 0).sum()),
             "quarantined_rows": int((rule >= 0).sum()),
             "quarantined_by_rule": by_rule,
         },
-        "censored_rows": int(rows["censored"][base].sum()),
+        "censored_rows": int(rows["censored"].sum()),  # written rows, as in rows.parquet
         "delta_stats": {
             "min": float(delta.min()),
             "max": float(delta.max()),
@@ -1247,35 +1257,76 @@ def _numeric_col(
     return _Col(text, touched | token, value)
 
 
-def _string_col(values: np.ndarray, blank: np.ndarray | None = None) -> _Col:
-    return _Col(pa.array(values, mask=blank))
+def _take(values: pa.Array, idx: np.ndarray, blank: np.ndarray | None = None) -> _Col:
+    """Per-entity strings gathered per row (entity-level blanks are already nulls)."""
+    out = values.take(pa.array(idx))
+    if blank is not None and blank.any():
+        out = pc.if_else(pa.array(blank), pa.scalar(None, pa.string()), out)
+    return _Col(out)
 
 
-def _urls(rows: dict[str, np.ndarray], inf: dict[str, Any], tokens: np.ndarray) -> np.ndarray:
-    url = inf["url"][rows["user"]]
-    ix = np.flatnonzero(rows["url_var"] > 0)
-    if ix.size:
-        flags, handle = rows["url_var"][ix], inf["handle"][rows["user"][ix]]
+@dataclass
+class _Entities:
+    """Influencer/song strings as Arrow arrays, built once and gathered per output chunk."""
+
+    name: pa.Array
+    bio: pa.Array
+    url: pa.Array
+    handle: np.ndarray
+    song_id: pa.Array
+    title: pa.Array
+    release: pa.Array
+    artist_name: pa.Array
+    url_tokens: np.ndarray
+
+    @classmethod
+    def build(cls, planted: Planted, seed: int) -> _Entities:
+        inf, songs = planted.inf, planted.songs
+        return cls(
+            name=pa.array(inf["name"], mask=inf["blank_name"]),
+            bio=pa.array(inf["bio"], mask=inf["blank_bio"]),
+            url=pa.array(inf["url"]),
+            handle=inf["handle"],
+            song_id=pa.array(songs["id"]),
+            title=pa.array(songs["title"]),
+            release=pa.array(songs["release"], mask=songs["blank_release"]),
+            artist_name=pa.array(songs["artist_name"]),
+            url_tokens=_url_tokens(seed),
+        )
+
+
+def _urls(rows: dict[str, np.ndarray], ents: _Entities) -> pa.Array:
+    """Canonical URLs, except the variant rows (upper case, http, no www/slash, ?query)."""
+    url = ents.url.take(pa.array(rows["user"]))
+    variant = rows["url_var"] > 0
+    if variant.any():
+        flags, query_ix = rows["url_var"][variant], rows["url_query"][variant]
+        handle = ents.handle[rows["user"][variant]]
         upper = (flags & URL_UPPER) > 0
-        upper_all = upper & (rows["url_query"][ix] % 2 == 0)
+        upper_all = upper & (query_ix % 2 == 0)
         handle = np.where(upper_all, np.strings.upper(handle), handle)
         handle = np.where(upper & ~upper_all, np.strings.capitalize(handle), handle)
-        query = np.where((flags & URL_QUERY) > 0, _cat("?", tokens[rows["url_query"][ix]]), "")
-        url[ix] = _cat(
+        query = np.where((flags & URL_QUERY) > 0, _cat("?", ents.url_tokens[query_ix]), "")
+        changed = _cat(
             np.where((flags & URL_HTTP) > 0, "http://", "https://"),
             np.where((flags & URL_NO_WWW) > 0, "instagram.com/", "www.instagram.com/"),
             handle,
             np.where((flags & URL_NO_SLASH) > 0, "", "/"),
             query,
         )
+        url = pc.replace_with_mask(url, pa.array(variant), pa.array(changed))
     return url
 
 
-def _render(planted: Planted, ix: np.ndarray, url_tokens: np.ndarray) -> dict[str, _Col]:
+def _plain_number(value: np.ndarray) -> _Col:
+    return _Col(pc.cast(pa.array(value), pa.string()), np.zeros(value.size, bool), value)
+
+
+def _render(planted: Planted, ix: np.ndarray, ents: _Entities) -> dict[str, _Col]:
     """All 17 columns for the rows at positions ``ix`` (a contiguous slice of the output)."""
     rows = {key: v[ix] for key, v in planted.rows.items()}
     inf, songs = planted.inf, planted.songs
-    u, s, bits = rows["user"], rows["song"], rows["bits"]
+    u, s = rows["user"], rows["song"]
     values = {
         J_FOL: inf["followers"][u],
         J_POSTS: inf["posts"][u],
@@ -1284,30 +1335,24 @@ def _render(planted: Planted, ix: np.ndarray, url_tokens: np.ndarray) -> dict[st
     }
     commas = _comma_cells(rows, values)
     return {
-        "Song": _string_col(songs["id"][s], rows["blank_song"]),
+        "Song": _take(ents.song_id, s, rows["blank_song"]),
         "use_count": _numeric_col(rows["use_count"], J_USE, rows),
-        "Name": _string_col(inf["name"][u], _has(bits, "blank_name")),
+        "Name": _take(ents.name, u),
         "Followers": _numeric_col(
             values[J_FOL], J_FOL, rows, [(rows["abbrev"], _abbrev), (commas[J_FOL], _thousands)]
         ),
         "Posts": _numeric_col(values[J_POSTS], J_POSTS, rows, [(commas[J_POSTS], _thousands)]),
-        "Bio": _string_col(inf["bio"][u], _has(bits, "blank_bio")),
-        "URL": _string_col(_urls(rows, inf, url_tokens), rows["blank_url"]),
+        "Bio": _take(ents.bio, u),
+        "URL": _Col(
+            pc.if_else(pa.array(rows["blank_url"]), pa.scalar(None, pa.string()), _urls(rows, ents))
+        ),
         "ER": _numeric_col(inf["er"][u], J_ER, rows, [(rows["er_pct"], _percent)]),
-        "title": _string_col(songs["title"][s]),
-        "release": _string_col(songs["release"][s], _has(bits, "blank_release")),
-        "artist_name": _string_col(songs["artist_name"][s]),
-        "year": _Col(
-            pc.cast(pa.array(songs["year"][s]), pa.string()),
-            np.zeros(ix.size, bool),
-            songs["year"][s],
-        ),
+        "title": _take(ents.title, s),
+        "release": _take(ents.release, s),
+        "artist_name": _take(ents.artist_name, s),
+        "year": _plain_number(songs["year"][s]),
         "Delta": _numeric_col(rows["delta"], J_DELTA, rows),
-        "Curr_ER": _Col(
-            pc.cast(pa.array(rows["curr_er"]), pa.string()),
-            np.zeros(ix.size, bool),
-            rows["curr_er"],
-        ),
+        "Curr_ER": _plain_number(rows["curr_er"]),
         "Comments": _numeric_col(
             values[J_COMMENTS], J_COMMENTS, rows, [(commas[J_COMMENTS], _thousands)]
         ),
@@ -1339,17 +1384,45 @@ def _xlsx_cells(col: _Col) -> list[Any]:
     return cells
 
 
-def _write_xlsx(path: Path, cols: dict[str, _Col]) -> None:
+def _write_xlsx(path: Path, cells: list[list[Any]]) -> None:
+    """One sheet: header row, then one row per record (``cells`` is column-major)."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ERROR_CODES
 
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("Sheet1")
     ws.append(list(COLUMNS))
-    for row in zip(*(_xlsx_cells(cols[c]) for c in COLUMNS), strict=True):
+    # openpyxl would store "#VALUE!" as an error cell (read back as blank) and "=..." as a
+    # formula; junk must stay visible text, so force those cells to be strings.
+    for column in cells:
+        for i, v in enumerate(column):
+            if isinstance(v, str) and (v in ERROR_CODES or v.startswith("=")):
+                column[i] = WriteOnlyCell(ws, v)
+                column[i].data_type = "s"
+    for row in zip(*cells, strict=True):
         ws.append(row)
     tmp = path.with_name(path.name + ".tmp")
     wb.save(tmp)
     _normalise_zip(tmp, path)
+
+
+def _write_xlsx_files(jobs: list[tuple[Path, list[list[Any]]]]) -> None:
+    """openpyxl's pure-Python XML writer dominates the runtime: one process per workbook.
+
+    Uses fork (children only run openpyxl/zipfile on plain lists); spawn/forkserver would
+    re-import the caller's __main__, which breaks unguarded scripts, so without fork (or with
+    one CPU) the workbooks are written sequentially instead.
+    """
+    workers = min(len(jobs), os.cpu_count() or 1)
+    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        for path, cells in jobs:
+            _write_xlsx(path, cells)
+        return
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        for future in [pool.submit(_write_xlsx, path, cells) for path, cells in jobs]:
+            future.result()
 
 
 def _normalise_zip(src: Path, dst: Path) -> None:
@@ -1373,22 +1446,17 @@ def _normalise_zip(src: Path, dst: Path) -> None:
     src.unlink()
 
 
+def _rule_names(codes: np.ndarray) -> pa.Array:
+    """REJECT_RULES index (-1 = none) -> rule name or null."""
+    names = pa.array([*REJECT_RULES, None], pa.string())
+    return names.take(pa.array(np.where(codes < 0, len(REJECT_RULES), codes)))
+
+
 def _write_truth_rows(
     writer: pq.ParquetWriter, planted: Planted, ix: np.ndarray, file_name: str, first_row: int
 ) -> None:
-    rows = {
-        key: planted.rows[key][ix]
-        for key in (
-            "user",
-            "song",
-            "bits",
-            "delta",
-            "delta_expected",
-            "censored",
-            "blank_url",
-            "blank_song",
-        )
-    }
+    keys = _words("user song bits delta delta_expected censored blank_url blank_song")
+    rows = {key: planted.rows[key][ix] for key in keys}
     bits = rows["bits"]
     uniq, inverse = np.unique(bits, return_inverse=True)
     dirt = [",".join(k for k in DIRT_KINDS if b & BIT[k]) for b in uniq.tolist()]
@@ -1403,9 +1471,7 @@ def _write_truth_rows(
             "delta_expected": pa.array(rows["delta_expected"]),
             "censored": pa.array(rows["censored"]),
             "dirt": pa.array(dirt, pa.string()).take(pa.array(inverse)),
-            "expected_rule": pa.array(
-                [REJECT_RULES[r] if r >= 0 else None for r in rule], pa.string()
-            ).take(pa.array(inverse)),
+            "expected_rule": _rule_names(rule).take(pa.array(inverse)),
         }
     )
     writer.write_table(table)
@@ -1437,24 +1503,25 @@ def _write_outputs(
     else:
         chunks = [np.arange(a, min(a + part_rows, n)) for a in range(0, n, part_rows)]
         names, first_row = [f"part-{i + 1:05d}.parquet" for i in range(len(chunks))], 1
-    tokens = _url_tokens(seed)
-    files = []
+    ents = _Entities.build(planted, seed)
+    files, xlsx_jobs = [], []
     with pq.ParquetWriter(truth_dir / "rows.parquet", TRUTH_ROWS_SCHEMA) as truth:
         for name, ix in zip(names, chunks, strict=True):
-            cols = _render(planted, ix, tokens)
+            cols = _render(planted, ix, ents)
             if fmt == "xlsx":
-                _write_xlsx(raw_dir / name, cols)
+                xlsx_jobs.append((raw_dir / name, [_xlsx_cells(cols[c]) for c in COLUMNS]))
             else:
                 table = pa.table({c: cols[c].text for c in COLUMNS})
                 pq.write_table(table, raw_dir / name, compression="zstd")
             _write_truth_rows(truth, planted, ix, name, first_row)
             files.append({"file": name, "rows": int(ix.size)})
+    if xlsx_jobs:
+        _write_xlsx_files(xlsx_jobs)
     return files
 
 
 def _write_entities(planted: Planted, truth_dir: Path) -> None:
     inf, songs = planted.inf, planted.songs
-    rule = inf["dirty_rule"]
     factors = {f"factor_{j}": inf["factors"][:, j] for j in range(inf["factors"].shape[1])}
     pq.write_table(
         pa.table(
@@ -1468,9 +1535,7 @@ def _write_entities(planted: Planted, truth_dir: Path) -> None:
                 "er": inf["er"],
                 "bias": inf["bias"],
                 **factors,
-                "dirty_rule": pa.array(
-                    [REJECT_RULES[r] if r >= 0 else None for r in rule.tolist()], pa.string()
-                ),
+                "dirty_rule": _rule_names(inf["dirty_rule"]),
             }
         ),
         truth_dir / "influencers.parquet",
@@ -1530,7 +1595,10 @@ def generate(
         raise ValueError(f"unknown format {fmt!r} (xlsx or parquet)")
     if part_rows < 1:
         raise ValueError("part_rows must be positive")
-    raw_dir, truth_dir = _prepare_dirs(Path(out_dir))
+    if seed < 0:
+        raise ValueError(f"seed must be >= 0, got {seed}")
+    _validate(n_influencers, n_celebrities, n_songs, n_rows, rates or DirtRates())
+    raw_dir, truth_dir = _prepare_dirs(Path(out_dir))  # only now delete stale outputs
     planted = simulate(
         seed=seed,
         n_influencers=n_influencers,
@@ -1564,14 +1632,18 @@ def _summary(params: dict[str, Any], out: Path, seconds: float) -> str:
         f"sd {d['sd']:.2f}, range [{d['min']:.2f}, {d['max']:.2f}], {d['share_gt_4']:.2%} above "
         f"4; {params['censored_rows']:,} rows censored at Curr_ER 0; top songs used by {top} "
         f"influencers; artist+decade explain "
-        f"{params['model']['explained_share_realised']:.0%} of song-factor variance."
+        f"{params['explained_variance_share']['realised']:.0%} of song-factor variance."
     )
 
 
-def _positive_int(text: str) -> int:
-    value = int(text.replace("_", "").replace(",", ""))
+def _count(text: str) -> int:
+    """A non-negative whole number; "100_000" and "100,000" are accepted."""
+    try:
+        value = int(text.replace("_", "").replace(",", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
     if value < 0:
-        raise argparse.ArgumentTypeError("must be >= 0")
+        raise argparse.ArgumentTypeError(f"must be >= 0: {text!r}")
     return value
 
 
@@ -1582,13 +1654,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--out", type=Path, default=Path("data"), help="output folder (default: data)")
     p.add_argument("--seed", type=int, default=42)
-    p.add_argument("--influencers", type=_positive_int, help="nano/micro influencers (10,000)")
-    p.add_argument("--celebrities", type=_positive_int, help="celebrities >= 80k followers (2,000)")
-    p.add_argument("--songs", type=_positive_int, help="songs (10,000)")
-    p.add_argument("--rows", type=_positive_int, help="written rows incl. duplicates (~8.3/infl.)")
+    p.add_argument("--influencers", type=_count, help="nano/micro influencers (10,000)")
+    p.add_argument("--celebrities", type=_count, help="celebrities >= 80k followers (2,000)")
+    p.add_argument("--songs", type=_count, help="songs (10,000)")
+    p.add_argument("--rows", type=_count, help="written rows incl. duplicates (~8.3/infl.)")
     p.add_argument(
         "--scale",
-        type=_positive_int,
+        type=_count,
         metavar="ROWS",
         help="parquet output of ROWS rows with matching sizes (1e5: 12k infl./10k songs; "
         "1e6: 120k/50k; 1e7: 1M/100k)",

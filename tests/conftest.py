@@ -1,0 +1,37 @@
+"""Shared fixtures: one small generated dataset and one warehouse built from it per session."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("DO_NOT_TRACK", "1")
+
+SMALL = {"n_influencers": 400, "n_celebrities": 80, "n_songs": 500}
+
+
+@dataclass(frozen=True)
+class Built:
+    data: Path  # holds raw/ and truth/
+    warehouse: Path
+
+
+@pytest.fixture(scope="session")
+def small_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from models_py.generate_data import generate
+
+    out = tmp_path_factory.mktemp("data")
+    generate(out, seed=7, **SMALL)
+    return out
+
+
+@pytest.fixture(scope="session")
+def built(small_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Built:
+    from models_py import pipeline
+
+    path = tmp_path_factory.mktemp("wh") / "warehouse.duckdb"
+    pipeline.run(small_data / "raw", path, generate_if_empty=False, echo=lambda _: None)
+    return Built(small_data, path)

@@ -1,0 +1,133 @@
+"""End to end on a small generated dataset: load, dbt build (models, data and unit tests),
+publish — checked row by row against the generator's planted truth."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from models_py import pipeline, warehouse
+from models_py.errors import ReelRecError
+from tests.conftest import Built
+
+pytestmark = pytest.mark.slow
+
+
+def query(path: Path, sql: str) -> pd.DataFrame:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.execute(sql).df()
+
+
+def truth_rows(built: Built) -> pd.DataFrame:
+    return pd.read_parquet(built.data / "truth" / "rows.parquet")
+
+
+def test_every_rejected_row_has_the_planted_rule(built: Built) -> None:
+    truth = truth_rows(built)
+    expected = truth[truth["expected_rule"].notna()][["source_file", "source_row", "expected_rule"]]
+    got = query(
+        built.warehouse,
+        "select source_file, source_row, rejection_rule from quarantined_reels",
+    )
+    merged = expected.merge(got, on=["source_file", "source_row"], how="outer", indicator=True)
+    assert (merged["_merge"] == "both").all(), merged[merged["_merge"] != "both"].head(10)
+    mismatched = merged[merged["expected_rule"] != merged["rejection_rule"]]
+    assert mismatched.empty, mismatched.head(10)
+    # Every kind of dirt the generator plants is exercised on this data.
+    assert set(got["rejection_rule"]) >= {
+        "missing_url_or_song",
+        "unparseable_number",
+        "posts_over_max",
+        "er_over_max",
+        "use_count_over_posts",
+        "duplicate_url_song",
+    }
+
+
+def test_clean_rows_carry_the_planted_rating(built: Built) -> None:
+    truth = truth_rows(built)
+    kept = truth[truth["expected_rule"].isna()]
+    got = query(
+        built.warehouse, "select source_file, source_row, influencer_id, song_id, delta from reels"
+    )
+    assert len(got) == len(kept)
+    merged = kept.merge(got, on=["source_file", "source_row"], suffixes=("_truth", ""))
+    assert len(merged) == len(kept)
+    assert (merged["influencer_id_truth"] == merged["influencer_id"]).all()
+    assert (merged["song_id_truth"] == merged["song_id"]).all()
+    known = merged["delta_truth"].notna()
+    assert (merged.loc[known, "delta"] - merged.loc[known, "delta_truth"]).abs().max() < 1e-5
+    # A blank Delta is derived from Curr_ER − ER, so every clean row has a rating.
+    assert merged["delta"].notna().all()
+
+
+def test_rows_are_conserved_per_file(built: Built) -> None:
+    audit = query(built.warehouse, "select * from source_file_audit")
+    assert (audit["rows_read"] == audit["rows_clean"] + audit["rows_quarantined"]).all()
+    truth = truth_rows(built)
+    assert audit["rows_read"].sum() == len(truth)
+    assert sorted(audit["source_file"]) == ["data1.xlsx", "data2.xlsx"]
+
+
+def test_dimensions_match_the_truth(built: Built) -> None:
+    truth = truth_rows(built)
+    kept = truth[truth["expected_rule"].isna()]
+    influencers = query(built.warehouse, "select influencer_id, tier from influencers")
+    songs = query(built.warehouse, "select song_id, user_count from songs")
+    assert set(influencers["influencer_id"]) == set(kept["influencer_id"])
+    assert set(songs["song_id"]) == set(kept["song_id"])
+    planted = pd.read_parquet(built.data / "truth" / "influencers.parquet")
+    tiers = influencers.merge(
+        planted[["influencer_id", "tier"]], on="influencer_id", suffixes=("", "_truth")
+    )
+    # "3.3k" style followers round a little, so an account on a tier boundary may move.
+    assert (tiers["tier"] == tiers["tier_truth"]).mean() > 0.99
+    counts = kept.groupby("song_id")["influencer_id"].nunique()
+    assert (
+        songs.set_index("song_id")["user_count"]
+        .sort_index()
+        .equals(counts.sort_index().rename("user_count"))
+    )
+
+
+def test_published_without_leftovers(built: Built) -> None:
+    assert built.warehouse.exists()
+    assert not warehouse.building_path(built.warehouse).exists()
+    schemas = query(built.warehouse, "select distinct schema_name from information_schema.schemata")
+    assert {"raw", "staging", "intermediate", "main"} <= set(schemas["schema_name"])
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_failed_run_leaves_previous_warehouse_untouched(built: Built, tmp_path: Path) -> None:
+    target = tmp_path / "warehouse.duckdb"
+    target.write_bytes(built.warehouse.read_bytes())
+    before = _sha(target)
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "data1.xlsx").write_bytes(b"PK\x03\x04 not really")
+    with pytest.raises(ReelRecError, match="data1.xlsx: cannot read"):
+        pipeline.run(bad, target, generate_if_empty=False, echo=lambda _: None)
+    assert _sha(target) == before
+    assert not warehouse.building_path(target).exists()
+
+
+def test_failing_dbt_test_blocks_publication(small_data: Path, tmp_path: Path) -> None:
+    """A run whose dbt build fails (here a var that breaks the SQL) must not publish."""
+    target = tmp_path / "warehouse.duckdb"
+    with pytest.raises(ReelRecError, match="dbt build failed"):
+        pipeline.run(
+            small_data / "raw",
+            target,
+            dbt_vars={"max_er": "twelve"},
+            generate_if_empty=False,
+            echo=lambda _: None,
+        )
+    assert not target.exists()
+    assert not warehouse.building_path(target).exists()
