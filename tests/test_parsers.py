@@ -35,6 +35,24 @@ def test_count_rejects_fractions() -> None:
     ]
 
 
+@settings(max_examples=1000, deadline=None)
+@given(
+    hundreds=st.integers(min_value=0, max_value=10**7),
+    style=st.sampled_from(["k", "K", "m", "thousands", "plain"]),
+)
+def test_abbreviated_counts_parse_to_whole_numbers(hundreds: int, style: str) -> None:
+    """Counts like "16.1k" survive binary floating point: 16.1 * 1000 is not 16100."""
+    count = hundreds * 100 if style != "m" else hundreds * 100_000
+    text = {
+        "k": f"{count / 1e3:.1f}".removesuffix(".0") + "k",
+        "K": f"{count / 1e3:.1f}".removesuffix(".0") + "K",
+        "m": f"{count / 1e6:.1f}".removesuffix(".0") + "m",
+        "thousands": f"{count:,}",
+        "plain": str(count),
+    }[style]
+    assert evaluate("parse_count('x')", [text]) == [count], text
+
+
 def test_days_examples() -> None:
     texts = ["3d", "2w", "4W", "15", "12h", "3 days", "1 week", "soon", None]
     assert evaluate("parse_days('x')", texts) == [3, 14, 28, 15, 0.5, 3, 7, None, None]

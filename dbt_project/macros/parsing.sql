@@ -36,12 +36,14 @@
     )
 {%- endmacro %}
 
-{#- Whole counts (followers, likes, use_count): a fractional result is junk, not rounded. -#}
+{#- Whole counts (followers, likes, use_count): a fractional result is junk, not rounded.
+    "16.1k" is 16100.000000000002 in binary floating point, hence the relative tolerance. -#}
 {% macro parse_count(text) -%}
     (
         case
-            when {{ parse_number(text) }} = floor({{ parse_number(text) }})
-                then try_cast({{ parse_number(text) }} as bigint)
+            when abs({{ parse_number(text) }} - round({{ parse_number(text) }}))
+                <= 1e-9 * greatest(1, abs({{ parse_number(text) }}))
+                then try_cast(round({{ parse_number(text) }}) as bigint)
         end
     )
 {%- endmacro %}
