@@ -138,19 +138,20 @@ def _insert_sheet(con: duckdb.DuckDBPyConnection, sheet: SheetData) -> int:
     blank = " and ".join(f"nullif(\"{c}\", '') is null" for c in present)
     con.register("incoming_sheet", table)
     try:
-        before = scalar(con, "select count(*) from raw.reels")
-        run_sql(
-            con,
-            f"""
-            insert into raw.reels by name
-            select ? as source_file, ? as source_sheet, source_row,
-                   {", ".join(values)}, lost_cells
-            from incoming_sheet
-            where not ({blank})
-            """,
-            [sheet.source_file, sheet.source_sheet],
+        # INSERT returns the number of rows it inserted.
+        return int(
+            scalar(
+                con,
+                f"""
+                insert into raw.reels by name
+                select ? as source_file, ? as source_sheet, source_row,
+                       {", ".join(values)}, lost_cells
+                from incoming_sheet
+                where not ({blank})
+                """,
+                [sheet.source_file, sheet.source_sheet],
+            )
         )
-        return scalar(con, "select count(*) from raw.reels") - before
     finally:
         con.unregister("incoming_sheet")
 
@@ -219,9 +220,7 @@ def load_parquet(
         from read_parquet(?, file_row_number = true)
     """
     try:
-        before = scalar(con, "select count(*) from raw.reels")
-        run_sql(con, sql, [name, str(path)])
-        rows = scalar(con, "select count(*) from raw.reels") - before
+        rows = int(scalar(con, sql, [name, str(path)]))
     except duckdb.Error as exc:
         raise ReelRecError(f"{name}: cannot read as parquet ({exc})") from None
     sheet = SheetData(name, None, "parquet", 0, headers, match, pa.table({}))

@@ -11,14 +11,12 @@ import io
 import re
 import zipfile
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
 from pathlib import Path
 from xml.etree import ElementTree
 
+import fastexcel
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
-import python_calamine
 
 from models_py.columns import (
     CANONICAL_COLUMNS,
@@ -49,60 +47,9 @@ class SheetData:
     warnings: list[str] = field(default_factory=list)
 
 
-def _cell_text(value: object) -> str | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float):
-        return _numbers_text(np.array([value]))[0].as_py()
-    if isinstance(value, datetime | date | time):
-        return value.isoformat()
-    return str(value)
-
-
-def _numbers_text(numbers: np.ndarray) -> pa.Array:
-    """Numbers as a user would type them, vectorised; nan (a blank) becomes null.
-
-    Whole numbers print without ".0" (157186); others in shortest round-trip form (0.7).
-    """
-    floats = pa.array(numbers, from_pandas=True)  # nan -> null
-    integral = np.isfinite(numbers) & (np.abs(numbers) < 1e15) & (np.floor(numbers) == numbers)
-    as_int = pa.array(np.where(integral, numbers, 0).astype(np.int64)).cast(pa.string())
-    return pc.if_else(pa.array(integral), as_int, floats.cast(pa.string()))
-
-
-# Cell types calamine returns, coded for vectorised dispatch; anything else is rare.
-_KIND: dict[type, int] = {float: 0, str: 1, type(None): 2}
-_RARE = 3
-
-
 def column_text(values: list[object]) -> pa.Array:
-    """Text array for one column of cell values (str, float, bool, dates, None).
-
-    Columns are all text, all numbers, or (scraped data) mostly numbers with some text
-    such as "157,186": each case is vectorised; only rare cell types go cell by cell.
-    Empty strings stay "" (the loader turns them into NULL inside DuckDB).
-    """
-    try:
-        return pa.array(values, pa.string())
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        pass
-    try:
-        return _numbers_text(np.array(values, dtype=np.float64))  # None -> nan
-    except (TypeError, ValueError):
-        pass
-    cells = np.array(values, dtype=object)
-    kind = np.fromiter((_KIND.get(type(v), _RARE) for v in values), np.int8, len(values))
-    is_float = kind == _KIND[float]
-    cells[is_float] = _numbers_text(cells[is_float].astype(np.float64)).to_numpy(
-        zero_copy_only=False
-    )
-    rare = kind == _RARE
-    cells[rare] = [_cell_text(v) for v in cells[rare]]
-    return pa.array(cells, pa.string())
+    """Text array for one column of csv fields (all str; "" stays "", made NULL on insert)."""
+    return pa.array(values, pa.string())
 
 
 def find_header(
@@ -147,10 +94,6 @@ def table_from_rows(
 _CELL_REF = re.compile(rb"<c r=\"([A-Z]+)(\d+)\"[^>]*?(?:/>|>(.*?)</c>)", re.S)
 
 
-# <v>…</v> holds a formula's saved result; <v/> or no <v> means Excel never calculated it.
-_CACHED_VALUE = re.compile(rb"<v(?:\s[^>/]*)?>")
-
-
 def _sheet_xml_paths(zf: zipfile.ZipFile) -> dict[str, str]:
     """Sheet name -> worksheet XML path inside the xlsx zip."""
     ns = {
@@ -170,21 +113,39 @@ def _sheet_xml_paths(zf: zipfile.ZipFile) -> dict[str, str]:
     return paths
 
 
-def formulas_without_value(path: Path) -> dict[str, list[tuple[str, int]]]:
-    """Per sheet, (column letter, row) of formula cells with no cached value.
+@dataclass(frozen=True)
+class LostCells:
+    """Formula cells with no saved value in one sheet, and where the sheet's data starts."""
 
-    calamine and openpyxl both return such cells as empty, so the value would vanish unnoticed.
+    cells: list[tuple[str, int]]  # (column letters, row number)
+    first_column: int  # 0-based index of the leftmost column holding a value
+
+
+_HAS_VALUE = re.compile(rb"<v(?:\s[^>/]*)?>|<is>")
+
+
+def formulas_without_value(path: Path) -> dict[str, LostCells]:
+    """Per sheet with such cells: formula cells that have no cached value.
+
+    The reader returns them as empty, so the value would vanish unnoticed. Sheets without
+    formulas cost one substring search of their XML.
     """
-    lost: dict[str, list[tuple[str, int]]] = {}
+    lost: dict[str, LostCells] = {}
     with zipfile.ZipFile(path) as zf:
         for name, xml_path in _sheet_xml_paths(zf).items():
             xml = zf.read(xml_path)
-            if b"<f" not in xml:  # the common case: no formulas, skip the cell scan
+            if b"<f" not in xml:
                 continue
+            cells: list[tuple[str, int]] = []
+            first_column = 1 << 20
             for m in _CELL_REF.finditer(xml):
                 inner = m.group(3) or b""
-                if b"<f" in inner and not _CACHED_VALUE.search(inner):
-                    lost.setdefault(name, []).append((m.group(1).decode(), int(m.group(2))))
+                if _HAS_VALUE.search(inner):
+                    first_column = min(first_column, _column_letter_index(m.group(1).decode()))
+                elif b"<f" in inner:
+                    cells.append((m.group(1).decode(), int(m.group(2))))
+            if cells:
+                lost[name] = LostCells(cells, first_column if first_column < 1 << 20 else 0)
     return lost
 
 
@@ -196,29 +157,51 @@ def _column_letter_index(letters: str) -> int:
 
 
 def _attach_lost_cells(
-    table: pa.Table, match: HeaderMatch, cells: list[tuple[str, int]]
+    table: pa.Table, match: HeaderMatch, lost: LostCells | None
 ) -> tuple[pa.Table, list[str]]:
     """Add a lost_cells column naming the canonical columns whose formula had no value."""
-    by_pos = {pos: c for c, pos in match.positions.items()}
     per_row: dict[int, list[str]] = {}
     refs = []
-    for letters, row in cells:
-        col = by_pos.get(_column_letter_index(letters))
-        if col is not None:
-            per_row.setdefault(row, []).append(col)
-            refs.append(f"{col}@{letters}{row}")
-    rows = table["source_row"].to_pylist()
-    lost = [",".join(per_row[r]) if r in per_row else None for r in rows] if per_row else None
-    column = pa.array(lost, pa.string()) if lost else pa.nulls(len(rows), pa.string())
+    if lost is not None:
+        by_pos = {pos: c for c, pos in match.positions.items()}
+        for letters, row in lost.cells:
+            col = by_pos.get(_column_letter_index(letters) - lost.first_column)
+            if col is not None:
+                per_row.setdefault(row, []).append(col)
+                refs.append(f"{col}@{letters}{row}")
+    rows = table["source_row"].to_pylist() if per_row else []
+    column = (
+        pa.array([",".join(per_row[r]) if r in per_row else None for r in rows], pa.string())
+        if per_row
+        else pa.nulls(table.num_rows, pa.string())
+    )
     return table.append_column("lost_cells", column), refs
 
 
+def _sheet_table(data: pa.Table, header_index: int, match: HeaderMatch) -> pa.Table:
+    """Canonical columns of the rows below the header; row i of `data` is sheet row i + 1."""
+    body = data.slice(header_index + 1)
+    first = header_index + 2
+    columns: dict[str, pa.Array] = {
+        "source_row": pa.array(np.arange(first, first + body.num_rows, dtype=np.int64))
+    }
+    for canonical in CANONICAL_COLUMNS:
+        pos = match.positions.get(canonical)
+        if pos is not None:
+            columns[canonical] = body.column(pos)
+    return pa.table(columns)
+
+
 def read_xlsx(path: Path, column_map: dict[str, str], name: str) -> list[SheetData]:
-    """Every sheet that holds ReelRec's required columns; other sheets are reported, not read."""
+    """Every sheet that holds ReelRec's required columns; other sheets are reported, not read.
+
+    fastexcel (calamine's Rust core, Arrow out) reads every cell as text: integers exactly,
+    other numbers at 9 significant digits, as Excel's General format shows them.
+    """
     try:
-        workbook = python_calamine.CalamineWorkbook.from_path(str(path))
+        workbook = fastexcel.read_excel(str(path))
         lost = formulas_without_value(path)
-    except (python_calamine.CalamineError, zipfile.BadZipFile, KeyError, OSError) as exc:
+    except (fastexcel.FastExcelError, zipfile.BadZipFile, KeyError, OSError) as exc:
         raise ReelRecError(
             f"{name}: cannot read as an Excel workbook ({type(exc).__name__}: {exc}); "
             "is the file truncated, password-protected or not really .xlsx?"
@@ -227,17 +210,21 @@ def read_xlsx(path: Path, column_map: dict[str, str], name: str) -> list[SheetDa
     skipped: list[str] = []
     for sheet_name in workbook.sheet_names:
         where = f"{name}, sheet '{sheet_name}'"
-        sheet = workbook.get_sheet_by_name(sheet_name)
-        if sheet.total_height > XLSX_MAX_ROWS:
-            raise ReelRecError(f"{where}: {sheet.total_height:,} rows exceeds Excel's limit")
-        rows = sheet.to_python(skip_empty_area=False)
+        # skip_rows=0 keeps leading blank rows, so table row i is sheet row i + 1.
+        data = workbook.load_sheet(
+            sheet_name, header_row=None, skip_rows=0, dtypes="string"
+        ).to_arrow()
+        if data.num_rows > XLSX_MAX_ROWS:
+            raise ReelRecError(f"{where}: {data.num_rows:,} rows exceeds Excel's limit")
+        head = [list(r.values()) for r in data.slice(0, HEADER_SEARCH_ROWS).to_pylist()]
         try:
-            header_index, match = find_header(rows, column_map, where)
+            header_index, match = find_header(head, column_map, where)
         except ReelRecError as exc:
             skipped.append(str(exc))
             continue
-        table = table_from_rows(rows, header_index, match, row_base=1)
-        table, refs = _attach_lost_cells(table, match, lost.get(sheet_name, []))
+        table, refs = _attach_lost_cells(
+            _sheet_table(data, header_index, match), match, lost.get(sheet_name)
+        )
         warnings = []
         if refs:
             shown = ", ".join(refs[:10]) + (" …" if len(refs) > 10 else "")
@@ -245,7 +232,7 @@ def read_xlsx(path: Path, column_map: dict[str, str], name: str) -> list[SheetDa
                 f"{where}: {len(refs)} formula cell(s) have no saved value ({shown}); "
                 "open and re-save the file in Excel to store them. Their rows are quarantined."
             )
-        header = [str(h) if h is not None else "" for h in rows[header_index]]
+        header = [str(h) if h is not None else "" for h in head[header_index]]
         sheets.append(
             SheetData(
                 name, sheet_name, "xlsx", header_index + 1, header, match, table, refs, warnings
