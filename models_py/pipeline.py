@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
+
+import duckdb
 
 from models_py import warehouse
 from models_py.dbt_runner import run_dbt
@@ -40,6 +44,16 @@ def has_input_files(folder: Path) -> bool:
     return folder.is_dir() and any(p.suffix.lower() in SUPPORTED for p in folder.iterdir())
 
 
+def run_fingerprint(con: duckdb.DuckDBPyConnection, dbt_vars: dict[str, object]) -> str:
+    """Same input files and settings, same id: runs are comparable and reproducible."""
+    files = con.execute(
+        "select source_file, coalesce(source_sheet, ''), file_sha256 from raw.source_files "
+        "order by all"
+    ).fetchall()
+    payload = json.dumps({"files": files, "vars": dbt_vars}, sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()[:12]
+
+
 def run(
     input_dir: Path = DEFAULT_INPUT,
     warehouse_path: Path = DEFAULT_WAREHOUSE,
@@ -60,6 +74,7 @@ def run(
         warehouse.create_database(build)
         with stage(f"load {input_dir}", timings, echo), warehouse.connect(build) as con:
             report = load_folder(con, input_dir, column_map or {})
+            dbt_vars = {**(dbt_vars or {}), "run_id": run_fingerprint(con, dbt_vars or {})}
         for warning in report.warnings:
             echo(f"  ! {warning}")
         echo(f"  {report.rows:,} rows from {report.files} file(s)")

@@ -11,6 +11,8 @@ import pytest
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
 SMALL = {"n_influencers": 400, "n_celebrities": 80, "n_songs": 500}
+# The report's min_user_count of 100 was for 12,000 influencers; scaled to 480 here.
+SMALL_VARS = {"min_user_count": 5}
 
 
 @dataclass(frozen=True)
@@ -33,5 +35,7 @@ def built(small_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Built:
     from models_py import pipeline
 
     path = tmp_path_factory.mktemp("wh") / "warehouse.duckdb"
-    pipeline.run(small_data / "raw", path, generate_if_empty=False, echo=lambda _: None)
+    pipeline.run(
+        small_data / "raw", path, dbt_vars=SMALL_VARS, generate_if_empty=False, echo=lambda _: None
+    )
     return Built(small_data, path)

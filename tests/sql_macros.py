@@ -8,18 +8,19 @@ from pathlib import Path
 import duckdb
 import jinja2
 
-MACROS = Path(__file__).resolve().parent.parent / "dbt_project" / "macros" / "parsing.sql"
+MACROS = Path(__file__).resolve().parent.parent / "dbt_project" / "macros"
 
 
 @cache
 def _template_source() -> str:
-    return MACROS.read_text()
+    return "".join(p.read_text() for p in sorted(MACROS.glob("*.sql")))
 
 
 @cache
-def render(call: str) -> str:
-    """SQL for one macro call, e.g. render("parse_number('x')")."""
-    return jinja2.Environment().from_string(_template_source() + "{{ " + call + " }}").render()
+def render(call: str, **dbt_vars: object) -> str:
+    """SQL for one macro call, e.g. render("parse_number('x')"); var() reads `dbt_vars`."""
+    template = jinja2.Environment().from_string(_template_source() + "{{ " + call + " }}")
+    return template.render(var=lambda name, default=None: dbt_vars.get(name, default))
 
 
 @cache

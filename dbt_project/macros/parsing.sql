@@ -103,3 +103,9 @@
 {% macro is_finite(number) -%}
     coalesce(isfinite({{ number }}), true)
 {%- endmacro %}
+
+{#- A stable pseudo-random percentile in [0, 100) of a text key (md5: same on every
+    machine and DuckDB version, unlike hash()). -#}
+{% macro stable_percentile(key) -%}
+    cast(md5_number_lower({{ key }}) % 100 as integer)
+{%- endmacro %}

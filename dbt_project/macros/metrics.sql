@@ -1,0 +1,212 @@
+{#-
+    Ranking metrics at k, written once for every method (SQL and Python models alike).
+    For each influencer u with a non-empty relevant set R_u of held-out songs and a list L_u
+    (ranks 1..k):
+      precision@k = |L_u ∩ R_u| / k
+      recall@k    = |L_u ∩ R_u| / |R_u|
+      AP@k        = sum over hits at rank i of (hits up to i / i), / min(k, |R_u|)
+      NDCG@k      = sum over hits of 1/log2(i+1), / sum_{i=1..min(k,|R_u|)} 1/log2(i+1)
+    averaged over influencers with a relevant song; the rest are left out and counted.
+    Coverage: distinct songs recommended to anyone / songs in the catalogue.
+    `recommendations`: (method, scenario, influencer_id, rank, song_id);
+    `relevant`: (relevance, influencer_id, song_id).
+-#}
+{% macro ranking_metrics(recommendations, relevant, influencers, catalogue, k) %}
+
+with
+
+recommendations as (
+
+    select * from {{ recommendations }}
+    where rank <= {{ k }}
+
+),
+
+relevant as (
+
+    select distinct relevance, influencer_id, song_id from {{ relevant }}
+
+),
+
+relevant_counts as (
+
+    select relevance, influencer_id, count(*) as n_relevant
+    from relevant
+    group by relevance, influencer_id
+
+),
+
+methods as (
+
+    select distinct method, scenario from recommendations
+
+),
+
+evaluated_users as (
+
+    select
+        methods.method,
+        methods.scenario,
+        relevant_counts.relevance,
+        relevant_counts.influencer_id,
+        relevant_counts.n_relevant
+
+    from methods
+    cross join relevant_counts
+
+),
+
+hits as (
+
+    select
+        recommendations.method,
+        recommendations.scenario,
+        relevant.relevance,
+        recommendations.influencer_id,
+        recommendations.rank,
+        row_number() over (
+            partition by
+                recommendations.method,
+                recommendations.scenario,
+                relevant.relevance,
+                recommendations.influencer_id
+            order by recommendations.rank
+        ) as hits_so_far
+
+    from recommendations
+    inner join relevant
+        on recommendations.influencer_id = relevant.influencer_id
+        and recommendations.song_id = relevant.song_id
+
+),
+
+hit_sums as (
+
+    select
+        method,
+        scenario,
+        relevance,
+        influencer_id,
+        count(*) as n_hits,
+        sum(hits_so_far * 1.0 / rank) as precision_at_hits,
+        sum(1.0 / log2(rank + 1)) as dcg
+
+    from hits
+    group by method, scenario, relevance, influencer_id
+
+),
+
+ideal_dcg as (
+
+    select
+        position as n,
+        sum(1.0 / log2(position + 1)) over (order by position) as idcg
+
+    from (select {{ expand_range(k) }} as position)
+
+),
+
+per_user as (
+
+    select
+        evaluated_users.method,
+        evaluated_users.scenario,
+        evaluated_users.relevance,
+        coalesce(hit_sums.n_hits, 0) * 1.0 / {{ k }} as precision_at_k,
+        coalesce(hit_sums.n_hits, 0) * 1.0 / evaluated_users.n_relevant as recall_at_k,
+        coalesce(hit_sums.precision_at_hits, 0)
+            / least({{ k }}, evaluated_users.n_relevant) as average_precision,
+        coalesce(hit_sums.dcg, 0) / ideal_dcg.idcg as ndcg
+
+    from evaluated_users
+    left join hit_sums
+        on evaluated_users.method = hit_sums.method
+        and evaluated_users.scenario = hit_sums.scenario
+        and evaluated_users.relevance = hit_sums.relevance
+        and evaluated_users.influencer_id = hit_sums.influencer_id
+    inner join ideal_dcg
+        on ideal_dcg.n = least({{ k }}, evaluated_users.n_relevant)
+
+),
+
+influencer_total as (
+
+    select count(*) as n_influencers from {{ influencers }}
+
+),
+
+per_method as (
+
+    select
+        method,
+        scenario,
+        relevance,
+        count(*) as users_evaluated,
+        avg(average_precision) as map,
+        avg(precision_at_k) as precision,
+        avg(recall_at_k) as recall,
+        avg(ndcg) as ndcg
+
+    from per_user
+    group by method, scenario, relevance
+
+),
+
+long_metrics as (
+
+    {% for metric in ['map', 'precision', 'recall', 'ndcg'] %}
+    select
+        method,
+        scenario,
+        '{{ metric }}' as metric,
+        relevance,
+        {{ metric }} as value,
+        users_evaluated
+
+    from per_method
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+
+),
+
+coverage as (
+
+    select
+        recommendations.method,
+        recommendations.scenario,
+        'coverage' as metric,
+        'any' as relevance,
+        count(distinct recommendations.song_id) * 1.0
+            / (select count(*) from {{ catalogue }}) as value,
+        count(distinct recommendations.influencer_id) as users_evaluated
+
+    from recommendations
+    group by recommendations.method, recommendations.scenario
+
+),
+
+final as (
+
+    select
+        '{{ var("run_id") }}' as run_id,
+        metrics.method,
+        metrics.scenario,
+        metrics.metric,
+        {{ k }} as k,
+        metrics.relevance,
+        metrics.value,
+        metrics.users_evaluated,
+        influencer_total.n_influencers - metrics.users_evaluated as users_skipped
+
+    from (
+        select * from long_metrics
+        union all
+        select * from coverage
+    ) as metrics
+    cross join influencer_total
+
+)
+
+select * from final
+
+{% endmacro %}

@@ -1,0 +1,3 @@
+{#- Top top_n songs per influencer and popularity method, songs already used left out. -#}
+
+{{ recommend_from_rankings(ref('popularity_rankings'), ref('reels'), ref('influencers')) }}

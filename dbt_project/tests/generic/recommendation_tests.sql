@@ -1,0 +1,85 @@
+{#- Tests every recommendation table must pass, popularity and Python models alike.
+    A recommendation table has (influencer_id, method, rank, song_id, score). -#}
+
+{#- Ranks run 1..N with no gaps or repeats per influencer and method. -#}
+{% test ranks_are_contiguous(model) %}
+
+with
+
+lists as (
+
+    select
+        influencer_id,
+        method,
+        min(rank) as first_rank,
+        max(rank) as last_rank,
+        count(*) as n,
+        count(distinct rank) as n_distinct,
+        count(distinct song_id) as n_songs
+
+    from {{ model }}
+    group by influencer_id, method
+
+)
+
+select * from lists
+where first_rank <> 1 or last_rank <> n or n_distinct <> n or n_songs <> n
+
+{% endtest %}
+
+
+{#- No influencer is recommended a song they already used (`used`: influencer_id, song_id). -#}
+{% test recommends_no_used_song(model, used) %}
+
+select recommendations.*
+from {{ model }} as recommendations
+inner join {{ used }} as used
+    on recommendations.influencer_id = used.influencer_id
+    and recommendations.song_id = used.song_id
+
+{% endtest %}
+
+
+{#- Each influencer gets top_n songs per method unless fewer are available
+    (`candidates`: influencer_id, method, candidate_count). -#}
+{% test recommends_top_n_unless_exhausted(model, candidates, top_n) %}
+
+with
+
+counts as (
+
+    select influencer_id, method, count(*) as n
+    from {{ model }}
+    group by influencer_id, method
+
+),
+
+compared as (
+
+    select
+        candidates.influencer_id,
+        candidates.method,
+        candidates.candidate_count,
+        coalesce(counts.n, 0) as n
+
+    from {{ candidates }} as candidates
+    left join counts
+        on candidates.influencer_id = counts.influencer_id
+        and candidates.method = counts.method
+
+)
+
+select * from compared
+where n <> least({{ top_n }}, candidate_count)
+
+{% endtest %}
+
+
+{#- The column holds a finite number (not NULL, NaN or infinite). -#}
+{% test is_finite_number(model, column_name) %}
+
+select *
+from {{ model }}
+where {{ column_name }} is null or not {{ is_finite(column_name) }}
+
+{% endtest %}
