@@ -54,3 +54,10 @@ def run_dbt(
         ]
         detail = "; ".join(failed[:5]) or "see dbt_project/logs/dbt.log"
         raise ReelRecError(f"dbt {command} failed: {detail}")
+
+
+def project_var(name: str) -> object:
+    """A var's default as set in dbt_project.yml (the one place defaults live)."""
+    import yaml
+
+    return yaml.safe_load((DBT_PROJECT / "dbt_project.yml").read_text())["vars"][name]

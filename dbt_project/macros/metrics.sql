@@ -210,3 +210,83 @@ final as (
 select * from final
 
 {% endmacro %}
+
+
+{#- Rating accuracy on held-out reels: RMSE and MAE of predicted vs actual Delta.
+    `predictions`: (method, influencer_id, song_id, prediction). -#}
+{% macro rating_metrics(predictions, splits) %}
+
+with
+
+predictions as (
+
+    select * from {{ predictions }}
+
+),
+
+held_out as (
+
+    select * from {{ splits }}
+    where split = 'test' and delta is not null
+
+),
+
+errors as (
+
+    select
+        predictions.method,
+        predictions.prediction - held_out.delta as error
+
+    from predictions
+    inner join held_out
+        on predictions.influencer_id = held_out.influencer_id
+        and predictions.song_id = held_out.song_id
+
+),
+
+per_method as (
+
+    select
+        method,
+        sqrt(avg(error * error)) as rmse,
+        avg(abs(error)) as mae,
+        count(*) as n
+
+    from errors
+    group by method
+
+),
+
+final as (
+
+    select
+        '{{ var("run_id") }}' as run_id,
+        method,
+        'warm' as scenario,
+        'rmse' as metric,
+        cast(null as integer) as k,
+        'rating' as relevance,
+        rmse as value,
+        n as users_evaluated,
+        cast(0 as bigint) as users_skipped
+
+    from per_method
+    union all
+    select
+        '{{ var("run_id") }}',
+        method,
+        'warm',
+        'mae',
+        cast(null as integer),
+        'rating',
+        mae,
+        n,
+        cast(0 as bigint)
+
+    from per_method
+
+)
+
+select * from final
+
+{% endmacro %}

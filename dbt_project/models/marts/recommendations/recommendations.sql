@@ -1,10 +1,16 @@
-{#- Analyst-facing recommendations: who, which song, by which method, and why. -#}
+{#- Analyst-facing recommendations from every method: who, which song, and why. -#}
 
 with
 
-recommendations as (
+popularity as (
 
     select * from {{ ref('popularity_recommendations') }}
+
+),
+
+models as (
+
+    select * from {{ ref('stg_scores__recommendations') }}
 
 ),
 
@@ -20,45 +26,109 @@ songs as (
 
 ),
 
+reels as (
+
+    select * from {{ ref('reels') }}
+
+),
+
+neighbours as (
+
+    select * from {{ ref('stg_scores__song_neighbours') }}
+
+),
+
+all_recommendations as (
+
+    select influencer_id, method, rank, song_id, score from popularity
+    union all
+    select influencer_id, method, rank, song_id, score from models
+
+),
+
+-- For any method, the song the influencer already used that is most similar to the pick
+-- (item KNN neighbours): "because you used …".
+because_used as (
+
+    select
+        all_recommendations.influencer_id,
+        all_recommendations.method,
+        all_recommendations.song_id,
+        neighbours.song_id as used_song_id,
+        row_number() over (
+            partition by
+                all_recommendations.influencer_id,
+                all_recommendations.method,
+                all_recommendations.song_id
+            order by neighbours.similarity desc, neighbours.song_id
+        ) as closeness
+
+    from all_recommendations
+    inner join neighbours
+        on all_recommendations.song_id = neighbours.neighbour_song_id
+    inner join reels
+        on reels.influencer_id = all_recommendations.influencer_id
+        and reels.song_id = neighbours.song_id
+
+),
+
 described as (
 
     select
-        recommendations.influencer_id,
+        all_recommendations.influencer_id,
         influencers.handle,
         influencers.influencer_name,
         influencers.tier,
-        recommendations.method,
-        recommendations.rank,
-        recommendations.song_id,
+        all_recommendations.method,
+        all_recommendations.rank,
+        all_recommendations.song_id,
         songs.title,
         songs.artist_name,
         songs.release_year,
-        recommendations.score,
-        case recommendations.method
+        all_recommendations.score,
+        because_used.used_song_id as because_used_song_id,
+        case all_recommendations.method
             when 'celebrity_sorted' then
                 'used by a celebrity with '
-                || cast(cast(recommendations.score as bigint) as varchar) || ' followers'
+                || cast(cast(all_recommendations.score as bigint) as varchar) || ' followers'
             when 'celebrity_count' then
-                'used by ' || cast(cast(recommendations.score as bigint) as varchar)
+                'used by ' || cast(cast(all_recommendations.score as bigint) as varchar)
                 || ' celebrities'
             when 'count' then
-                'used by ' || cast(cast(recommendations.score as bigint) as varchar)
+                'used by ' || cast(cast(all_recommendations.score as bigint) as varchar)
                 || ' influencers'
             when 'more_performing' then
                 'lifted engagement by more than {{ var("delta_threshold") }} points for '
-                || cast(cast(recommendations.score as bigint) as varchar) || ' influencers'
+                || cast(cast(all_recommendations.score as bigint) as varchar) || ' influencers'
             when 'tier_count' then
-                'used by ' || cast(cast(recommendations.score as bigint) as varchar)
+                'used by ' || cast(cast(all_recommendations.score as bigint) as varchar)
                 || ' ' || influencers.tier || ' influencers'
             when 'trending' then
                 'trending: recent, high-engagement reels use it'
-        end as reason
+            when 'item_knn' then
+                'similar to songs you used'
+            else
+                'predicted lift of '
+                || cast(round(all_recommendations.score, 2) as varchar) || ' ER points'
+        end
+        || coalesce(
+            ' — closest to "' || used_songs.title || '" by ' || used_songs.artist_name
+            || ', which you used',
+            ''
+        ) as reason
 
-    from recommendations
+    from all_recommendations
     inner join influencers
-        on recommendations.influencer_id = influencers.influencer_id
+        on all_recommendations.influencer_id = influencers.influencer_id
     inner join songs
-        on recommendations.song_id = songs.song_id
+        on all_recommendations.song_id = songs.song_id
+    left join because_used
+        on all_recommendations.influencer_id = because_used.influencer_id
+        and all_recommendations.method = because_used.method
+        and all_recommendations.song_id = because_used.song_id
+        and because_used.closeness = 1
+    left join songs as used_songs
+        on because_used.used_song_id = used_songs.song_id
 
 )
 

@@ -1,0 +1,11 @@
+{{ config(schema='staging') }}
+
+with
+
+source as (
+
+    select * from {{ source('scores', 'evaluation_recommendations') }}
+
+)
+
+select * from source

@@ -1,0 +1,11 @@
+{{ config(schema='staging') }}
+
+with
+
+source as (
+
+    select * from {{ source('scores', 'model_runs') }}
+
+)
+
+select * from source

@@ -1,0 +1,11 @@
+{{ config(schema='staging') }}
+
+with
+
+source as (
+
+    select * from {{ source('scores', 'test_predictions') }}
+
+)
+
+select * from source
