@@ -34,6 +34,41 @@ def tiers(path: Path) -> list[tuple[str, int]]:
         ).fetchall()
 
 
+def metrics_table(path: Path) -> str:
+    """One line per method: rating accuracy and ranking quality at k, best first."""
+    with warehouse.connect(path, read_only=True) as con:
+        rows = con.execute(
+            """
+            select
+                method,
+                any_value(family) as family,
+                max(value) filter (where metric = 'rmse') as rmse,
+                max(value) filter (where metric = 'map' and relevance = 'used') as map_used,
+                max(value) filter (where metric = 'map' and relevance = 'lifted') as map_lifted,
+                max(value) filter (where metric = 'ndcg' and relevance = 'lifted') as ndcg,
+                max(value) filter (where metric = 'coverage') as coverage
+            from main.model_metrics
+            where scenario = 'warm'
+            group by method
+            order by map_lifted desc nulls last, method
+            """
+        ).fetchall()
+    if not rows:
+        return ""
+
+    def cell(value: float | None) -> str:
+        return f"{value:10.4f}" if value is not None else f"{'—':>10}"
+
+    columns = ("rmse", "map_used", "map_lifted", "ndcg_lifted", "coverage")
+    header = f"{'method':<18}{'family':<12}" + "".join(f"{c:>12}" for c in columns)
+    lines = ["Metrics at k = 10 on the held-out reels:", header]
+    for method, family, *values in rows:
+        rmse, map_used, map_lifted, ndcg, coverage = values
+        cells = "".join(f"  {cell(v)}" for v in (rmse, map_used, map_lifted, ndcg, coverage))
+        lines.append(f"{method:<18}{family:<12}{cells}")
+    return "\n".join(lines)
+
+
 def render(path: Path) -> str:
     read, clean, quarantined, rules = rows_by_rule(path)
     lines = [
@@ -41,6 +76,7 @@ def render(path: Path) -> str:
         *(f"  quarantined by {rule}: {n:,}" for rule, n in rules),
         "Tables: " + ", ".join(f"{name} {n:,}" for name, n in table_counts(path)),
         "Influencers by tier: " + ", ".join(f"{t} {n:,}" for t, n in tiers(path)),
+        metrics_table(path),
         f"Warehouse: {path}",
     ]
     return "\n".join(lines)
