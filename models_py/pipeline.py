@@ -14,7 +14,7 @@ from typing import TypeVar
 import duckdb
 
 from models_py import warehouse
-from models_py.dbt_runner import run_dbt
+from models_py.dbt_runner import project_var, run_dbt
 from models_py.ingest import SUPPORTED, LoadReport, load_folder
 
 T = TypeVar("T")
@@ -60,6 +60,7 @@ def run(
     column_map: dict[str, str] | None = None,
     dbt_vars: dict[str, object] | None = None,
     generate_if_empty: bool = True,
+    score_models: bool = True,
     echo: Callable[[str], None] = print,
 ) -> RunResult:
     """Build a fresh warehouse beside the live one and swap it in only when all succeeded."""
@@ -78,8 +79,21 @@ def run(
         for warning in report.warnings:
             echo(f"  ! {warning}")
         echo(f"  {report.rows:,} rows from {report.files} file(s)")
-        with stage("dbt build (clean, audit, marts, tests)", timings, echo):
+        with stage("dbt build (clean, audit, popularity, marts, tests)", timings, echo):
             run_dbt("build", build, dbt_vars)
+        if score_models:
+            with stage("fit and score models", timings, echo), warehouse.connect(build) as con:
+                from models_py.scoring import run_scoring
+
+                run_scoring(
+                    con,
+                    run_id=str(dbt_vars["run_id"]),
+                    top_n=int(dbt_vars.get("top_n", project_var("top_n"))),
+                    truth_dir=input_dir.parent / "truth",
+                    echo=echo,
+                )
+            with stage("dbt build of the score marts and their tests", timings, echo):
+                run_dbt("build", build, dbt_vars, select="source:scores+")
         warehouse.publish(build, warehouse_path)
     except BaseException:
         warehouse.discard(build)

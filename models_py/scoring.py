@@ -1,0 +1,344 @@
+"""The Python stage: read the clean split from the warehouse, fit every model, write scores.
+
+Each model is fitted on the training split and judged by dbt on the held-out reels (the same
+split and the same metric SQL as the popularity methods); the shipped models are refitted on
+all clean reels to serve recommendations. Everything goes to the `scores` schema.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+from threadpoolctl import threadpool_limits
+
+from models_py.oracle import PlantedModel
+from models_py.recommenders.base import RatingRecommender
+from models_py.recommenders.baselines import BiasBaseline, GlobalMean
+from models_py.recommenders.covariate_adjusted import CovariateAdjusted
+from models_py.recommenders.data import Ratings
+from models_py.recommenders.item_knn import ItemKNN
+from models_py.recommenders.knn_baseline import KNNBaseline
+from models_py.recommenders.matrix_factorization import BiasedMF
+from models_py.recommenders.report_cf import ReportItemCF, ReportUserCF
+from models_py.recommenders.report_svd import ReportSVD
+from models_py.recommenders.tuning import tune
+from models_py.score_tables import SCHEMA
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A model as the warehouse knows it: its method name, how to build it, what it is for."""
+
+    method: str
+    family: str  # baseline | faithful | model | oracle
+    make: Callable[[ScoringData], RatingRecommender]
+    serve: bool = False  # refit on all reels and publish recommendations
+    grid: dict[str, list] | None = None  # tuned on a validation cut of the training split
+
+
+MODELS: tuple[ModelSpec, ...] = (
+    ModelSpec("global_mean", "baseline", lambda data: GlobalMean()),
+    ModelSpec("bias_baseline", "baseline", lambda data: BiasBaseline()),
+    # Biases on what the influencer's usual ER does not explain (see covariate_adjusted).
+    ModelSpec(
+        "er_bias_baseline",
+        "model",
+        lambda data: CovariateAdjusted(BiasBaseline(), user_covariate=data.user_er),
+        grid={"estimator__reg_user": [5.0, 15.0, 30.0], "estimator__reg_item": [5.0, 15.0, 30.0]},
+    ),
+    ModelSpec("report_user_cf", "faithful", lambda data: ReportUserCF(similarity="cosine")),
+    ModelSpec("report_item_cf", "faithful", lambda data: ReportItemCF(similarity="cosine")),
+    ModelSpec("report_svd", "faithful", lambda data: ReportSVD(random_state=0)),
+    ModelSpec("item_knn", "model", lambda data: ItemKNN(n_neighbors=20), serve=True),
+    ModelSpec("knn_baseline", "model", lambda data: KNNBaseline()),
+    ModelSpec(
+        "biased_mf",
+        "model",
+        lambda data: BiasedMF(random_state=0),
+        grid={"n_factors": [2, 8], "reg": [10.0, 40.0]},
+    ),
+    ModelSpec(
+        "er_biased_mf",
+        "model",
+        lambda data: CovariateAdjusted(
+            BiasedMF(random_state=0, reg_item_bias=15.0), user_covariate=data.user_er
+        ),
+        serve=True,
+        grid={"estimator__reg": [10.0, 40.0], "estimator__reg_user_bias": [5.0, 15.0]},
+    ),
+)
+
+
+@dataclass(frozen=True)
+class ScoringData:
+    """The split as integer codes, plus the ids to turn codes back into keys."""
+
+    influencer_ids: np.ndarray  # code -> influencer_id
+    song_ids: np.ndarray  # code -> song_id
+    train: Ratings
+    test: Ratings
+    everything: Ratings  # all clean reels with a rating, for serving
+    user_er: np.ndarray  # each influencer's usual ER (%), NaN when unknown
+
+
+def _ratings(frame: pd.DataFrame, n_users: int, n_items: int) -> Ratings:
+    return Ratings(
+        user=frame["user"].to_numpy(np.int32),
+        item=frame["item"].to_numpy(np.int32),
+        rating=frame["delta"].to_numpy(np.float64),
+        n_users=n_users,
+        n_items=n_items,
+    )
+
+
+def read_scoring_data(con: duckdb.DuckDBPyConnection) -> ScoringData:
+    """Clean reels with a rating and their split, coded by sorted influencer and song id."""
+    influencers = con.execute(
+        "select influencer_id, er from influencers order by influencer_id"
+    ).df()
+    influencer_ids = influencers["influencer_id"].to_numpy()
+    song_ids = np.array(
+        [r[0] for r in con.execute("select song_id from songs order by 1").fetchall()]
+    )
+    reels = con.execute(
+        "select influencer_id, song_id, split, delta from evaluation_splits "
+        "where delta is not null order by influencer_id, song_id"
+    ).df()
+    reels["user"] = np.searchsorted(influencer_ids, reels["influencer_id"].to_numpy())
+    reels["item"] = np.searchsorted(song_ids, reels["song_id"].to_numpy())
+    shape = (len(influencer_ids), len(song_ids))
+    return ScoringData(
+        influencer_ids,
+        song_ids,
+        _ratings(reels[reels["split"] == "train"], *shape),
+        _ratings(reels[reels["split"] == "test"], *shape),
+        _ratings(reels, *shape),
+        influencers["er"].to_numpy(np.float64, na_value=np.nan),
+    )
+
+
+def fit_model(
+    spec: ModelSpec, data: ScoringData, ratings: Ratings
+) -> tuple[RatingRecommender, dict]:
+    """Fit, tuning first on a validation cut of `ratings` when the spec has a grid."""
+    model = spec.make(data)
+    if spec.grid:
+        best, _ = tune(model, spec.grid, ratings, validation_fraction=0.1, seed=0)
+        model.set_params(**best)
+    return model.fit(ratings), model.get_params()
+
+
+def _plain(params: dict) -> dict:
+    """Parameters worth recording: arrays (ids, covariates) and nested estimators left out."""
+    return {
+        k: v
+        for k, v in params.items()
+        if not isinstance(v, np.ndarray | RatingRecommender) and v is not None
+    }
+
+
+def recommendation_frame(
+    data: ScoringData, model: RatingRecommender, method: str, top_n: int
+) -> pd.DataFrame:
+    """Top-n unused songs for every influencer, as keys, ranks 1..n (padding dropped)."""
+    users = np.arange(len(data.influencer_ids), dtype=np.int32)
+    items, scores = model.recommend(users, top_n, exclude_used=True)
+    rank = np.broadcast_to(np.arange(1, top_n + 1, dtype=np.int32), items.shape)
+    keep = items >= 0
+    return pd.DataFrame(
+        {
+            "method": method,
+            "influencer_id": data.influencer_ids[
+                np.broadcast_to(users[:, None], items.shape)[keep]
+            ],
+            "rank": rank[keep],
+            "song_id": data.song_ids[items[keep]],
+            "score": scores[keep],
+        }
+    )
+
+
+def prediction_frame(data: ScoringData, model: RatingRecommender, method: str) -> pd.DataFrame:
+    test = data.test
+    return pd.DataFrame(
+        {
+            "method": method,
+            "influencer_id": data.influencer_ids[test.user],
+            "song_id": data.song_ids[test.item],
+            "prediction": model.predict(test.user, test.item),
+        }
+    )
+
+
+def neighbour_frame(data: ScoringData, model: ItemKNN, method: str) -> pd.DataFrame:
+    n_items, k = model.neighbors_.shape
+    keep = model.neighbors_ >= 0
+    return pd.DataFrame(
+        {
+            "method": method,
+            "song_id": data.song_ids[np.repeat(np.arange(n_items), k).reshape(n_items, k)[keep]],
+            "neighbour_rank": np.broadcast_to(np.arange(1, k + 1, dtype=np.int32), (n_items, k))[
+                keep
+            ],
+            "neighbour_song_id": data.song_ids[model.neighbors_[keep]],
+            "similarity": model.similarities_[keep],
+        }
+    )
+
+
+@dataclass
+class ScoreTables:
+    test_predictions: list[pd.DataFrame]
+    evaluation_recommendations: list[pd.DataFrame]
+    recommendations: list[pd.DataFrame]
+    song_neighbours: list[pd.DataFrame]
+    model_runs: list[dict]
+
+
+def score_model(
+    spec: ModelSpec, data: ScoringData, top_n: int, run_id: str, out: ScoreTables
+) -> float:
+    """Evaluate one model (and serve it if shipped); returns seconds spent."""
+    start = time.perf_counter()
+    model, params = fit_model(spec, data, data.train)
+    fitted = time.perf_counter()
+    out.test_predictions.append(prediction_frame(data, model, spec.method))
+    evaluation = recommendation_frame(data, model, spec.method, top_n)
+    out.evaluation_recommendations.append(evaluation.assign(scenario="warm"))
+    scored = time.perf_counter()
+    if spec.serve:
+        served = spec.make(data).set_params(**params).fit(data.everything)
+        out.recommendations.append(recommendation_frame(data, served, spec.method, top_n))
+        if isinstance(served, ItemKNN):
+            out.song_neighbours.append(neighbour_frame(data, served, spec.method))
+    served_at = time.perf_counter()
+    out.model_runs.append(
+        {
+            "run_id": run_id,
+            "method": spec.method,
+            "family": spec.family,
+            "params": json.dumps(_plain(params), sort_keys=True, default=str),
+            "data_fingerprint": run_id,
+            "n_train": len(data.train.rating),
+            "n_test": len(data.test.rating),
+            "fit_seconds": fitted - start,
+            "score_seconds": scored - fitted,
+            "serve_seconds": served_at - scored,
+        }
+    )
+    return served_at - start
+
+
+def write_scores(con: duckdb.DuckDBPyConnection, tables: ScoreTables) -> None:
+    """Replace the contents of every scores table (shapes fixed by score_tables.TABLES)."""
+    frames = {
+        "test_predictions": tables.test_predictions,
+        "evaluation_recommendations": tables.evaluation_recommendations,
+        "recommendations": tables.recommendations,
+        "song_neighbours": tables.song_neighbours,
+        "model_runs": [pd.DataFrame(tables.model_runs)],
+    }
+    for name, parts in frames.items():
+        parts = [p for p in parts if len(p)]
+        con.execute(f"delete from {SCHEMA}.{name}").fetchall()
+        if not parts:
+            continue
+        frame = pd.concat(parts, ignore_index=True)
+        con.register("incoming_scores", frame)
+        try:
+            con.execute(
+                f"insert into {SCHEMA}.{name} by name select * from incoming_scores"
+            ).fetchall()
+        finally:
+            con.unregister("incoming_scores")
+
+
+def oracle_spec(truth_dir: Path, data: ScoringData) -> ModelSpec | None:
+    """The planted model itself, when the data came from the generator."""
+    if not (truth_dir / "params.json").exists():
+        return None
+    return ModelSpec(
+        "oracle",
+        "oracle",
+        lambda data: PlantedModel(
+            truth_dir=str(truth_dir),
+            influencer_ids=data.influencer_ids,
+            song_ids=data.song_ids,
+        ),
+    )
+
+
+# Set just before the worker processes fork, so they inherit the data instead of unpickling it
+# (specs hold lambdas, which do not pickle).
+_WORK: tuple[list[ModelSpec], ScoringData, int, str] | None = None
+
+
+def _score_in_worker(index: int) -> tuple[ScoreTables, float]:
+    specs, data, top_n, run_id = _WORK
+    out = ScoreTables([], [], [], [], [])
+    # One BLAS thread per worker: two workers already use both cores.
+    with threadpool_limits(limits=1):
+        seconds = score_model(specs[index], data, top_n, run_id, out)
+    return out, seconds
+
+
+def score_all(
+    specs: list[ModelSpec],
+    data: ScoringData,
+    top_n: int,
+    run_id: str,
+    echo: Callable[[str], None],
+    workers: int = 2,
+) -> ScoreTables:
+    """Score every model, `workers` at a time; results merged in spec order (deterministic)."""
+    global _WORK
+    _WORK = (specs, data, top_n, run_id)
+    merged = ScoreTables([], [], [], [], [])
+    try:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            for spec, (out, seconds) in zip(
+                specs, pool.map(_score_in_worker, range(len(specs))), strict=True
+            ):
+                echo(f"  {spec.method:<18} {seconds:6.1f}s")
+                for name in (
+                    "test_predictions",
+                    "evaluation_recommendations",
+                    "recommendations",
+                    "song_neighbours",
+                    "model_runs",
+                ):
+                    getattr(merged, name).extend(getattr(out, name))
+    finally:
+        _WORK = None
+    return merged
+
+
+def run_scoring(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    top_n: int,
+    truth_dir: Path | None,
+    echo: Callable[[str], None] = print,
+) -> ScoreTables:
+    data = read_scoring_data(con)
+    echo(
+        f"  {len(data.train.rating):,} training and {len(data.test.rating):,} test ratings, "
+        f"{len(data.influencer_ids):,} influencers x {len(data.song_ids):,} songs"
+    )
+    specs = list(MODELS)
+    oracle = oracle_spec(truth_dir, data) if truth_dir else None
+    if oracle:
+        specs.append(oracle)
+    out = score_all(specs, data, top_n, run_id, echo)
+    write_scores(con, out)
+    return out

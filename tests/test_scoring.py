@@ -1,0 +1,68 @@
+"""The Python stage on the small generated warehouse: what it writes and how it is judged."""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+import pytest
+
+from models_py.scoring import MODELS
+from tests.conftest import Built
+
+pytestmark = pytest.mark.slow
+
+
+def query(built: Built, sql: str) -> pd.DataFrame:
+    with duckdb.connect(str(built.warehouse), read_only=True) as con:
+        return con.execute(sql).df()
+
+
+def metric(built: Built, name: str, relevance: str) -> pd.Series:
+    frame = query(
+        built,
+        f"select method, value from model_metrics where metric = '{name}' "
+        f"and relevance = '{relevance}'",
+    )
+    return frame.set_index("method")["value"]
+
+
+def test_every_model_and_the_oracle_are_judged(built: Built) -> None:
+    rmse = metric(built, "rmse", "rating")
+    assert set(rmse.index) == {s.method for s in MODELS} | {"oracle"}
+    map_lifted = metric(built, "map", "lifted")
+    assert {s.method for s in MODELS} | {"oracle", "count", "trending"} <= set(map_lifted.index)
+    runs = query(built, "select * from model_runs")
+    assert set(runs["method"]) == {s.method for s in MODELS} | {"oracle"}
+    assert (runs["fit_seconds"] >= 0).all() and runs["run_id"].nunique() == 1
+
+
+def test_shipped_models_beat_the_global_mean_and_the_oracle_is_the_floor(built: Built) -> None:
+    rmse = metric(built, "rmse", "rating")
+    shipped = [s.method for s in MODELS if s.family == "model"]
+    assert (rmse[shipped] < rmse["global_mean"]).all(), rmse
+    assert rmse["oracle"] < rmse.drop("oracle").min()
+    # The ER-informed biases carry the influencer bias the generator planted from ER.
+    assert rmse["er_bias_baseline"] < rmse["bias_baseline"]
+
+
+def test_served_lists_and_neighbours_are_published(built: Built) -> None:
+    served = {s.method for s in MODELS if s.serve}
+    recs = query(
+        built, "select method, count(distinct influencer_id) as n from recommendations group by 1"
+    )
+    n_influencers = query(built, "select count(*) as n from influencers")["n"][0]
+    counts = recs.set_index("method")["n"]
+    assert all(counts[m] == n_influencers for m in served)
+    neighbours = query(built, "select * from song_neighbours")
+    assert len(neighbours) > 0 and (neighbours["song_id"] != neighbours["neighbour_song_id"]).all()
+    reasons = query(built, "select reason from recommendations where method = 'item_knn' limit 50")
+    assert reasons["reason"].str.contains("which you used").any()
+
+
+def test_predictions_cover_every_held_out_rating(built: Built) -> None:
+    held_out = query(
+        built,
+        "select count(*) as n from evaluation_splits where split = 'test' and delta is not null",
+    )["n"][0]
+    per_model = query(built, "select users_evaluated from model_metrics where metric = 'rmse'")
+    assert (per_model["users_evaluated"] == held_out).all()
