@@ -34,10 +34,14 @@ class PlantedModel(RatingRecommender):
         truth_dir: str = "data/truth",
         influencer_ids: np.ndarray | None = None,
         song_ids: np.ndarray | None = None,
+        include_factors: bool = True,
     ) -> None:
         self.truth_dir = truth_dir
         self.influencer_ids = influencer_ids
         self.song_ids = song_ids
+        # Without factors: what perfect knowledge of the biases alone achieves, a floor that
+        # ratings-only models can approach on sparse data, unlike the full planted model.
+        self.include_factors = include_factors
 
     def _fit(self, ratings: Ratings, csr: sp.csr_matrix) -> None:
         truth = Path(self.truth_dir)
@@ -48,6 +52,8 @@ class PlantedModel(RatingRecommender):
             influencers, "influencer_id", np.asarray(self.influencer_ids)
         )
         self.item_bias_, self.item_factors_ = _aligned(songs, "song_id", np.asarray(self.song_ids))
+        if not self.include_factors:
+            self.user_factors_ = np.zeros_like(self.user_factors_)
 
     def _predict_known(self, user: np.ndarray, item: np.ndarray) -> np.ndarray:
         interaction = np.einsum("ij,ij->i", self.user_factors_[user], self.item_factors_[item])

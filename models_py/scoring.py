@@ -53,17 +53,19 @@ MODELS: tuple[ModelSpec, ...] = (
         "er_bias_baseline",
         "model",
         lambda data: CovariateAdjusted(BiasBaseline(), user_covariate=data.user_er),
+        serve=True,
         grid={"estimator__reg_user": [5.0, 15.0, 30.0], "estimator__reg_item": [5.0, 15.0, 30.0]},
     ),
     ModelSpec("report_user_cf", "faithful", lambda data: ReportUserCF(similarity="cosine")),
     ModelSpec("report_item_cf", "faithful", lambda data: ReportItemCF(similarity="cosine")),
     ModelSpec("report_svd", "faithful", lambda data: ReportSVD(random_state=0)),
     ModelSpec("item_knn", "model", lambda data: ItemKNN(n_neighbors=20), serve=True),
-    ModelSpec("knn_baseline", "model", lambda data: KNNBaseline()),
+    ModelSpec("knn_baseline", "model", lambda data: KNNBaseline(), serve=True),
     ModelSpec(
         "biased_mf",
         "model",
         lambda data: BiasedMF(random_state=0),
+        serve=True,
         grid={"n_factors": [2, 8], "reg": [10.0, 40.0]},
     ),
     ModelSpec(
@@ -262,19 +264,23 @@ def write_scores(con: duckdb.DuckDBPyConnection, tables: ScoreTables) -> None:
             con.unregister("incoming_scores")
 
 
-def oracle_spec(truth_dir: Path, data: ScoringData) -> ModelSpec | None:
-    """The planted model itself, when the data came from the generator."""
+def oracle_specs(truth_dir: Path, data: ScoringData) -> list[ModelSpec]:
+    """The planted model itself, and its biases alone, when the data came from the generator."""
     if not (truth_dir / "params.json").exists():
-        return None
-    return ModelSpec(
-        "oracle",
-        "oracle",
-        lambda data: PlantedModel(
+        return []
+
+    def planted(include_factors: bool) -> Callable[[ScoringData], RatingRecommender]:
+        return lambda data: PlantedModel(
             truth_dir=str(truth_dir),
             influencer_ids=data.influencer_ids,
             song_ids=data.song_ids,
-        ),
-    )
+            include_factors=include_factors,
+        )
+
+    return [
+        ModelSpec("oracle", "oracle", planted(True)),
+        ModelSpec("oracle_biases", "oracle", planted(False)),
+    ]
 
 
 # Set just before the worker processes fork, so they inherit the data instead of unpickling it
@@ -335,10 +341,7 @@ def run_scoring(
         f"  {len(data.train.rating):,} training and {len(data.test.rating):,} test ratings, "
         f"{len(data.influencer_ids):,} influencers x {len(data.song_ids):,} songs"
     )
-    specs = list(MODELS)
-    oracle = oracle_spec(truth_dir, data) if truth_dir else None
-    if oracle:
-        specs.append(oracle)
+    specs = [*MODELS, *(oracle_specs(truth_dir, data) if truth_dir else [])]
     out = score_all(specs, data, top_n, run_id, echo)
     write_scores(con, out)
     return out
