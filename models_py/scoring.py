@@ -90,6 +90,9 @@ class ScoringData:
     test: Ratings
     everything: Ratings  # all clean reels with a rating, for serving
     user_er: np.ndarray  # each influencer's usual ER (%), NaN when unknown
+    # Reels used but with no rating (blank Delta and Curr_ER): never recommended back, though
+    # the models cannot learn from them. Columns user, item, split.
+    unrated: pd.DataFrame
 
 
 def _ratings(frame: pd.DataFrame, n_users: int, n_items: int) -> Ratings:
@@ -113,10 +116,12 @@ def read_scoring_data(con: duckdb.DuckDBPyConnection) -> ScoringData:
     )
     reels = con.execute(
         "select influencer_id, song_id, split, delta from evaluation_splits "
-        "where delta is not null order by influencer_id, song_id"
+        "order by influencer_id, song_id"
     ).df()
     reels["user"] = np.searchsorted(influencer_ids, reels["influencer_id"].to_numpy())
     reels["item"] = np.searchsorted(song_ids, reels["song_id"].to_numpy())
+    unrated = reels.loc[reels["delta"].isna(), ["user", "item", "split"]]
+    reels = reels[reels["delta"].notna()]
     shape = (len(influencer_ids), len(song_ids))
     return ScoringData(
         influencer_ids,
@@ -125,6 +130,7 @@ def read_scoring_data(con: duckdb.DuckDBPyConnection) -> ScoringData:
         _ratings(reels[reels["split"] == "test"], *shape),
         _ratings(reels, *shape),
         influencers["er"].to_numpy(np.float64, na_value=np.nan),
+        unrated.reset_index(drop=True),
     )
 
 
@@ -149,22 +155,35 @@ def _plain(params: dict) -> dict:
 
 
 def recommendation_frame(
-    data: ScoringData, model: RatingRecommender, method: str, top_n: int
+    data: ScoringData,
+    model: RatingRecommender,
+    method: str,
+    top_n: int,
+    also_used: pd.DataFrame,
 ) -> pd.DataFrame:
-    """Top-n unused songs for every influencer, as keys, ranks 1..n (padding dropped)."""
+    """Top-n unused songs for every influencer, as keys, ranks 1..n (padding dropped).
+
+    `also_used` (user, item) are used songs the model never saw (no rating): the lists are
+    asked for enough extra songs to drop them and still hold top_n.
+    """
     users = np.arange(len(data.influencer_ids), dtype=np.int32)
-    items, scores = model.recommend(users, top_n, exclude_used=True)
-    rank = np.broadcast_to(np.arange(1, top_n + 1, dtype=np.int32), items.shape)
+    extra = int(also_used.groupby("user").size().max()) if len(also_used) else 0
+    items, scores = model.recommend(users, top_n + extra, exclude_used=True)
+    owner = np.broadcast_to(users[:, None], items.shape)
     keep = items >= 0
+    frame = pd.DataFrame({"user": owner[keep], "item": items[keep], "score": scores[keep]})
+    if extra:
+        seen = frame.merge(also_used[["user", "item"]], how="left", indicator=True)
+        frame = frame[(seen["_merge"] == "left_only").to_numpy()]
+    frame["rank"] = frame.groupby("user").cumcount() + 1
+    frame = frame[frame["rank"] <= top_n]
     return pd.DataFrame(
         {
             "method": method,
-            "influencer_id": data.influencer_ids[
-                np.broadcast_to(users[:, None], items.shape)[keep]
-            ],
-            "rank": rank[keep],
-            "song_id": data.song_ids[items[keep]],
-            "score": scores[keep],
+            "influencer_id": data.influencer_ids[frame["user"].to_numpy()],
+            "rank": frame["rank"].to_numpy(np.int32),
+            "song_id": data.song_ids[frame["item"].to_numpy()],
+            "score": frame["score"].to_numpy(),
         }
     )
 
@@ -214,12 +233,15 @@ def score_model(
     model, params = fit_model(spec, data, data.train)
     fitted = time.perf_counter()
     out.test_predictions.append(prediction_frame(data, model, spec.method))
-    evaluation = recommendation_frame(data, model, spec.method, top_n)
+    unrated_train = data.unrated[data.unrated["split"] == "train"]
+    evaluation = recommendation_frame(data, model, spec.method, top_n, unrated_train)
     out.evaluation_recommendations.append(evaluation.assign(scenario="warm"))
     scored = time.perf_counter()
     if spec.serve:
         served = spec.make(data).set_params(**params).fit(data.everything)
-        out.recommendations.append(recommendation_frame(data, served, spec.method, top_n))
+        out.recommendations.append(
+            recommendation_frame(data, served, spec.method, top_n, data.unrated)
+        )
         if isinstance(served, ItemKNN):
             out.song_neighbours.append(neighbour_frame(data, served, spec.method))
     served_at = time.perf_counter()

@@ -70,3 +70,37 @@ def test_predictions_cover_every_held_out_rating(built: Built) -> None:
     )["n"][0]
     per_model = query(built, "select users_evaluated from model_metrics where metric = 'rmse'")
     assert (per_model["users_evaluated"] == held_out).all()
+
+
+def test_used_songs_without_a_rating_are_never_recommended_back() -> None:
+    """A reel with blank Delta and Curr_ER teaches the model nothing but is still 'used'."""
+    import numpy as np
+
+    from models_py.recommenders.baselines import BiasBaseline
+    from models_py.recommenders.data import Ratings
+    from models_py.scoring import ScoringData, recommendation_frame
+
+    rated = Ratings(
+        user=np.array([0, 0, 1], np.int32),
+        item=np.array([0, 1, 1], np.int32),
+        rating=np.array([1.0, 2.0, 3.0]),
+        n_users=2,
+        n_items=6,
+    )
+    # Influencer 1 also used songs 2 and 3, without a rating; song 3 would rank high.
+    unrated = pd.DataFrame({"user": [1, 1], "item": [2, 3], "split": ["train", "train"]})
+    data = ScoringData(
+        influencer_ids=np.array(["a", "b"]),
+        song_ids=np.array([f"s{i}" for i in range(6)]),
+        train=rated,
+        test=rated,
+        everything=rated,
+        user_er=np.array([1.0, 2.0]),
+        unrated=unrated,
+    )
+    model = BiasBaseline().fit(rated)
+    frame = recommendation_frame(data, model, "m", 3, unrated)
+    b = frame[frame["influencer_id"] == "b"]
+    assert not set(b["song_id"]) & {"s1", "s2", "s3"}
+    assert list(b["rank"]) == [1, 2, 3]
+    assert len(frame[frame["influencer_id"] == "a"]) == 3
