@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 from pathlib import Path
 
 from models_py.columns import parse_column_map
@@ -41,7 +42,43 @@ def cmd_run(args: argparse.Namespace) -> int:
     total = sum(result.stage_seconds.values())
     print()
     print(summary.render(result.warehouse))
+    from models_py.lookup import example_influencer, recommendations
+
+    handle = example_influencer(result.warehouse)
+    if handle:
+        (_, _, name), rows = recommendations(result.warehouse, handle, "er_biased_mf", 5)
+        rows = rows or recommendations(result.warehouse, handle, "count", 5)[1]
+        print(f"\nExample: top picks for {name or handle} (reelrec recommend {handle}):")
+        _print_rows(("method", "rank", "title", "artist", "score", "why"), rows)
     print(f"Done in {total:.1f}s")
+    return 0
+
+
+def _print_rows(headers: tuple[str, ...], rows: list[tuple]) -> None:
+    text = [[f"{v:.3f}" if isinstance(v, float) else str(v) for v in row] for row in rows]
+    widths = [max(len(h), *(len(r[i]) for r in text)) for i, h in enumerate(headers)]
+    print("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)))
+    for row in text:
+        print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)))
+
+
+def cmd_recommend(args: argparse.Namespace) -> int:
+    from models_py.lookup import recommendations
+
+    (_, handle, name), rows = recommendations(
+        Path(args.warehouse), args.influencer, args.method, args.n
+    )
+    print(f"Recommendations for {name or handle} (@{handle}):")
+    _print_rows(("method", "rank", "title", "artist", "score", "why"), rows)
+    return 0
+
+
+def cmd_similar(args: argparse.Namespace) -> int:
+    from models_py.lookup import similar_songs
+
+    (song_id, title, artist), rows = similar_songs(Path(args.warehouse), args.song, args.n)
+    print(f"Songs similar to {title} by {artist} ({song_id}):")
+    _print_rows(("rank", "title", "artist", "similarity"), rows)
     return 0
 
 
@@ -81,6 +118,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.set_defaults(func=cmd_run)
 
+    rec = sub.add_parser(
+        "recommend",
+        help="an influencer's recommended songs",
+        description="Print an influencer's recommendations from the warehouse, by method.",
+    )
+    rec.add_argument("influencer", help="profile URL or handle (e.g. desi_trends)")
+    rec.add_argument("--method", help="one method only (e.g. count, er_biased_mf)")
+    rec.add_argument("-n", type=int, default=10, help="songs per method (default 10)")
+    rec.add_argument("--warehouse", default=str(DEFAULT_WAREHOUSE), help="DuckDB file to read")
+    rec.set_defaults(func=cmd_recommend)
+
+    sim = sub.add_parser(
+        "similar",
+        help="songs similar to a song",
+        description="Print a song's nearest songs (item KNN) from the warehouse.",
+    )
+    sim.add_argument("song", help="song id (SO…) or exact title")
+    sim.add_argument("-n", type=int, default=10, help="how many (default 10)")
+    sim.add_argument("--warehouse", default=str(DEFAULT_WAREHOUSE), help="DuckDB file to read")
+    sim.set_defaults(func=cmd_similar)
+
     gen = sub.add_parser(
         "generate",
         help="write a synthetic dataset with a planted truth",
@@ -101,6 +159,15 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("reelrec: interrupted; the previous warehouse is untouched", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug, not bad input: keep the details, show one line
+        log = Path("reelrec-error.log").resolve()
+        log.write_text(traceback.format_exc())
+        print(
+            f"reelrec: internal error: {type(exc).__name__}: {exc} (traceback in {log}); "
+            "the previous warehouse is untouched",
+            file=sys.stderr,
+        )
+        return 1
 
 
 if __name__ == "__main__":

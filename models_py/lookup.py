@@ -1,0 +1,107 @@
+"""Answers from a built warehouse for the CLI: an influencer's picks, a song's neighbours.
+
+Every user-typed value reaches SQL as a bound parameter, never as SQL text.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from models_py import warehouse
+from models_py.errors import ReelRecError
+
+
+def handle_of(text: str) -> str:
+    """The handle in a profile URL or typed handle: '@Desi_Trends', '.../desi_trends/?hl=en'."""
+    cleaned = text.strip().split("?")[0].split("#")[0].rstrip("/").lower()
+    return cleaned.rsplit("/", 1)[-1].lstrip("@")
+
+
+def _closest(con: duckdb.DuckDBPyConnection, sql: str, value: str) -> list[str]:
+    return [r[0] for r in con.execute(sql, [value]).fetchall()]
+
+
+def find_influencer(con: duckdb.DuckDBPyConnection, text: str) -> tuple[str, str, str]:
+    """(influencer_id, handle, name) for a URL or handle; unknown → error with close matches."""
+    handle = handle_of(text)
+    rows = con.execute(
+        "select influencer_id, handle, influencer_name from main.influencers where handle = ?",
+        [handle],
+    ).fetchall()
+    if rows:
+        return rows[0]
+    close = _closest(
+        con,
+        "select handle from main.influencers where handle is not null "
+        "order by jaro_winkler_similarity(handle, ?) desc, handle limit 5",
+        handle,
+    )
+    raise ReelRecError(f"no influencer '{handle}' in the warehouse; closest: {', '.join(close)}")
+
+
+def find_song(con: duckdb.DuckDBPyConnection, text: str) -> tuple[str, str, str]:
+    """(song_id, title, artist) for a song id or title (the most used song of that title)."""
+    rows = con.execute(
+        "select song_id, title, artist_name from main.songs "
+        "where song_id = upper(trim(?)) or lower(title) = lower(trim(?)) "
+        "order by song_id = upper(trim(?)) desc, user_count desc, song_id limit 1",
+        [text, text, text],
+    ).fetchall()
+    if rows:
+        return rows[0]
+    close = _closest(
+        con,
+        "select title || ' (' || song_id || ')' from main.songs where title is not null "
+        "order by jaro_winkler_similarity(lower(title), lower(?)) desc, user_count desc limit 5",
+        text,
+    )
+    raise ReelRecError(f"no song '{text}' in the warehouse; closest: {'; '.join(close)}")
+
+
+def _open(path: Path) -> duckdb.DuckDBPyConnection:
+    if not path.exists():
+        raise ReelRecError(f"no warehouse at {path}; build it with `make run` or `reelrec run`")
+    return duckdb.connect(str(path), read_only=True)
+
+
+def recommendations(
+    path: Path, influencer: str, method: str | None, n: int
+) -> tuple[tuple[str, str, str], list[tuple]]:
+    with _open(path) as con:
+        found = find_influencer(con, influencer)
+        methods = [
+            r[0] for r in con.execute("select distinct method from main.recommendations").fetchall()
+        ]
+        if method is not None and method not in methods:
+            raise ReelRecError(f"no method '{method}'; methods: {', '.join(sorted(methods))}")
+        rows = con.execute(
+            "select method, rank, title, artist_name, score, reason from main.recommendations "
+            "where influencer_id = ? and (? is null or method = ?) and rank <= ? "
+            "order by method, rank",
+            [found[0], method, method, n],
+        ).fetchall()
+    return found, rows
+
+
+def similar_songs(path: Path, song: str, n: int) -> tuple[tuple[str, str, str], list[tuple]]:
+    with _open(path) as con:
+        found = find_song(con, song)
+        rows = con.execute(
+            "select neighbour_rank, neighbour_title, neighbour_artist_name, similarity "
+            "from main.song_neighbours where song_id = ? and neighbour_rank <= ? "
+            "order by neighbour_rank",
+            [found[0], n],
+        ).fetchall()
+    return found, rows
+
+
+def example_influencer(path: Path) -> str | None:
+    """A handle worth showing after a run: the micro influencer with most songs used."""
+    with warehouse.connect(path, read_only=True) as con:
+        rows = con.execute(
+            "select handle from main.influencers where handle is not null "
+            "order by tier = 'micro' desc, songs_used desc, handle limit 1"
+        ).fetchall()
+    return rows[0][0] if rows else None

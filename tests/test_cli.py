@@ -1,0 +1,91 @@
+"""The `reelrec` command line on a built warehouse: answers, clear errors, bound parameters."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from models_py.cli import main
+from tests.conftest import Built
+
+pytestmark = pytest.mark.slow
+
+
+def some_handle(built: Built) -> str:
+    with duckdb.connect(str(built.warehouse), read_only=True) as con:
+        return con.execute("select handle from influencers order by handle limit 1").fetchall()[0][
+            0
+        ]
+
+
+def test_recommend_by_handle_or_url(built: Built, capsys: pytest.CaptureFixture[str]) -> None:
+    handle = some_handle(built)
+    url = f"HTTPS://instagram.com/{handle.upper()}?igshid=x"
+    for who in (handle, f"@{handle}", url):
+        code = main(
+            ["recommend", who, "--method", "count", "-n", "3", "--warehouse", str(built.warehouse)]
+        )
+        out = capsys.readouterr().out
+        assert code == 0 and f"(@{handle})" in out
+        assert len([line for line in out.splitlines() if line.startswith("count ")]) == 3
+
+
+def test_unknown_influencer_suggests_close_handles(
+    built: Built, capsys: pytest.CaptureFixture[str]
+) -> None:
+    handle = some_handle(built)
+    code = main(["recommend", handle + "zz", "--warehouse", str(built.warehouse)])
+    err = capsys.readouterr().err
+    assert code == 2 and "closest:" in err and handle in err and "Traceback" not in err
+
+
+def test_similar_by_id_and_title(built: Built, capsys: pytest.CaptureFixture[str]) -> None:
+    with duckdb.connect(str(built.warehouse), read_only=True) as con:
+        song_id, title = con.execute(
+            "select song_id, title from songs "
+            "where song_id in (select song_id from song_neighbours) "
+            "order by user_count desc limit 1"
+        ).fetchall()[0]
+    for what in (song_id, song_id.lower(), title):
+        assert main(["similar", what, "-n", "2", "--warehouse", str(built.warehouse)]) == 0
+        out = capsys.readouterr().out
+        assert "Songs similar to" in out and len(out.splitlines()) == 4
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    ["x'; drop table main.songs; --", 'a" or 1=1 --', "'); delete from main.reels; select ('"],
+)
+def test_user_input_never_becomes_sql(
+    built: Built, capsys: pytest.CaptureFixture[str], hostile: str
+) -> None:
+    before = built.warehouse.read_bytes()
+    assert main(["recommend", hostile, "--warehouse", str(built.warehouse)]) == 2
+    assert main(["similar", hostile, "--warehouse", str(built.warehouse)]) == 2
+    assert (
+        main(
+            [
+                "recommend",
+                some_handle(built),
+                "--method",
+                hostile,
+                "--warehouse",
+                str(built.warehouse),
+            ]
+        )
+        == 2
+    )
+    capsys.readouterr()
+    assert built.warehouse.read_bytes() == before
+
+
+@pytest.mark.parametrize("command", ["run", "recommend", "similar", "generate"])
+def test_every_subcommand_has_help(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main([command, "--help"])
+    assert exit_.value.code == 0 and "usage: reelrec" in capsys.readouterr().out
+
+
+def test_missing_warehouse_is_a_clear_error(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["recommend", "x", "--warehouse", str(tmp_path / "none.duckdb")]) == 2
+    assert "no warehouse at" in capsys.readouterr().err
