@@ -21,6 +21,7 @@ def run_dbt(
     dbt_vars: dict[str, object] | None = None,
     select: str | None = None,
     quiet: bool = False,
+    threads: int | None = None,
 ) -> None:
     """`dbt <command>` on `warehouse`; raises ReelRecError naming what failed."""
     from dbt.cli.main import dbtRunner  # heavy import, only when dbt is really needed
@@ -43,6 +44,8 @@ def run_dbt(
         args += ["--select", select]
     if quiet:
         args += ["--quiet"]
+    if threads:
+        args += ["--threads", str(threads)]
     result = dbtRunner().invoke(args)
     if result.exception is not None:
         raise ReelRecError(f"dbt {command} could not run: {result.exception}")

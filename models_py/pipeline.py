@@ -61,6 +61,7 @@ def run(
     dbt_vars: dict[str, object] | None = None,
     generate_if_empty: bool = True,
     score_models: bool = True,
+    threads: int | None = None,
     echo: Callable[[str], None] = print,
 ) -> RunResult:
     """Build a fresh warehouse beside the live one and swap it in only when all succeeded."""
@@ -80,7 +81,7 @@ def run(
             echo(f"  ! {warning}")
         echo(f"  {report.rows:,} rows from {report.files} file(s)")
         with stage("dbt build (clean, audit, popularity, marts, tests)", timings, echo):
-            run_dbt("build", build, dbt_vars)
+            run_dbt("build", build, dbt_vars, threads=threads)
         if score_models:
             with stage("fit and score models", timings, echo), warehouse.connect(build) as con:
                 from models_py.scoring import run_scoring
@@ -90,10 +91,11 @@ def run(
                     run_id=str(dbt_vars["run_id"]),
                     top_n=int(dbt_vars.get("top_n", project_var("top_n"))),
                     truth_dir=input_dir.parent / "truth",
+                    workers=threads or 2,
                     echo=echo,
                 )
             with stage("dbt build of the score marts and their tests", timings, echo):
-                run_dbt("build", build, dbt_vars, select="source:scores+")
+                run_dbt("build", build, dbt_vars, select="source:scores+", threads=threads)
         warehouse.publish(build, warehouse_path)
     except BaseException:
         warehouse.discard(build)

@@ -356,6 +356,7 @@ def run_scoring(
     run_id: str,
     top_n: int,
     truth_dir: Path | None,
+    workers: int = 2,
     echo: Callable[[str], None] = print,
 ) -> ScoreTables:
     data = read_scoring_data(con)
@@ -364,6 +365,6 @@ def run_scoring(
         f"{len(data.influencer_ids):,} influencers x {len(data.song_ids):,} songs"
     )
     specs = [*MODELS, *(oracle_specs(truth_dir, data) if truth_dir else [])]
-    out = score_all(specs, data, top_n, run_id, echo)
+    out = score_all(specs, data, top_n, run_id, echo, workers=workers)
     write_scores(con, out)
     return out

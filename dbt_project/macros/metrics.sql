@@ -142,10 +142,11 @@ per_method as (
         scenario,
         relevance,
         count(*) as users_evaluated,
-        avg(average_precision) as map,
-        avg(precision_at_k) as precision,
-        avg(recall_at_k) as recall,
-        avg(ndcg) as ndcg
+        -- Rounded: the last bits of a parallel average depend on the thread count.
+        round(avg(average_precision), 12) as map,
+        round(avg(precision_at_k), 12) as precision,
+        round(avg(recall_at_k), 12) as recall,
+        round(avg(ndcg), 12) as ndcg
 
     from per_user
     group by method, scenario, relevance
@@ -248,8 +249,8 @@ per_method as (
 
     select
         method,
-        sqrt(avg(error * error)) as rmse,
-        avg(abs(error)) as mae,
+        round(sqrt(avg(error * error)), 12) as rmse,
+        round(avg(abs(error)), 12) as mae,
         count(*) as n
 
     from errors

@@ -110,7 +110,7 @@ more_performing as (
         song_id,
         count(distinct influencer_id) as score,
         -count(distinct influencer_id) as order_key_1,
-        -sum(delta) as order_key_2
+        -round(sum(delta), 9) as order_key_2
 
     from reels_with_profiles
     where delta > {{ var('delta_threshold') }}
@@ -135,26 +135,35 @@ tier_count as (
 ),
 
 -- 6. Engagement-weighted usage, each reel's weight halving every half-life days.
---    Reels with no Time or engagement cannot be weighted and are left out.
+--    Reels with no Time or engagement cannot be weighted and are left out. Sums of
+--    doubles depend on the order threads add them in: rounding to 9 decimals keeps the
+--    ranking identical whatever the thread count.
+trending_scores as (
+
+    select
+        song_id,
+        round(sum(
+            greatest(curr_er, 0)
+            * power(0.5, days_since_posted / {{ var('trending_half_life_days') }})
+        ), 9) as score
+
+    from reels_with_profiles
+    where days_since_posted is not null and curr_er is not null
+    group by song_id
+
+),
+
 trending as (
 
     select
         'trending' as method,
         'all' as segment,
         song_id,
-        sum(
-            greatest(curr_er, 0)
-            * power(0.5, days_since_posted / {{ var('trending_half_life_days') }})
-        ) as score,
-        -sum(
-            greatest(curr_er, 0)
-            * power(0.5, days_since_posted / {{ var('trending_half_life_days') }})
-        ) as order_key_1,
+        score,
+        -score as order_key_1,
         0 as order_key_2
 
-    from reels_with_profiles
-    where days_since_posted is not null and curr_er is not null
-    group by song_id
+    from trending_scores
 
 ),
 

@@ -40,7 +40,7 @@ profiles as (
         {{ value_at_min('bio', 'recency_rank') }} as bio,
         count(*) as songs_used,
         sum(use_count) as reels_with_known_songs,
-        avg(delta) as mean_delta
+        round(avg(delta), 9) as mean_delta
 
     from ordered
     group by influencer_id

@@ -32,7 +32,7 @@ catalogue as (
         {{ value_at_min('release_year', 'file_order') }} as release_year,
         count(distinct influencer_id) as user_count,
         sum(use_count) as total_use_count,
-        avg(delta) as mean_delta
+        round(avg(delta), 9) as mean_delta
 
     from ordered
     group by song_id
