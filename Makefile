@@ -26,7 +26,7 @@ test: lint
 	$(BIN)/pytest
 
 bench-ingest: $(INSTALLED)
-	$(BIN)/python scripts/bench_ingest.py
+	$(BIN)/python scripts/bench_ingest.py --repeat 7
 
 clean:
 	rm -rf warehouse.duckdb warehouse.duckdb.* dbt_project/target dbt_project/logs
