@@ -22,6 +22,7 @@ def run_dbt(
     select: str | None = None,
     quiet: bool = False,
     threads: int | None = None,
+    command_args: list[str] | None = None,
 ) -> None:
     """`dbt <command>` on `warehouse`; raises ReelRecError naming what failed."""
     from dbt.cli.main import dbtRunner  # heavy import, only when dbt is really needed
@@ -29,6 +30,7 @@ def run_dbt(
     os.environ["REELREC_WAREHOUSE"] = str(warehouse.resolve())
     args = [
         command,
+        *(command_args or []),
         "--project-dir",
         str(DBT_PROJECT),
         "--profiles-dir",
