@@ -226,9 +226,28 @@ def test_item_knn_predict_and_recommend_follow_their_definitions() -> None:
             expected[u, i] = (s * x[u]).sum() / den if den > 0 else user_mean[u]
     np.testing.assert_allclose(predict_all(model, ratings), expected, atol=1e-12)
     ids, vals = model.recommend(np.arange(N_USERS), 8)
-    ref_ids, ref_vals = brute_ranking(mask.astype(float) @ w, mask, 8)
+    counts = mask.sum(axis=0)
+    tiebreak = 1e-6 * counts / (counts.max() + 1.0)  # popularity, below any similarity step
+    ref_ids, ref_vals = brute_ranking(mask.astype(float) @ w + tiebreak, mask, 8)
     np.testing.assert_allclose(vals, ref_vals, atol=1e-12)
     assert (ids == ref_ids).all()
+
+
+def test_item_knn_gives_a_user_with_no_songs_the_most_used_ones() -> None:
+    ratings, mask = small_matrix(5)
+    cold = int(np.flatnonzero(~mask.any(axis=1))[0]) if (~mask.any(axis=1)).any() else None
+    if cold is None:  # make one: drop every rating of user 0
+        keep = ratings.user != 0
+        ratings = Ratings(
+            ratings.user[keep], ratings.item[keep], ratings.rating[keep], N_USERS, N_ITEMS
+        )
+        mask[0] = False
+        cold = 0
+    model = ItemKNN(n_neighbors=5).fit(ratings)
+    ids, _ = model.recommend(np.array([cold]), 3)
+    counts = mask.sum(axis=0)
+    expected = sorted(range(N_ITEMS), key=lambda i: (-counts[i], i))[:3]
+    assert list(ids[0]) == expected
 
 
 def knn_baseline_reference(model: KNNBaseline, ratings: Ratings, mask: np.ndarray) -> np.ndarray:

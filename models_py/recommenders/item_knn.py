@@ -52,6 +52,10 @@ class ItemKNN(RatingRecommender):
         )
         self.user_mean_ = user_means(csr, self.global_mean_)
         self.rating_keys_ = cell_keys(csr)
+        # Popularity in [0, 1e-6): breaks ties among equal similarity sums, and is the whole
+        # ranking for a user with no used song (every sum 0), instead of the lowest item codes.
+        counts = np.bincount(csr.indices, minlength=self.n_items_).astype(np.float64)
+        self.popularity_tiebreak_ = 1e-6 * counts / (counts.max() + 1.0) if counts.size else counts
 
     def similar_items(self, items: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
         """The n most similar items to each of ``items`` (-1 / nan padding beyond k)."""
@@ -81,4 +85,4 @@ class ItemKNN(RatingRecommender):
     def _score_block(self, users: np.ndarray) -> np.ndarray:
         used = self.used_[users]
         used.data = np.ones_like(used.data)  # implicit-style: which items, not how rated
-        return (used @ self.item_similarity_).toarray()
+        return (used @ self.item_similarity_).toarray() + self.popularity_tiebreak_
