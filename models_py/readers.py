@@ -7,6 +7,7 @@ the ones a user sees in Excel or a text editor: the header row is 1 when it is t
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 import zipfile
@@ -91,7 +92,7 @@ def table_from_rows(
     return pa.table(data)
 
 
-_CELL_REF = re.compile(rb"<c r=\"([A-Z]+)(\d+)\"[^>]*?(?:/>|>(.*?)</c>)", re.S)
+_CELL_REF = re.compile(rb"<c r=\"([A-Z]+)(\d+)\"([^>]*?)(?:/>|>(.*?)</c>)", re.S)
 
 
 def _sheet_xml_paths(zf: zipfile.ZipFile) -> dict[str, str]:
@@ -115,37 +116,48 @@ def _sheet_xml_paths(zf: zipfile.ZipFile) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class LostCells:
-    """Formula cells with no saved value in one sheet, and where the sheet's data starts."""
+    """Cells the reader cannot return as written, in one sheet, and where its data starts."""
 
-    cells: list[tuple[str, int]]  # (column letters, row number)
+    cells: list[tuple[str, int]]  # formulas with no saved value: (column letters, row)
+    errors: list[tuple[str, int, str]]  # error values such as #VALUE!: (letters, row, text)
     first_column: int  # 0-based index of the leftmost column holding a value
 
 
 _HAS_VALUE = re.compile(rb"<v(?:\s[^>/]*)?>|<is>")
+_VALUE_TEXT = re.compile(rb"<v(?:\s[^>/]*)?>([^<]*)</v>")
 
 
 def formulas_without_value(path: Path) -> dict[str, LostCells]:
-    """Per sheet with such cells: formula cells that have no cached value.
+    """Per sheet that has any: formula cells with no cached value, and error cells.
 
-    The reader returns them as empty, so the value would vanish unnoticed. Sheets without
-    formulas cost one substring search of their XML.
+    The reader returns both as empty, so the value would vanish unnoticed: a formula's is
+    lost (its rows are quarantined), an error's text (#VALUE!, #N/A…) is put back. Sheets
+    with neither cost two substring searches of their XML.
     """
     lost: dict[str, LostCells] = {}
     with zipfile.ZipFile(path) as zf:
         for name, xml_path in _sheet_xml_paths(zf).items():
             xml = zf.read(xml_path)
-            if b"<f" not in xml:
+            if b"<f" not in xml and b't="e"' not in xml:
                 continue
             cells: list[tuple[str, int]] = []
+            errors: list[tuple[str, int, str]] = []
             first_column = 1 << 20
             for m in _CELL_REF.finditer(xml):
-                inner = m.group(3) or b""
+                letters, row, attributes, inner = (
+                    m.group(1).decode(),
+                    int(m.group(2)),
+                    m.group(3),
+                    m.group(4) or b"",
+                )
                 if _HAS_VALUE.search(inner):
-                    first_column = min(first_column, _column_letter_index(m.group(1).decode()))
+                    first_column = min(first_column, _column_letter_index(letters))
+                    if b't="e"' in attributes and (text := _VALUE_TEXT.search(inner)):
+                        errors.append((letters, row, html.unescape(text.group(1).decode())))
                 elif b"<f" in inner:
-                    cells.append((m.group(1).decode(), int(m.group(2))))
-            if cells:
-                lost[name] = LostCells(cells, first_column if first_column < 1 << 20 else 0)
+                    cells.append((letters, row))
+            if cells or errors:
+                lost[name] = LostCells(cells, errors, first_column if first_column < 1 << 20 else 0)
     return lost
 
 
@@ -159,23 +171,42 @@ def _column_letter_index(letters: str) -> int:
 def _attach_lost_cells(
     table: pa.Table, match: HeaderMatch, lost: LostCells | None
 ) -> tuple[pa.Table, list[str]]:
-    """Add a lost_cells column naming the canonical columns whose formula had no value."""
+    """Put error texts back, and add lost_cells naming columns whose formula had no value."""
     per_row: dict[int, list[str]] = {}
     refs = []
     if lost is not None:
         by_pos = {pos: c for c, pos in match.positions.items()}
+        rows = table["source_row"].to_pylist()
+        index_of = {r: i for i, r in enumerate(rows)}
         for letters, row in lost.cells:
             col = by_pos.get(_column_letter_index(letters) - lost.first_column)
-            if col is not None:
+            if col is not None and row in index_of:
                 per_row.setdefault(row, []).append(col)
                 refs.append(f"{col}@{letters}{row}")
-    rows = table["source_row"].to_pylist() if per_row else []
-    column = (
-        pa.array([",".join(per_row[r]) if r in per_row else None for r in rows], pa.string())
+        patches: dict[str, dict[int, str]] = {}
+        for letters, row, text in lost.errors:
+            col = by_pos.get(_column_letter_index(letters) - lost.first_column)
+            if col is not None and row in index_of:
+                patches.setdefault(col, {})[index_of[row]] = text
+        for col, fixes in patches.items():
+            values = table[col].to_pylist()
+            for i, text in fixes.items():
+                values[i] = text
+            table = table.set_column(
+                table.column_names.index(col), col, pa.array(values, pa.string())
+            )
+    lost_column = (
+        pa.array(
+            [
+                ",".join(per_row[r]) if r in per_row else None
+                for r in table["source_row"].to_pylist()
+            ],
+            pa.string(),
+        )
         if per_row
         else pa.nulls(table.num_rows, pa.string())
     )
-    return table.append_column("lost_cells", column), refs
+    return table.append_column("lost_cells", lost_column), refs
 
 
 def _sheet_table(data: pa.Table, header_index: int, match: HeaderMatch) -> pa.Table:

@@ -110,6 +110,13 @@ def test_formula_without_saved_value_is_detected(tmp_path: Path) -> None:
     assert any("Likes@P3" in w for w in report.warnings)
 
 
+def test_error_cells_keep_their_text(tmp_path: Path) -> None:
+    """openpyxl stores "#VALUE!" as an Excel error cell, which readers return as empty."""
+    write_xlsx(tmp_path / "a.xlsx", [HEADER, reel_row(1, Likes="#VALUE!", Comments="#N/A")])
+    con = load(tmp_path)
+    assert rows(con, 'select "Likes", "Comments" from raw.reels') == [("#VALUE!", "#N/A")]
+
+
 def test_csv_with_bom_and_semicolons(tmp_path: Path) -> None:
     path = tmp_path / "a.csv"
     with path.open("w", encoding="utf-8-sig", newline="") as fh:
