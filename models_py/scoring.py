@@ -286,10 +286,17 @@ def write_scores(con: duckdb.DuckDBPyConnection, tables: ScoreTables) -> None:
             con.unregister("incoming_scores")
 
 
+def truth_matches(truth_dir: Path, loaded_files: set[str]) -> bool:
+    """The truth describes exactly the files loaded (so it is the generator's for this data)."""
+    params = truth_dir / "params.json"
+    if not params.exists():
+        return False
+    planted = {f["file"] for f in json.loads(params.read_text()).get("files", [])}
+    return planted == loaded_files
+
+
 def oracle_specs(truth_dir: Path, data: ScoringData) -> list[ModelSpec]:
     """The planted model itself, and its biases alone, when the data came from the generator."""
-    if not (truth_dir / "params.json").exists():
-        return []
 
     def planted(include_factors: bool) -> Callable[[ScoringData], RatingRecommender]:
         return lambda data: PlantedModel(
@@ -364,7 +371,9 @@ def run_scoring(
         f"  {len(data.train.rating):,} training and {len(data.test.rating):,} test ratings, "
         f"{len(data.influencer_ids):,} influencers x {len(data.song_ids):,} songs"
     )
-    specs = [*MODELS, *(oracle_specs(truth_dir, data) if truth_dir else [])]
+    loaded = {r[0] for r in con.execute("select source_file from raw.source_files").fetchall()}
+    with_truth = truth_dir is not None and truth_matches(truth_dir, loaded)
+    specs = [*MODELS, *(oracle_specs(truth_dir, data) if with_truth else [])]
     out = score_all(specs, data, top_n, run_id, echo, workers=workers)
     write_scores(con, out)
     return out

@@ -104,3 +104,14 @@ def test_used_songs_without_a_rating_are_never_recommended_back() -> None:
     assert not set(b["song_id"]) & {"s1", "s2", "s3"}
     assert list(b["rank"]) == [1, 2, 3]
     assert len(frame[frame["influencer_id"] == "a"]) == 3
+
+
+def test_truth_is_used_only_for_the_files_it_describes(tmp_path) -> None:
+    import json
+
+    from models_py.scoring import truth_matches
+
+    (tmp_path / "params.json").write_text(json.dumps({"files": [{"file": "data1.xlsx"}]}))
+    assert truth_matches(tmp_path, {"data1.xlsx"})
+    assert not truth_matches(tmp_path, {"data1.xlsx", "mine.csv"})
+    assert not truth_matches(tmp_path / "absent", {"data1.xlsx"})
