@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections import Counter
 from pathlib import Path
 
 from models_py.errors import ReelRecError
@@ -23,8 +24,9 @@ def run_dbt(
     quiet: bool = False,
     threads: int | None = None,
     command_args: list[str] | None = None,
-) -> None:
-    """`dbt <command>` on `warehouse`; raises ReelRecError naming what failed."""
+) -> str:
+    """`dbt <command>` on `warehouse`; returns a one-line summary, raises ReelRecError naming
+    what failed."""
     from dbt.cli.main import dbtRunner  # heavy import, only when dbt is really needed
 
     os.environ["REELREC_WAREHOUSE"] = str(warehouse.resolve())
@@ -59,6 +61,24 @@ def run_dbt(
         ]
         detail = "; ".join(failed[:5]) or "see dbt_project/logs/dbt.log"
         raise ReelRecError(f"dbt {command} failed: {detail}")
+    return summarise(result.result)
+
+
+def summarise(results: object) -> str:
+    """'23 models, 101 data tests, 10 unit tests — all passed' from dbt's node results."""
+    kinds: Counter[str] = Counter()
+    statuses: Counter[str] = Counter()
+    for r in getattr(results, "results", None) or []:
+        kind = str(getattr(r.node, "resource_type", "node"))
+        kinds[kind.rsplit(".", 1)[-1].lower().replace("_", " ")] += 1
+        statuses[str(r.status).rsplit(".", 1)[-1].lower()] += 1
+    if not kinds:
+        return "nothing to do"
+    names = {"model": "models", "test": "data tests", "unit test": "unit tests"}
+    parts = ", ".join(f"{n} {names.get(k, k + 's')}" for k, n in sorted(kinds.items()))
+    problems = {k: n for k, n in statuses.items() if k not in ("success", "pass")}
+    outcome = "all passed" if not problems else ", ".join(f"{n} {k}" for k, n in problems.items())
+    return f"{parts} — {outcome}"
 
 
 def project_var(name: str) -> object:

@@ -81,7 +81,7 @@ def run(
             echo(f"  ! {warning}")
         echo(f"  {report.rows:,} rows from {report.files} file(s)")
         with stage("dbt build (clean, audit, popularity, marts, tests)", timings, echo):
-            run_dbt("build", build, dbt_vars, threads=threads)
+            echo("  " + run_dbt("build", build, dbt_vars, quiet=True, threads=threads))
         if score_models:
             with stage("fit and score models", timings, echo), warehouse.connect(build) as con:
                 from models_py.scoring import run_scoring
@@ -95,7 +95,17 @@ def run(
                     echo=echo,
                 )
             with stage("dbt build of the score marts and their tests", timings, echo):
-                run_dbt("build", build, dbt_vars, select="source:scores+", threads=threads)
+                echo(
+                    "  "
+                    + run_dbt(
+                        "build",
+                        build,
+                        dbt_vars,
+                        select="source:scores+",
+                        quiet=True,
+                        threads=threads,
+                    )
+                )
         warehouse.publish(build, warehouse_path)
     except BaseException:
         warehouse.discard(build)
