@@ -70,67 +70,35 @@ celebrity_sorted as (
 -- 2. Songs by the number of distinct celebrities that used them.
 celebrity_count as (
 
-    select
-        'celebrity_count' as method,
-        'all' as segment,
-        song_id,
-        count(distinct influencer_id) as score,
-        -count(distinct influencer_id) as order_key_1,
-        -sum(use_count) as order_key_2
-
-    from reels_with_profiles
-    where is_celebrity
-    group by song_id
+    {{ distinct_user_ranking('celebrity_count', where='is_celebrity') }}
 
 ),
 
 -- 3. Songs by distinct influencers (user_count), then total use_count; rare songs out.
 count_ranked as (
 
-    select
-        'count' as method,
-        'all' as segment,
-        song_id,
-        count(distinct influencer_id) as score,
-        -count(distinct influencer_id) as order_key_1,
-        -sum(use_count) as order_key_2
-
-    from reels_with_profiles
-    group by song_id
-    having count(distinct influencer_id) >= {{ var('min_user_count') }}
+    {{ distinct_user_ranking(
+        'count',
+        having='count(distinct influencer_id) >= ' ~ var('min_user_count')
+    ) }}
 
 ),
 
 -- 4. Songs by the number of influencers for whom they lifted ER above the threshold.
 more_performing as (
 
-    select
-        'more_performing' as method,
-        'all' as segment,
-        song_id,
-        count(distinct influencer_id) as score,
-        -count(distinct influencer_id) as order_key_1,
-        -round(sum(delta), 9) as order_key_2
-
-    from reels_with_profiles
-    where delta > {{ var('delta_threshold') }}
-    group by song_id
+    {{ distinct_user_ranking(
+        'more_performing',
+        where='delta > ' ~ var('delta_threshold'),
+        tie_break='-round(sum(delta), 9)'
+    ) }}
 
 ),
 
 -- 5. Count-style ranking within the influencer's own follower tier.
 tier_count as (
 
-    select
-        'tier_count' as method,
-        tier as segment,
-        song_id,
-        count(distinct influencer_id) as score,
-        -count(distinct influencer_id) as order_key_1,
-        -sum(use_count) as order_key_2
-
-    from reels_with_profiles
-    group by tier, song_id
+    {{ distinct_user_ranking('tier_count', segment='tier') }}
 
 ),
 
@@ -321,6 +289,27 @@ reranked as (
 select * from reranked
 where rank <= {{ var('top_n') }}
 
+{% endmacro %}
+
+
+{#- A ranking by distinct influencers who used a song (reels_with_profiles rows passing
+    `where`), ties broken by `tie_break` (ascending; default: more total uses first), then
+    song_id. `segment` is 'all' or a column to rank within. -#}
+{% macro distinct_user_ranking(
+    method, segment='all', where=none, having=none, tie_break='-sum(use_count)'
+) %}
+    select
+        '{{ method }}' as method,
+        {{ "'all'" if segment == 'all' else segment }} as segment,
+        song_id,
+        count(distinct influencer_id) as score,
+        -count(distinct influencer_id) as order_key_1,
+        {{ tie_break }} as order_key_2
+
+    from reels_with_profiles
+    {% if where %}where {{ where }}{% endif %}
+    group by {% if segment != 'all' %}{{ segment }}, {% endif %}song_id
+    {% if having %}having {{ having }}{% endif %}
 {% endmacro %}
 
 
