@@ -38,6 +38,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         column_map=parse_column_map(args.map),
         dbt_vars=_parse_vars(args.var),
         generate_if_empty=args.input is None,
+        report=not args.no_report,
     )
     total = sum(result.stage_seconds.values())
     print()
@@ -50,6 +51,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         rows = rows or recommendations(result.warehouse, handle, "count", 5)[1]
         print(f"\nExample: top picks for {name or handle} (reelrec recommend {handle}):")
         _print_rows(("method", "rank", "title", "artist", "score", "why"), rows)
+    if result.report:
+        print(f"\nReport: {result.report}")
     print(f"Done in {total:.1f}s")
     return 0
 
@@ -79,6 +82,16 @@ def cmd_similar(args: argparse.Namespace) -> int:
     (song_id, title, artist), rows = similar_songs(Path(args.warehouse), args.song, args.n)
     print(f"Songs similar to {title} by {artist} ({song_id}):")
     _print_rows(("rank", "title", "artist", "similarity"), rows)
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from models_py.pipeline import report_path_for
+    from models_py.report import write_report
+
+    source = Path(args.warehouse)
+    output = Path(args.output) if args.output else report_path_for(source)
+    print(f"Report: {write_report(source, output)}")
     return 0
 
 
@@ -116,6 +129,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME=VALUE",
         help="dbt var override, e.g. --var max_er=10 (repeatable)",
     )
+    run.add_argument(
+        "--no-report", action="store_true", help="skip the HTML report (saves a few seconds)"
+    )
     run.set_defaults(func=cmd_run)
 
     rec = sub.add_parser(
@@ -138,6 +154,18 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("-n", type=int, default=10, help="how many (default 10)")
     sim.add_argument("--warehouse", default=str(DEFAULT_WAREHOUSE), help="DuckDB file to read")
     sim.set_defaults(func=cmd_similar)
+
+    rep = sub.add_parser(
+        "report",
+        help="write the HTML report of a warehouse",
+        description="Render the self-contained HTML report (charts embedded, opens offline) "
+        "from a built warehouse. `reelrec run` writes it too, beside the warehouse.",
+    )
+    rep.add_argument("--warehouse", default=str(DEFAULT_WAREHOUSE), help="DuckDB file to read")
+    rep.add_argument(
+        "--output", help="HTML file to write (default: <warehouse name>-report.html beside it)"
+    )
+    rep.set_defaults(func=cmd_report)
 
     gen = sub.add_parser(
         "generate",

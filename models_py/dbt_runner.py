@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
+from models_py import progress
 from models_py.errors import ReelRecError
 
 DBT_PROJECT = Path(__file__).resolve().parent.parent / "dbt_project"
@@ -50,7 +52,8 @@ def run_dbt(
         args += ["--quiet"]
     if threads:
         args += ["--threads", str(threads)]
-    result = dbtRunner().invoke(args)
+    with progress.bar(f"dbt {command}", unit="node") as nodes:
+        result = dbtRunner(callbacks=[_progress_callback(nodes)]).invoke(args)
     if result.exception is not None:
         raise ReelRecError(f"dbt {command} could not run: {result.exception}")
     if not result.success:
@@ -62,6 +65,20 @@ def run_dbt(
         detail = "; ".join(failed[:5]) or "see dbt_project/logs/dbt.log"
         raise ReelRecError(f"dbt {command} failed: {detail}")
     return summarise(result.result)
+
+
+def _progress_callback(nodes: object) -> Callable[[object], None]:
+    """Advance `nodes` as dbt finishes each model and test (events arrive even with --quiet)."""
+
+    def on_event(event: object) -> None:
+        name = event.info.name
+        if name == "LogStartLine" and nodes.total != event.data.total:
+            nodes.total = event.data.total
+            nodes.refresh()
+        elif name == "NodeFinished":
+            nodes.update(1)
+
+    return on_event
 
 
 def summarise(results: object) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -13,7 +14,7 @@ from typing import TypeVar
 
 import duckdb
 
-from models_py import warehouse
+from models_py import progress, warehouse
 from models_py.dbt_runner import project_var, run_dbt
 from models_py.ingest import SUPPORTED, LoadReport, load_folder
 
@@ -28,7 +29,13 @@ DEFAULT_WAREHOUSE = REPO_ROOT / "warehouse.duckdb"
 class RunResult:
     warehouse: Path
     load: LoadReport
+    report: Path | None = None
     stage_seconds: dict[str, float] = field(default_factory=dict)
+
+
+def report_path_for(warehouse_path: Path) -> Path:
+    """The report lives beside its warehouse: warehouse.duckdb → warehouse-report.html."""
+    return warehouse_path.with_name(warehouse_path.stem + "-report.html")
 
 
 @contextmanager
@@ -62,9 +69,14 @@ def run(
     generate_if_empty: bool = True,
     score_models: bool = True,
     threads: int | None = None,
-    echo: Callable[[str], None] = print,
+    report: bool = True,
+    echo: Callable[[str], None] = progress.echo,
 ) -> RunResult:
-    """Build a fresh warehouse beside the live one and swap it in only when all succeeded."""
+    """Build a fresh warehouse beside the live one and swap it in only when all succeeded.
+
+    The HTML report is rendered from the finished build and swapped in with it, so the report
+    on disk always describes the warehouse on disk.
+    """
     timings: dict[str, float] = {}
     if generate_if_empty and not has_input_files(input_dir):
         from models_py.generate_data import generate
@@ -72,14 +84,15 @@ def run(
         with stage(f"generate default dataset into {input_dir.parent}", timings, echo):
             generate(input_dir.parent)
     build = warehouse.building_path(warehouse_path)
+    report_partial: Path | None = None
     try:
         warehouse.create_database(build)
         with stage(f"load {input_dir}", timings, echo), warehouse.connect(build) as con:
-            report = load_folder(con, input_dir, column_map or {})
+            loaded = load_folder(con, input_dir, column_map or {})
             dbt_vars = {**(dbt_vars or {}), "run_id": run_fingerprint(con, dbt_vars or {})}
-        for warning in report.warnings:
+        for warning in loaded.warnings:
             echo(f"  ! {warning}")
-        echo(f"  {report.rows:,} rows from {report.files} file(s)")
+        echo(f"  {loaded.rows:,} rows from {loaded.files} file(s)")
         with stage("dbt build (clean, audit, popularity, marts, tests)", timings, echo):
             echo("  " + run_dbt("build", build, dbt_vars, quiet=True, threads=threads))
         if score_models:
@@ -106,8 +119,24 @@ def run(
                         threads=threads,
                     )
                 )
+        if report:
+            from models_py.report import write_report
+
+            with stage("render the HTML report", timings, echo):
+                report_partial = write_report(
+                    build,
+                    report_path_for(warehouse_path).with_suffix(".html.building"),
+                    source_name=warehouse_path.name,
+                    read_only=False,
+                )
         warehouse.publish(build, warehouse_path)
     except BaseException:
         warehouse.discard(build)
+        if report_partial is not None:
+            report_partial.unlink(missing_ok=True)
         raise
-    return RunResult(warehouse_path, report, timings)
+    report_file = None
+    if report_partial is not None:
+        report_file = report_path_for(warehouse_path)
+        os.replace(report_partial, report_file)
+    return RunResult(warehouse_path, loaded, report_file, timings)

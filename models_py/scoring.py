@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
+from models_py import progress
 from models_py.oracle import PlantedModel
 from models_py.recommenders.base import RatingRecommender
 from models_py.recommenders.baselines import BiasBaseline, GlobalMean
@@ -340,10 +341,14 @@ def score_all(
     merged = ScoreTables([], [], [], [], [])
     try:
         context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        with (
+            ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool,
+            progress.bar("models", total=len(specs), unit="model") as done,
+        ):
             for spec, (out, seconds) in zip(
                 specs, pool.map(_score_in_worker, range(len(specs))), strict=True
             ):
+                done.update(1)
                 echo(f"  {spec.method:<18} {seconds:6.1f}s")
                 for name in (
                     "test_predictions",

@@ -1,0 +1,388 @@
+"""The self-contained HTML report: one page, charts embedded, rendered from the warehouse alone."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import jinja2
+import pandas as pd
+
+from models_py import report_charts as charts
+from models_py import report_data as q
+from models_py import warehouse
+from models_py.errors import ReelRecError
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+EXAMPLE_METHODS = ["er_biased_mf", "item_knn", "count"]
+
+
+@dataclass
+class Table:
+    columns: list[str]
+    rows: list[list[str]]
+    numeric: list[bool]
+
+
+@dataclass
+class Figure:
+    src: str
+    alt: str
+
+
+@dataclass
+class Section:
+    id: str
+    title: str
+    intro: str
+    figures: list[Figure] = field(default_factory=list)
+    tables: list[tuple[str, Table]] = field(default_factory=list)
+    wide_tables: bool = False  # one table per row (long text columns)
+
+
+def _cell(value: object) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,.0f}" if value.is_integer() and abs(value) >= 1000 else f"{value:.4g}"
+    return str(value)
+
+
+def table(frame: pd.DataFrame, columns: dict[str, str] | None = None) -> Table:
+    """A DataFrame as display strings; `columns` picks and renames (source → header)."""
+    columns = columns or {c: c for c in frame.columns}
+    picked = frame[list(columns)]
+    numeric = [pd.api.types.is_numeric_dtype(picked[c]) for c in columns]
+    rows = [[_cell(v) for v in row] for row in picked.astype(object).itertuples(index=False)]
+    return Table(list(columns.values()), rows, numeric)
+
+
+def overview_section(con, settings: dict[str, str]) -> Section:
+    o = q.overview(con)
+    share = o["rows_quarantined"] / o["rows_read"] if o["rows_read"] else 0.0
+    facts = pd.DataFrame(
+        [
+            ("Input files", o["files"]),
+            ("Rows read", o["rows_read"]),
+            ("Clean reels", o["rows_clean"]),
+            ("Quarantined rows", o["rows_quarantined"]),
+            ("Influencers", o["influencers"]),
+            ("Songs", o["songs"]),
+            ("Run id", settings.get("run_id", "—")),
+        ],
+        columns=["what", "value"],
+    )
+    return Section(
+        "overview",
+        "Overview",
+        f"{o['rows_read']:,} rows read from {o['files']} file(s); {o['rows_clean']:,} clean "
+        f"reels and {o['rows_quarantined']:,} quarantined ({share:.1%}), each with the rule "
+        "that rejected it. Nothing else was dropped.",
+        tables=[("", table(facts))],
+    )
+
+
+def rows_section(con) -> Section:
+    rules = q.rejected_by_rule(con)
+    figures = []
+    if len(rules):
+        figures.append(
+            Figure(
+                charts.horizontal_bars(
+                    rules["rejection_rule"].tolist(),
+                    rules["reels"].tolist(),
+                    "Quarantined rows by rule",
+                    "rows",
+                ),
+                "Bar chart of quarantined rows by rejection rule",
+            )
+        )
+    audit = table(
+        q.file_audit(con),
+        {
+            "source_file": "file",
+            "sheet": "sheet",
+            "file_format": "format",
+            "rows_read": "read",
+            "rows_clean": "clean",
+            "rows_quarantined": "quarantined",
+            "rows_delta_derived": "Delta derived",
+            "lost_cell_count": "lost cells",
+        },
+    )
+    return Section(
+        "rejected",
+        "Where the rows went",
+        "Every input row ends up either clean or in quarantined_reels with one rejection rule "
+        "(the first that applies, in the README's order). Query quarantined_reels for the raw "
+        "values of any of them.",
+        figures,
+        [("Rows per file", audit), ("Quarantined by rule", table(rules))],
+    )
+
+
+def eda_section(con, settings: dict[str, str]) -> Section:
+    max_er = float(settings.get("max_er", "nan"))
+    nano = float(settings.get("tier_nano_max_followers", "nan"))
+    celebrity = float(settings.get("celebrity_followers", "nan"))
+    max_posts = float(settings.get("max_posts", "nan"))
+    figures = [
+        Figure(
+            charts.distribution(
+                q.histogram(con, "main.influencers", "er"),
+                "Usual engagement rate (ER) per influencer",
+                "ER, %",
+                [(max_er, f"max_er = {max_er:g}")],
+            ),
+            "Histogram of influencer engagement rate",
+        ),
+        Figure(
+            charts.distribution(
+                q.histogram(con, "main.influencers", "followers", log=True),
+                "Followers per influencer, with the tier cut-offs",
+                "followers (log scale)",
+                [
+                    (nano, f"micro from {nano:,.0f}"),
+                    (celebrity, f"celebrity from {celebrity:,.0f}"),
+                ],
+            ),
+            "Histogram of followers with tier cut-offs",
+        ),
+        Figure(
+            charts.distribution(
+                q.histogram(con, "main.influencers", "posts"),
+                "Lifetime posts per influencer",
+                "posts",
+                [(max_posts, f"max_posts = {max_posts:,.0f}")],
+            ),
+            "Histogram of posts per influencer",
+        ),
+        Figure(charts.likes_vs_comments(q.likes_vs_comments(con)), "Likes versus comments"),
+        Figure(
+            charts.distribution(
+                q.histogram(
+                    con, "main.reels", "days_since_posted", upper_quantile=0.99, integer=True
+                ),
+                "Time since the reel was posted (top 1 % in the last bin)",
+                "days",
+            ),
+            "Histogram of days since posting",
+        ),
+        Figure(
+            charts.distribution(
+                q.histogram(con, "main.reels", "delta", bins=60),
+                "Delta: the lift in engagement a song gave (the rating)",
+                "Curr_ER − ER, percentage points",
+                [(float(settings.get("delta_threshold", "nan")), "delta_threshold")],
+            ),
+            "Histogram of Delta",
+        ),
+    ]
+    tiers = table(
+        q.tier_counts(con),
+        {"tier": "tier", "influencers": "influencers", "min_followers": "from followers"},
+    )
+    return Section(
+        "influencers",
+        "The influencers and their reels",
+        "The report's exploratory plots on the clean data. Dashed lines are the thresholds "
+        "this warehouse was built with (run_settings).",
+        figures,
+        [("Influencers by tier", tiers)],
+    )
+
+
+def popularity_section(con) -> Section:
+    used = q.most_used_songs(con)
+    labels = [f"{t} — {a}" for t, a in zip(used["title"], used["artist_name"], strict=True)]
+    figure = Figure(
+        charts.horizontal_bars(
+            labels, used["user_count"].tolist(), "Songs used by most influencers", "influencers"
+        ),
+        "Bar chart of the most used songs",
+    )
+    leaders = q.popularity_leaders(con)
+    tables = [
+        (
+            f"{method}" + (f" ({segment})" if segment != "all" else ""),
+            table(
+                rows,
+                {"song_rank": "rank", "title": "title", "artist_name": "artist", "score": "score"},
+            ),
+        )
+        for (method, segment), rows in leaders.groupby(["method", "segment"], sort=True)
+    ]
+    return Section(
+        "popularity",
+        "Popularity leaders",
+        "The songs each popularity method puts first before leaving out an influencer's own "
+        "songs (popularity_rankings). count keeps songs used by at least min_user_count "
+        "influencers; tier_count ranks within the influencer's follower tier.",
+        [figure],
+        tables,
+    )
+
+
+def models_section(con) -> Section:
+    methods = q.model_comparison(con)
+    figures = []
+    if methods["rmse"].notna().any():
+        figures.append(
+            Figure(
+                charts.method_bars(
+                    methods,
+                    "rmse",
+                    "Rating error on held-out reels",
+                    "RMSE (lower is better)",
+                    True,
+                ),
+                "RMSE by method",
+            )
+        )
+    if methods["map_lifted"].notna().any():
+        figures.append(
+            Figure(
+                charts.method_bars(
+                    methods,
+                    "map_lifted",
+                    "Ranking quality: held-out songs that lifted engagement",
+                    "MAP@k (higher is better)",
+                    False,
+                ),
+                "MAP at k by method",
+            )
+        )
+    return Section(
+        "models",
+        "How the methods compare",
+        "All methods are judged on the same held-out reels (evaluation_splits) by the same SQL "
+        "(model_metrics). The dashed line is the oracle: the generator's planted model, the best "
+        "any method could do (present only on generated data). Baselines are the floor to beat.",
+        figures,
+        [
+            (
+                "Metrics (warm scenario)",
+                table(
+                    methods,
+                    {
+                        "method": "method",
+                        "family": "family",
+                        "rmse": "RMSE",
+                        "mae": "MAE",
+                        "map_used": "MAP used",
+                        "map_lifted": "MAP lifted",
+                        "ndcg_lifted": "nDCG lifted",
+                        "coverage": "coverage",
+                    },
+                ),
+            )
+        ],
+        wide_tables=True,
+    )
+
+
+def picks_by_method(picks: pd.DataFrame) -> Table:
+    """Rank × method grid of 'title — artist', methods in EXAMPLE_METHODS order."""
+    labelled = picks.assign(
+        song=picks["title"].fillna("?") + " — " + picks["artist_name"].fillna("?")
+    )
+    grid = labelled.pivot(index="rank", columns="method", values="song").reset_index()
+    methods = [m for m in EXAMPLE_METHODS if m in grid.columns]
+    return table(grid, {"rank": "rank", **{m: m for m in methods}})
+
+
+def examples_section(con) -> Section:
+    tables = []
+    for person in q.example_influencers(con).itertuples(index=False):
+        name = person.influencer_name or person.handle
+        used = q.songs_used_by(con, person.influencer_id)
+        picks = q.example_recommendations(con, person.influencer_id, EXAMPLE_METHODS)
+        heading = (
+            f"{name} (@{person.handle}), {person.tier}, {person.followers:,} followers, "
+            f"ER {person.er:.2f} %, {person.songs_used} songs used"
+        )
+        tables.append(
+            (
+                heading + " — best-lifting songs used",
+                table(used, {"title": "title", "artist_name": "artist", "delta": "Delta"}),
+            )
+        )
+        tables.append((heading + " — recommended", picks_by_method(picks)))
+    return Section(
+        "examples",
+        "Example recommendations",
+        "The most active influencer of each tier, the songs that lifted their engagement most "
+        f"and what three methods ({', '.join(EXAMPLE_METHODS)}) recommend next. Any "
+        "influencer, with the reason for each pick: `reelrec recommend <handle>` or the "
+        "recommendations table.",
+        tables=tables,
+        wide_tables=True,
+    )
+
+
+def settings_section(con) -> Section:
+    return Section(
+        "settings",
+        "Settings of this build",
+        "The dbt vars this warehouse was built with; change them with `reelrec run --var`.",
+        tables=[
+            (
+                "",
+                table(
+                    q.frame(con, "select * from main.run_settings order by setting"),
+                    {"setting": "setting", "setting_value": "value", "description": "meaning"},
+                ),
+            )
+        ],
+        wide_tables=True,
+    )
+
+
+def sections(path: Path, read_only: bool = True) -> list[Section]:
+    with warehouse.connect(path, read_only=read_only) as con:
+        settings = q.settings(con)
+        return [
+            overview_section(con, settings),
+            rows_section(con),
+            eda_section(con, settings),
+            popularity_section(con),
+            models_section(con),
+            examples_section(con),
+            settings_section(con),
+        ]
+
+
+def render(path: Path, source_name: str | None = None, read_only: bool = True) -> str:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,  # titles, bios and names come from scraped data
+        undefined=jinja2.StrictUndefined,
+    )
+    return env.get_template("report.html.j2").render(
+        sections=sections(path, read_only),
+        warehouse=source_name or path.name,
+        generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    )
+
+
+def write_report(
+    path: Path, output: Path, source_name: str | None = None, read_only: bool = True
+) -> Path:
+    """Render the report of warehouse `path` to `output`, replacing it atomically.
+
+    `read_only=False` only where this process already holds the file read-write (the pipeline,
+    whose in-process dbt keeps it open): DuckDB refuses a second, differently configured handle.
+    """
+    if not path.exists():
+        raise ReelRecError(f"no warehouse at {path}; build it with `make run` or `reelrec run`")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    partial = output.with_name(output.name + ".partial")
+    partial.write_text(render(path, source_name, read_only), encoding="utf-8")
+    os.replace(partial, output)
+    return output
