@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +21,7 @@ SMALL_VARS = {"min_user_count": 5}
 class Built:
     data: Path  # holds raw/ and truth/
     warehouse: Path
+    output: str  # what `reelrec run` printed
 
 
 @pytest.fixture(scope="session")
@@ -32,10 +35,15 @@ def small_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def built(small_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Built:
-    from models_py import pipeline
+    """The warehouse as a user builds it: through the `reelrec run` command."""
+    from models_py.cli import main
 
     path = tmp_path_factory.mktemp("wh") / "warehouse.duckdb"
-    pipeline.run(
-        small_data / "raw", path, dbt_vars=SMALL_VARS, generate_if_empty=False, echo=lambda _: None
-    )
-    return Built(small_data, path)
+    overrides = [arg for k, v in SMALL_VARS.items() for arg in ("--var", f"{k}={v}")]
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        code = main(
+            ["run", "--input", str(small_data / "raw"), "--warehouse", str(path), *overrides]
+        )
+    assert code == 0, printed.getvalue()
+    return Built(small_data, path, printed.getvalue())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
+from models_py import pipeline
 from models_py.cli import main
 from tests.conftest import Built
 
@@ -79,7 +80,7 @@ def test_user_input_never_becomes_sql(
     assert built.warehouse.read_bytes() == before
 
 
-@pytest.mark.parametrize("command", ["run", "recommend", "similar", "generate"])
+@pytest.mark.parametrize("command", ["run", "recommend", "similar", "report", "generate"])
 def test_every_subcommand_has_help(command: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_:
         main([command, "--help"])
@@ -89,3 +90,22 @@ def test_every_subcommand_has_help(command: str, capsys: pytest.CaptureFixture[s
 def test_missing_warehouse_is_a_clear_error(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["recommend", "x", "--warehouse", str(tmp_path / "none.duckdb")]) == 2
     assert "no warehouse at" in capsys.readouterr().err
+
+
+def test_run_reports_every_stage_and_where_things_are(built: Built) -> None:
+    out = built.output
+    stages = [
+        "▶ load",
+        "▶ dbt build (clean",
+        "▶ fit and score models",
+        "▶ dbt build of the score marts",
+        "▶ render the HTML report",
+    ]
+    positions = [out.index(s) for s in stages]
+    assert positions == sorted(positions)  # in pipeline order
+    assert out.count(" done in ") >= len(stages)
+    assert "Rows in:" in out and "quarantined by duplicate_url_song:" in out
+    assert "Metrics at k = 10" in out and "oracle" in out and "global_mean" in out
+    assert f"Warehouse: {built.warehouse}" in out
+    assert f"Report: {pipeline.report_path_for(built.warehouse)}" in out
+    assert "Example: top picks for" in out
