@@ -28,6 +28,16 @@ def _parse_vars(items: list[str]) -> dict[str, object]:
     return parsed
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number of at least 1")
+    return value
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from models_py import pipeline, summary
 
@@ -36,7 +46,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         input_dir=input_dir,
         warehouse_path=Path(args.warehouse),
         column_map=parse_column_map(args.map),
-        dbt_vars=_parse_vars(args.var),
+        dbt_vars=_parse_vars(args.var) | ({"top_n": args.top_n} if args.top_n else {}),
         generate_if_empty=args.input is None,
         report=not args.no_report,
     )
@@ -128,6 +138,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="NAME=VALUE",
         help="dbt var override, e.g. --var max_er=10 (repeatable)",
+    )
+    run.add_argument(
+        "--top-n",
+        type=_positive_int,
+        metavar="N",
+        help="songs recommended per influencer and method (the top_n var)",
     )
     run.add_argument(
         "--no-report", action="store_true", help="skip the HTML report (saves a few seconds)"

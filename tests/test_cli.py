@@ -7,6 +7,7 @@ import pytest
 
 from models_py import pipeline
 from models_py.cli import main
+from models_py.errors import ReelRecError
 from tests.conftest import Built
 
 pytestmark = pytest.mark.slow
@@ -109,3 +110,26 @@ def test_run_reports_every_stage_and_where_things_are(built: Built) -> None:
     assert f"Warehouse: {built.warehouse}" in out
     assert f"Report: {pipeline.report_path_for(built.warehouse)}" in out
     assert "Example: top picks for" in out
+
+
+def test_run_options_become_dbt_vars(monkeypatch, tmp_path) -> None:
+    seen = {}
+
+    def fake_run(**kwargs):
+        seen.update(kwargs)
+        raise ReelRecError("stop here")
+
+    monkeypatch.setattr(pipeline, "run", fake_run)
+    code = main(
+        ["run", "--input", str(tmp_path), "--top-n", "5", "--var", "max_er=10", "--no-report"]
+    )
+    assert code == 2
+    assert seen["dbt_vars"] == {"max_er": 10, "top_n": 5}
+    assert seen["report"] is False and seen["generate_if_empty"] is False
+
+
+@pytest.mark.parametrize("bad", ["0", "-3", "ten"])
+def test_top_n_must_be_a_positive_whole_number(bad: str, capsys) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["run", "--top-n", bad])
+    assert exit_.value.code == 2 and "at least 1" in capsys.readouterr().err
