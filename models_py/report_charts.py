@@ -47,13 +47,14 @@ plt.rcParams.update(
 def data_uri(fig: Figure) -> str:
     """PNG bytes of `fig` as a data: URI (metadata stripped so identical data → identical page)."""
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
+    # Constrained layout (set at creation) instead of bbox_inches="tight": one draw, not two.
+    fig.savefig(buffer, format="png", dpi=110, metadata={"Software": None})
     plt.close(fig)
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def _figure(width: float = 6.4, height: float = 3.2) -> tuple[Figure, plt.Axes]:
-    fig, ax = plt.subplots(figsize=(width, height))
+    fig, ax = plt.subplots(figsize=(width, height), layout="constrained")
     return fig, ax
 
 
