@@ -125,6 +125,7 @@ def horizontal_bars(labels: list[str], values: list[float], title: str, xlabel: 
             va="center",
             fontsize=8,
         )
+    ax.margins(x=0.12)
     ax.set_title(title)
     ax.set_xlabel(xlabel)
     return data_uri(fig)
@@ -154,9 +155,8 @@ def method_bars(
         if f in set(rows["family"])
     ]
     labels = [f for f in FAMILY_COLOURS if f in set(rows["family"])]
-    ax.legend(
-        handles, labels, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=8
-    )
+    ax.margins(x=0.12)  # room for the value labels
+    fig.legend(handles, labels, loc="outside lower center", ncol=len(labels), frameon=False)
     ax.set_title(title)
     ax.set_xlabel(xlabel)
     return data_uri(fig)
