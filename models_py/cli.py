@@ -85,7 +85,9 @@ def cmd_similar(args: argparse.Namespace) -> int:
 def cmd_generate(args: argparse.Namespace) -> int:
     from models_py.generate_data import main as generate_main
 
-    return generate_main(args.generate_args)
+    passed = args.generate_args
+    # `reelrec generate -- --scale N`: the "--" only shields the options from our parser.
+    return generate_main(passed[1:] if passed[:1] == ["--"] else passed)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -149,12 +151,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    """Parse, letting `generate` pass its options on to the generator's own parser."""
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown and args.command != "generate":
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    if unknown:  # argparse's REMAINDER does not take `generate --scale N`'s options
+        args.generate_args = [*unknown, *args.generate_args]
+    return args
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = _parse(argv)
     try:
         return args.func(args)
     except ReelRecError as exc:
-        print(f"reelrec: error: {exc}", file=sys.stderr)
+        # One line, whatever a library put in the message.
+        message = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+        print(f"reelrec: error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("reelrec: interrupted; the previous warehouse is untouched", file=sys.stderr)
