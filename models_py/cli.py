@@ -45,11 +45,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     from models_py.lookup import example_influencer, recommendations
 
     handle = example_influencer(result.warehouse)
-    if handle:
-        (_, _, name), rows = recommendations(result.warehouse, handle, "er_biased_mf", 5)
-        rows = rows or recommendations(result.warehouse, handle, "count", 5)[1]
-        print(f"\nExample: top picks for {name or handle} (reelrec recommend {handle}):")
-        _print_rows(("method", "rank", "title", "artist", "score", "why"), rows)
+    # A small input may lack a method (too few reels to fit models, songs below min_user_count).
+    for method in ("er_biased_mf", "count", "trending") if handle else ():
+        try:
+            (_, _, name), rows = recommendations(result.warehouse, handle, method, 5)
+        except ReelRecError:
+            continue
+        if rows:
+            print(f"\nExample: top picks for {name or handle} (reelrec recommend {handle}):")
+            _print_rows(("method", "rank", "title", "artist", "score", "why"), rows)
+            break
     print(f"Done in {total:.1f}s")
     return 0
 
