@@ -72,6 +72,8 @@ def run(
         with stage(f"generate default dataset into {input_dir.parent}", timings, echo):
             generate(input_dir.parent)
     build = warehouse.building_path(warehouse_path)
+    # Under the lock, a leftover build can only be a dead run's: create_database clears it.
+    lock = warehouse.lock_build(warehouse_path)
     try:
         warehouse.create_database(build)
         with stage(f"load {input_dir}", timings, echo), warehouse.connect(build) as con:
@@ -110,4 +112,6 @@ def run(
     except BaseException:
         warehouse.discard(build)
         raise
+    finally:
+        lock.close()
     return RunResult(warehouse_path, report, timings)
