@@ -73,8 +73,18 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     (_, handle, name), rows = recommendations(
         Path(args.warehouse), args.influencer, args.method, args.n
     )
+    headers = ("method", "rank", "title", "artist", "score", "why")
+    if args.output:
+        return _export(Path(args.output), headers, rows)
     print(f"Recommendations for {name or handle} (@{handle}):")
-    _print_rows(("method", "rank", "title", "artist", "score", "why"), rows)
+    _print_rows(headers, rows)
+    return 0
+
+
+def _export(path: Path, headers: tuple[str, ...], rows: list[tuple]) -> int:
+    from models_py.export import write_table
+
+    print(f"Wrote {write_table(path, headers, rows):,} rows to {path}")
     return 0
 
 
@@ -82,8 +92,11 @@ def cmd_similar(args: argparse.Namespace) -> int:
     from models_py.lookup import similar_songs
 
     (song_id, title, artist), rows = similar_songs(Path(args.warehouse), args.song, args.n)
+    headers = ("rank", "title", "artist", "similarity")
+    if args.output:
+        return _export(Path(args.output), headers, rows)
     print(f"Songs similar to {title} by {artist} ({song_id}):")
-    _print_rows(("rank", "title", "artist", "similarity"), rows)
+    _print_rows(headers, rows)
     return 0
 
 
@@ -93,6 +106,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
     passed = args.generate_args
     # `reelrec generate -- --scale N`: the "--" only shields the options from our parser.
     return generate_main(passed[1:] if passed[:1] == ["--"] else passed)
+
+
+OUTPUT_HELP = "write the rows to a .csv or .xlsx file (by suffix) instead of printing them"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -134,6 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument("--method", help="one method only (e.g. count, er_biased_mf)")
     rec.add_argument("-n", type=int, default=10, help="songs per method (default 10)")
     rec.add_argument("--warehouse", default=str(DEFAULT_WAREHOUSE), help="DuckDB file to read")
+    rec.add_argument("--output", metavar="PATH", help=OUTPUT_HELP)
     rec.set_defaults(func=cmd_recommend)
 
     sim = sub.add_parser(
@@ -144,6 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("song", help="song id (SO…) or exact title")
     sim.add_argument("-n", type=int, default=10, help="how many (default 10)")
     sim.add_argument("--warehouse", default=str(DEFAULT_WAREHOUSE), help="DuckDB file to read")
+    sim.add_argument("--output", metavar="PATH", help=OUTPUT_HELP)
     sim.set_defaults(func=cmd_similar)
 
     gen = sub.add_parser(

@@ -125,6 +125,12 @@ def check_huge_cells(con: duckdb.DuckDBPyConnection) -> None:
     ) == [("user9000", 1_000_000), ("user9100", 32_767)]
 
 
+FORMULA_TITLES = [
+    '=HYPERLINK("http://evil.example","free")',
+    "+cmd|' /C calc'!A0",
+    "-2+3",
+    "@SUM(1)",
+]
 INJECTION_SONG = "SO'; DROP TABLE main.reels; --"
 INJECTION_TITLE = "Robert'); DROP TABLE songs;--"
 INJECTION_URL = "https://www.instagram.com/o'brien;select/"
@@ -424,6 +430,15 @@ ACCEPTED: list[Accepted] = [
         check_injection_is_data,
     ),  # fmt: skip
     Accepted(
+        "formula_like_song_titles",
+        "formula_titles.csv",
+        # High Curr_ER: these songs top the trending list, so exports must carry them.
+        lambda p: write_csv(
+            p, [HEADER, *rows_of(9400, [{"title": t, "Curr_ER": 50} for t in FORMULA_TITLES])]
+        ),
+        {(None, r): CLEAN for r in range(2, 2 + len(FORMULA_TITLES))},
+    ),
+    Accepted(
         "unicode_file_name",
         "données ☃.csv",
         lambda p: write_csv(p, [HEADER, reel_row(9300)]),
@@ -490,6 +505,27 @@ def test_accepted_case_quarantines_with_the_rule(accepted_build: Build, case: Ac
             case.check(con)
     if case.warning:
         assert any(case.warning in line for line in accepted_build.output), accepted_build.output
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_exported_titles_cannot_run_as_formulas(
+    accepted_build: Build, tmp_path: Path, suffix: str, capsys
+) -> None:
+    out = tmp_path / f"picks{suffix}"
+    wh = str(accepted_build.warehouse)
+    code = main(
+        ["recommend", "user7100", "--method", "trending", "--warehouse", wh, "--output", str(out)]
+    )
+    assert code == 0 and f"rows to {out}" in capsys.readouterr().out
+    if suffix == ".csv":
+        with out.open(encoding="utf-8-sig", newline="") as fh:
+            body = list(csv.reader(fh, quoting=csv.QUOTE_NONNUMERIC))[1:]
+    else:
+        body = [list(r) for r in openpyxl.load_workbook(out).active.iter_rows(2, values_only=True)]
+    titles, scores = [r[2] for r in body], [r[4] for r in body]
+    assert {"'" + t for t in FORMULA_TITLES} <= set(titles)
+    assert not any(t.startswith(("=", "+", "-", "@")) for t in titles)
+    assert all(isinstance(v, float) for v in scores)
 
 
 # --- refused cases: exit 2 with file, column and row named ----------------------------------
