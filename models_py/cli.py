@@ -56,11 +56,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     from models_py.lookup import example_influencer, recommendations
 
     handle = example_influencer(result.warehouse)
-    if handle:
-        (_, _, name), rows = recommendations(result.warehouse, handle, "er_biased_mf", 5)
-        rows = rows or recommendations(result.warehouse, handle, "count", 5)[1]
-        print(f"\nExample: top picks for {name or handle} (reelrec recommend {handle}):")
-        _print_rows(("method", "rank", "title", "artist", "score", "why"), rows)
+    # A small input may lack a method (too few reels to fit models, songs below min_user_count).
+    for method in ("er_biased_mf", "count", "trending") if handle else ():
+        try:
+            (_, _, name), rows = recommendations(result.warehouse, handle, method, 5)
+        except ReelRecError:
+            continue
+        if rows:
+            print(f"\nExample: top picks for {name or handle} (reelrec recommend {handle}):")
+            _print_rows(("method", "rank", "title", "artist", "score", "why"), rows)
+            break
     if result.report:
         print(f"\nReport: {result.report}")
     print(f"Done in {total:.1f}s")
@@ -81,8 +86,18 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     (_, handle, name), rows = recommendations(
         Path(args.warehouse), args.influencer, args.method, args.n
     )
+    headers = ("method", "rank", "title", "artist", "score", "why")
+    if args.output:
+        return _export(Path(args.output), headers, rows)
     print(f"Recommendations for {name or handle} (@{handle}):")
-    _print_rows(("method", "rank", "title", "artist", "score", "why"), rows)
+    _print_rows(headers, rows)
+    return 0
+
+
+def _export(path: Path, headers: tuple[str, ...], rows: list[tuple]) -> int:
+    from models_py.export import write_table
+
+    print(f"Wrote {write_table(path, headers, rows):,} rows to {path}")
     return 0
 
 
@@ -90,8 +105,11 @@ def cmd_similar(args: argparse.Namespace) -> int:
     from models_py.lookup import similar_songs
 
     (song_id, title, artist), rows = similar_songs(Path(args.warehouse), args.song, args.n)
+    headers = ("rank", "title", "artist", "similarity")
+    if args.output:
+        return _export(Path(args.output), headers, rows)
     print(f"Songs similar to {title} by {artist} ({song_id}):")
-    _print_rows(("rank", "title", "artist", "similarity"), rows)
+    _print_rows(headers, rows)
     return 0
 
 
@@ -108,7 +126,12 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_generate(args: argparse.Namespace) -> int:
     from models_py.generate_data import main as generate_main
 
-    return generate_main(args.generate_args)
+    passed = args.generate_args
+    # `reelrec generate -- --scale N`: the "--" only shields the options from our parser.
+    return generate_main(passed[1:] if passed[:1] == ["--"] else passed)
+
+
+OUTPUT_HELP = "write the rows to a .csv or .xlsx file (by suffix) instead of printing them"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -159,6 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument("--method", help="one method only (e.g. count, er_biased_mf)")
     rec.add_argument("-n", type=int, default=10, help="songs per method (default 10)")
     rec.add_argument("--warehouse", default=str(DEFAULT_WAREHOUSE), help="DuckDB file to read")
+    rec.add_argument("--output", metavar="PATH", help=OUTPUT_HELP)
     rec.set_defaults(func=cmd_recommend)
 
     sim = sub.add_parser(
@@ -169,6 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("song", help="song id (SO…) or exact title")
     sim.add_argument("-n", type=int, default=10, help="how many (default 10)")
     sim.add_argument("--warehouse", default=str(DEFAULT_WAREHOUSE), help="DuckDB file to read")
+    sim.add_argument("--output", metavar="PATH", help=OUTPUT_HELP)
     sim.set_defaults(func=cmd_similar)
 
     rep = sub.add_parser(
@@ -193,12 +218,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    """Parse, letting `generate` pass its options on to the generator's own parser."""
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown and args.command != "generate":
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    if unknown:  # argparse's REMAINDER does not take `generate --scale N`'s options
+        args.generate_args = [*unknown, *args.generate_args]
+    return args
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = _parse(argv)
     try:
         return args.func(args)
     except ReelRecError as exc:
-        print(f"reelrec: error: {exc}", file=sys.stderr)
+        # One line, whatever a library put in the message.
+        message = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+        print(f"reelrec: error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("reelrec: interrupted; the previous warehouse is untouched", file=sys.stderr)

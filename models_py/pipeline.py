@@ -47,6 +47,13 @@ def stage(name: str, timings: dict[str, float], echo: Callable[[str], None]) -> 
     echo(f"  {name} done in {timings[name]:.1f}s")
 
 
+def _remove_report_leftovers(warehouse_path: Path) -> None:
+    """A run killed while rendering leaves its half-made report behind; nobody else owns it."""
+    building = report_path_for(warehouse_path).with_suffix(".html.building")
+    for leftover in (building, building.with_name(building.name + ".partial")):
+        leftover.unlink(missing_ok=True)
+
+
 def has_input_files(folder: Path) -> bool:
     return folder.is_dir() and any(p.suffix.lower() in SUPPORTED for p in folder.iterdir())
 
@@ -85,7 +92,10 @@ def run(
             generate(input_dir.parent)
     build = warehouse.building_path(warehouse_path)
     report_partial: Path | None = None
+    # Under the lock, a leftover build can only be a dead run's: create_database clears it.
+    lock = warehouse.lock_build(warehouse_path)
     try:
+        _remove_report_leftovers(warehouse_path)
         warehouse.create_database(build)
         with stage(f"load {input_dir}", timings, echo), warehouse.connect(build) as con:
             loaded = load_folder(con, input_dir, column_map or {})
@@ -130,13 +140,15 @@ def run(
                     read_only=False,
                 )
         warehouse.publish(build, warehouse_path)
+        report_file = None
+        if report_partial is not None:
+            report_file = report_path_for(warehouse_path)
+            os.replace(report_partial, report_file)
     except BaseException:
         warehouse.discard(build)
         if report_partial is not None:
             report_partial.unlink(missing_ok=True)
         raise
-    report_file = None
-    if report_partial is not None:
-        report_file = report_path_for(warehouse_path)
-        os.replace(report_partial, report_file)
+    finally:
+        lock.close()
     return RunResult(warehouse_path, loaded, report_file, timings)

@@ -11,6 +11,7 @@ import html
 import io
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree
@@ -31,6 +32,8 @@ from models_py.errors import ReelRecError
 HEADER_SEARCH_ROWS = 20
 # Excel's own sheet limit: a file claiming more rows is not a valid xlsx.
 XLSX_MAX_ROWS = 1_048_576
+# Python's csv refuses fields over 128 KiB; a scraped Bio may hold more (a whole page).
+csv.field_size_limit(max(csv.field_size_limit(), 64 << 20))
 
 
 @dataclass
@@ -69,7 +72,7 @@ def find_header(
     if first_nonempty is None:
         raise ReelRecError(f"{where}: the sheet is empty (no header row, no data)")
     i, match = first_nonempty
-    raise ReelRecError(missing_required_message(where, rows[i], match))
+    raise ReelRecError(missing_required_message(f"{where}, row {i + 1}", rows[i], match))
 
 
 def table_from_rows(
@@ -223,28 +226,60 @@ def _sheet_table(data: pa.Table, header_index: int, match: HeaderMatch) -> pa.Ta
     return pa.table(columns)
 
 
+# Encrypted (password-protected) xlsx files and legacy .xls are OLE2 containers, not zips.
+OLE2_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
+
+
+def _first_line(exc: Exception) -> str:
+    """calamine's messages run over several lines of context; the first says what failed."""
+    return str(exc).strip().split("\n", 1)[0].strip()
+
+
+def _open_workbook(path: Path, name: str) -> tuple[fastexcel.ExcelReader, dict[str, LostCells]]:
+    try:
+        with path.open("rb") as fh:
+            magic = fh.read(8)
+        if magic == OLE2_MAGIC:
+            raise ReelRecError(
+                f"{name}: the workbook is password-protected (encrypted) or an old .xls file; "
+                "open it in Excel and save it as an unprotected .xlsx"
+            )
+        if not magic:
+            raise ReelRecError(f"{name}: cannot read as an Excel workbook: the file is empty")
+        return fastexcel.read_excel(str(path)), formulas_without_value(path)
+    except (
+        fastexcel.FastExcelError,
+        zipfile.BadZipFile,
+        zlib.error,
+        ElementTree.ParseError,
+        KeyError,
+        EOFError,
+        OSError,
+    ) as exc:
+        raise ReelRecError(
+            f"{name}: cannot read as an Excel workbook ({_first_line(exc)}); "
+            "is the file truncated, password-protected or not really .xlsx?"
+        ) from None
+
+
 def read_xlsx(path: Path, column_map: dict[str, str], name: str) -> list[SheetData]:
     """Every sheet that holds ReelRec's required columns; other sheets are reported, not read.
 
     fastexcel (calamine's Rust core, Arrow out) reads every cell as text: integers exactly,
     other numbers at 9 significant digits, as Excel's General format shows them.
     """
-    try:
-        workbook = fastexcel.read_excel(str(path))
-        lost = formulas_without_value(path)
-    except (fastexcel.FastExcelError, zipfile.BadZipFile, KeyError, OSError) as exc:
-        raise ReelRecError(
-            f"{name}: cannot read as an Excel workbook ({type(exc).__name__}: {exc}); "
-            "is the file truncated, password-protected or not really .xlsx?"
-        ) from None
+    workbook, lost = _open_workbook(path, name)
     sheets: list[SheetData] = []
     skipped: list[str] = []
     for sheet_name in workbook.sheet_names:
         where = f"{name}, sheet '{sheet_name}'"
         # skip_rows=0 keeps leading blank rows, so table row i is sheet row i + 1.
-        data = workbook.load_sheet(
-            sheet_name, header_row=None, skip_rows=0, dtypes="string"
-        ).to_arrow()
+        try:
+            data = workbook.load_sheet(
+                sheet_name, header_row=None, skip_rows=0, dtypes="string"
+            ).to_arrow()
+        except fastexcel.FastExcelError as exc:
+            raise ReelRecError(f"{where}: cannot read the sheet ({_first_line(exc)})") from None
         if data.num_rows > XLSX_MAX_ROWS:
             raise ReelRecError(f"{where}: {data.num_rows:,} rows exceeds Excel's limit")
         head = [list(r.values()) for r in data.slice(0, HEADER_SEARCH_ROWS).to_pylist()]
@@ -286,6 +321,45 @@ def _decode(raw: bytes, name: str) -> tuple[str, str | None]:
         )
 
 
+def _csv_records(text: str, delimiter: str, name: str) -> tuple[list[list[object]], list[int]]:
+    """Records and the line each ends on. A quote never closed is an error: the lenient
+    reader would silently fold every later line into that one cell."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows: list[list[object]] = []
+    line_numbers: list[int] = []
+    try:
+        for record in reader:
+            rows.append(list(record))
+            line_numbers.append(reader.line_num)
+    except csv.Error as exc:
+        raise ReelRecError(f"{name}, line {reader.line_num}: malformed csv ({exc})") from None
+    if rows and text.count('"') % 2:
+        _raise_if_unclosed_quote(text, delimiter, rows, line_numbers, name)
+    return rows, line_numbers
+
+
+def _raise_if_unclosed_quote(
+    text: str, delimiter: str, rows: list[list[object]], line_numbers: list[int], name: str
+) -> None:
+    """An odd number of quotes is legal inside unquoted fields (5'11"); strict parsing of the
+    last record tells whether its quote really runs to the end of the file."""
+    start = line_numbers[-2] if len(line_numbers) > 1 else 0
+    # Split lines exactly as the csv reader counted them.
+    tail = "".join(io.StringIO(text, newline="").readlines()[start:])
+    try:
+        list(csv.reader(io.StringIO(tail, newline=""), delimiter=delimiter, strict=True))
+    except csv.Error as exc:
+        if "unexpected end of data" not in str(exc):
+            return
+        header = next((r for r in rows if any(str(v).strip() for v in r)), [])
+        position = len(rows[-1]) - 1
+        column = f"column '{header[position]}'" if position < len(header) else "a column"
+        raise ReelRecError(
+            f'{name}, line {start + 1}, {column}: a quoted value is never closed (a " with no '
+            'closing "), so every later line would be read into that one cell; fix the quote'
+        ) from None
+
+
 def read_csv(path: Path, column_map: dict[str, str], name: str) -> list[SheetData]:
     """A csv file; delimiter sniffed among , ; tab |."""
     try:
@@ -300,15 +374,7 @@ def read_csv(path: Path, column_map: dict[str, str], name: str) -> list[SheetDat
         delimiter = dialect.delimiter
     except csv.Error:
         delimiter = ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    rows: list[list[object]] = []
-    line_numbers: list[int] = []
-    try:
-        for record in reader:
-            rows.append(list(record))
-            line_numbers.append(reader.line_num)
-    except csv.Error as exc:
-        raise ReelRecError(f"{name}, line {reader.line_num}: malformed csv ({exc})") from None
+    rows, line_numbers = _csv_records(text, delimiter, name)
     header_index, match = find_header(rows, column_map, name)
     table = table_from_rows(rows, header_index, match, row_base=1)
     # csv records may span lines (quoted newlines): report the line each record starts on.

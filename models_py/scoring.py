@@ -363,6 +363,11 @@ def score_all(
     return merged
 
 
+# Below this the validation cut that tunes the models is (nearly) empty and fitting fails;
+# the SQL methods still rank and are judged, so the run goes on without the Python models.
+MIN_TRAINING_RATINGS = 100
+
+
 def run_scoring(
     con: duckdb.DuckDBPyConnection,
     run_id: str,
@@ -376,6 +381,12 @@ def run_scoring(
         f"  {len(data.train.rating):,} training and {len(data.test.rating):,} test ratings, "
         f"{len(data.influencer_ids):,} influencers x {len(data.song_ids):,} songs"
     )
+    if len(data.train.rating) < MIN_TRAINING_RATINGS:
+        echo(
+            f"  ! too few clean reels to fit the models ({len(data.train.rating):,} training "
+            f"ratings, fewer than {MIN_TRAINING_RATINGS}): only the popularity methods rank"
+        )
+        return ScoreTables([], [], [], [], [])
     loaded = {r[0] for r in con.execute("select source_file from raw.source_files").fetchall()}
     with_truth = truth_dir is not None and truth_matches(truth_dir, loaded)
     specs = [*MODELS, *(oracle_specs(truth_dir, data) if with_truth else [])]

@@ -133,3 +133,17 @@ def test_top_n_must_be_a_positive_whole_number(bad: str, capsys) -> None:
     with pytest.raises(SystemExit) as exit_:
         main(["run", "--top-n", bad])
     assert exit_.value.code == 2 and "at least 1" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("separator", [[], ["--"]])
+def test_generate_passes_its_options_on(tmp_path, separator: list[str]) -> None:
+    """`reelrec generate --scale N` and `reelrec generate -- --scale N` both reach the generator."""
+    out = tmp_path / "gen"
+    assert main(["generate", *separator, "--scale", "2000", "--out", str(out)]) == 0
+    assert [p.name for p in (out / "raw").iterdir()] == ["part-00001.parquet"]
+
+
+def test_unknown_option_of_other_commands_is_still_refused(capsys) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["similar", "x", "--bogus"])
+    assert exit_.value.code == 2 and "unrecognized arguments: --bogus" in capsys.readouterr().err

@@ -48,6 +48,9 @@ row_rules as (
                 or not {{ is_finite('er') }}
                 or not {{ is_finite('delta') }}
                 or not {{ is_finite('curr_er') }}
+                -- 1e308 is finite, but one such rating overflows every sum a model takes.
+                or abs(delta) > {{ var('max_engagement_pct') }}
+                or abs(curr_er) > {{ var('max_engagement_pct') }}
                 then 'out_of_range'
             when posts > {{ var('max_posts') }}
                 then 'posts_over_max'
