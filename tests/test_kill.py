@@ -105,9 +105,11 @@ def test_stale_build_of_a_dead_run_is_removed(built: Built, tmp_path: Path) -> N
     (tmp_path / "warehouse.duckdb.building.tmp").mkdir()
     (tmp_path / "warehouse.duckdb.building.tmp" / "spill.block").write_bytes(b"x")
     (tmp_path / "unrelated.duckdb.wal").write_bytes(b"not ours")
+    (tmp_path / "warehouse-report.html.building").write_text("half a report")
+    (tmp_path / "warehouse-report.html.building.partial").write_text("a third")
     pipeline.run(
         built.data / "raw", target, generate_if_empty=False, score_models=False,
-        echo=lambda _: None,
+        report=False, echo=lambda _: None,
     )  # fmt: skip
     assert leftovers(tmp_path) == ["unrelated.duckdb.wal", "warehouse.duckdb"]
 
