@@ -17,6 +17,7 @@ from models_py.errors import ReelRecError
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 EXAMPLE_METHODS = ["er_biased_mf", "item_knn", "count"]
+COLD_START_TITLES = {"cold_song": "new songs", "cold_influencer": "new influencers"}
 
 
 @dataclass
@@ -258,12 +259,45 @@ def models_section(con) -> Section:
                 "MAP at k by method",
             )
         )
+    cold = q.cold_start_comparison(con)
+    tables = []
+    for scenario, rows in cold.groupby("scenario", sort=True):
+        figures.append(
+            Figure(
+                charts.method_bars(
+                    rows,
+                    "map_used",
+                    f"Cold start ({COLD_START_TITLES.get(scenario, scenario)}): MAP@k",
+                    "MAP@k, songs used (higher is better)",
+                    False,
+                ),
+                f"MAP at k by method, scenario {scenario}",
+            )
+        )
+        tables.append(
+            (
+                f"Metrics ({scenario} scenario)",
+                table(
+                    rows,
+                    {
+                        "method": "method",
+                        "family": "family",
+                        "map_used": "MAP used",
+                        "recall_used": "recall used",
+                        "map_lifted": "MAP lifted",
+                        "users_evaluated": "influencers",
+                    },
+                ),
+            )
+        )
     return Section(
         "models",
         "How the methods compare",
         "All methods are judged on the same held-out reels (evaluation_splits) by the same SQL "
         "(model_metrics). The dashed line is the oracle: the generator's planted model, the best "
-        "any method could do (present only on generated data). Baselines are the floor to beat.",
+        "any method could do (present only on generated data). Baselines are the floor to beat. "
+        "Cold start: songs or influencers whose every reel was held out, as new releases and "
+        "newly signed influencers are (see cold_start_splits).",
         figures,
         [
             (
@@ -281,7 +315,8 @@ def models_section(con) -> Section:
                         "coverage": "coverage",
                     },
                 ),
-            )
+            ),
+            *tables,
         ],
         wide_tables=True,
     )

@@ -187,6 +187,29 @@ def model_comparison(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     )
 
 
+def cold_start_comparison(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """One row per cold-start scenario and method: ranking quality on songs or influencers
+    the models never saw used (empty when the warehouse has no cold-start evaluation)."""
+    return frame(
+        con,
+        """
+        select
+            scenario,
+            method,
+            any_value(family) as family,
+            max(value) filter (where metric = 'map' and relevance = 'used') as map_used,
+            max(value) filter (where metric = 'recall' and relevance = 'used') as recall_used,
+            max(value) filter (where metric = 'map' and relevance = 'lifted') as map_lifted,
+            max(users_evaluated) filter (where metric = 'map' and relevance = 'used')
+                as users_evaluated
+        from main.model_metrics
+        where scenario <> 'warm'
+        group by scenario, method
+        order by scenario, map_used desc nulls last, method
+        """,
+    )
+
+
 def example_influencers(con: duckdb.DuckDBPyConnection, per_tier: int = 1) -> pd.DataFrame:
     """The influencer with most songs used in each tier: worth showing, and stable run to run."""
     return frame(
