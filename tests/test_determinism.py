@@ -17,12 +17,12 @@ TIMING_COLUMNS = {"fit_seconds", "score_seconds", "serve_seconds"}
 
 
 def table_checksums(path: Path) -> dict[str, tuple[int, str]]:
-    """(rows, md5 of the sorted rows as text) for every table in main, scores and raw."""
+    """(rows, md5 of the sorted rows as text) for every table and view in every schema."""
     with duckdb.connect(str(path), read_only=True) as con:
         tables = con.execute(
             "select table_schema, table_name from information_schema.tables "
-            "where table_schema in ('main', 'scores', 'raw') and table_type = 'BASE TABLE' "
-            "order by all"
+            "where table_catalog = current_database() "
+            "and table_schema not in ('information_schema', 'pg_catalog') order by all"
         ).fetchall()
         sums = {}
         for schema, name in tables:
@@ -54,6 +54,8 @@ def test_same_input_same_tables_whatever_the_threads(built: Built, tmp_path: Pat
         echo=lambda _: None,
     )
     first, second = table_checksums(built.warehouse), table_checksums(again)
-    assert len(first) > 15
+    schemas = {name.split(".")[0] for name in first}
+    assert schemas == {"raw", "staging", "intermediate", "main", "scores"}, schemas
+    assert len(first) > 30 and first.keys() == second.keys()
     differing = sorted(name for name in first if first[name] != second.get(name))
     assert differing == [], differing
