@@ -19,15 +19,16 @@
     '^([+-]?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?(?:e[+-]?[0-9]+)?|[+-]?\.[0-9]+(?:e[+-]?[0-9]+)?)\s*([kmb%]?)$'
 {%- endmacro %}
 
-{% macro parse_number(text) -%}
+{#- One regex pass per value: the digits and the unit suffix, as a struct. Staging computes
+    it once per column; parse_number / parse_count below re-derive it for ad hoc use. -#}
+{% macro number_parts(text) -%}
+    regexp_extract(lower(trim({{ text }})), {{ number_pattern() }}, ['digits', 'unit'])
+{%- endmacro %}
+
+{% macro number_from_parts(parts) -%}
     (
-        try_cast(
-            replace(
-                regexp_extract(lower(trim({{ text }})), {{ number_pattern() }}, 1),
-                ',', ''
-            ) as double
-        )
-        * case regexp_extract(lower(trim({{ text }})), {{ number_pattern() }}, 2)
+        try_cast(replace({{ parts }}.digits, ',', '') as double)
+        * case {{ parts }}.unit
             when 'k' then 1e3
             when 'm' then 1e6
             when 'b' then 1e9
@@ -36,16 +37,24 @@
     )
 {%- endmacro %}
 
+{% macro parse_number(text) -%}
+    {{ number_from_parts(number_parts(text)) }}
+{%- endmacro %}
+
 {#- Whole counts (followers, likes, use_count): a fractional result is junk, not rounded.
-    "16.1k" is 16100.000000000002 in binary floating point, hence the relative tolerance. -#}
-{% macro parse_count(text) -%}
+    "16.1k" is 16100.000000000002 in binary floating point, hence the relative tolerance.
+    `number` should be a column (it is used four times). -#}
+{% macro whole_count(number) -%}
     (
         case
-            when abs({{ parse_number(text) }} - round({{ parse_number(text) }}))
-                <= 1e-9 * greatest(1, abs({{ parse_number(text) }}))
-                then try_cast(round({{ parse_number(text) }}) as bigint)
+            when abs({{ number }} - round({{ number }})) <= 1e-9 * greatest(1, abs({{ number }}))
+                then try_cast(round({{ number }}) as bigint)
         end
     )
+{%- endmacro %}
+
+{% macro parse_count(text) -%}
+    {{ whole_count(parse_number(text)) }}
 {%- endmacro %}
 
 {#- Days since a reel was posted: "3d", "2w", "5h", "3 days", "12". -#}

@@ -37,12 +37,55 @@ renamed as (
 
 ),
 
+-- Each number's regex runs once (here); the typed columns below only do arithmetic on it.
+extracted as (
+
+    select
+        *,
+        {{ number_parts('raw_use_count') }} as use_count_parts,
+        {{ number_parts('raw_followers') }} as followers_parts,
+        {{ number_parts('raw_posts') }} as posts_parts,
+        {{ number_parts('raw_er') }} as er_parts,
+        {{ number_parts('raw_year') }} as year_parts,
+        {{ number_parts('raw_delta') }} as delta_parts,
+        {{ number_parts('raw_curr_er') }} as curr_er_parts,
+        {{ number_parts('raw_comments') }} as comments_parts,
+        {{ number_parts('raw_likes') }} as likes_parts
+
+    from renamed
+
+),
+
+numbers as (
+
+    select
+        * exclude (
+            use_count_parts, followers_parts, posts_parts, er_parts, year_parts,
+            delta_parts, curr_er_parts, comments_parts, likes_parts
+        ),
+        {{ number_from_parts('use_count_parts') }} as use_count_number,
+        {{ number_from_parts('followers_parts') }} as followers_number,
+        {{ number_from_parts('posts_parts') }} as posts_number,
+        {{ number_from_parts('er_parts') }} as er,
+        {{ number_from_parts('year_parts') }} as year_number,
+        {{ number_from_parts('delta_parts') }} as delta_reported,
+        {{ number_from_parts('curr_er_parts') }} as curr_er,
+        {{ number_from_parts('comments_parts') }} as comments_number,
+        {{ number_from_parts('likes_parts') }} as likes_number
+
+    from extracted
+
+),
+
 parsed as (
 
     select
         concat_ws(':', source_file, coalesce(source_sheet, ''), source_row)
             as source_row_id,
-        *,
+        * exclude (
+            use_count_number, followers_number, posts_number, year_number,
+            comments_number, likes_number
+        ),
         {{ canonical_url('raw_url') }} as influencer_id,
         upper({{ clean_text('raw_song') }}) as song_id,
         {{ clean_text('raw_name') }} as influencer_name,
@@ -50,18 +93,15 @@ parsed as (
         {{ clean_text('raw_title') }} as title,
         {{ clean_text('raw_release') }} as release_name,
         {{ clean_text('raw_artist_name') }} as artist_name,
-        {{ parse_count('raw_use_count') }} as use_count,
-        {{ parse_count('raw_followers') }} as followers,
-        {{ parse_count('raw_posts') }} as posts,
-        {{ parse_number('raw_er') }} as er,
-        {{ parse_count('raw_year') }} as release_year_raw,
-        {{ parse_number('raw_delta') }} as delta_reported,
-        {{ parse_number('raw_curr_er') }} as curr_er,
-        {{ parse_count('raw_comments') }} as comments,
-        {{ parse_count('raw_likes') }} as likes,
+        {{ whole_count('use_count_number') }} as use_count,
+        {{ whole_count('followers_number') }} as followers,
+        {{ whole_count('posts_number') }} as posts,
+        {{ whole_count('year_number') }} as release_year_raw,
+        {{ whole_count('comments_number') }} as comments,
+        {{ whole_count('likes_number') }} as likes,
         {{ parse_days('raw_time') }} as days_since_posted
 
-    from renamed
+    from numbers
 
 ),
 
