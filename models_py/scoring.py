@@ -238,7 +238,8 @@ def _plain(params: dict) -> dict:
     return {
         k: v
         for k, v in params.items()
-        if not isinstance(v, np.ndarray | RatingRecommender) and v is not None
+        if not isinstance(v, np.ndarray | RatingRecommender | sp.spmatrix | sp.sparray)
+        and v is not None
     }
 
 
@@ -411,7 +412,9 @@ def cold_influencer_frame(data: ScoringData, top_n: int, run_id: str) -> tuple[p
         "run_id": run_id,
         "method": NEW_INFLUENCER_METHOD,
         "family": "model",
-        "params": json.dumps(model.get_params(), sort_keys=True),
+        "params": json.dumps(
+            {**model.get_params(), "prior_strength": model.prior_strength_}, sort_keys=True
+        ),
         "data_fingerprint": run_id,
         "n_train": int(cold.used[known].nnz),
         "n_test": int(users.size),
