@@ -188,6 +188,50 @@ def test_new_influencer_uses_bio_neighbours_of_the_same_tier() -> None:
     np.testing.assert_allclose(model.prior("nano"), [0.5, 0.5, 0.0, 0.5])
 
 
+def test_content_beats_chance_on_new_songs() -> None:
+    """The planted truth lets metadata carry real signal: on songs nobody has used yet,
+    content's MAP@10 is well above chance (random orderings of the same shelf)."""
+    import models_py.generate_data as gd
+
+    planted = gd.simulate(seed=3, n_influencers=2500, n_celebrities=500, n_songs=2500)
+    rows, songs = planted.rows, planted.songs
+    keep = (rows["bits"] & gd.BIT["duplicate_url_song"]) == 0
+    user, song, delta = rows["user"][keep], rows["song"][keep], rows["delta"][keep]
+    n_users, n_songs = planted.inf["factors"].shape[0], songs["id"].size
+    meta = pd.DataFrame(
+        {
+            "title": songs["title"].astype(object),
+            "release_name": songs["release"].astype(object),
+            "artist_name": songs["artist_name"].astype(object),
+            "release_year": songs["year"],
+        }
+    )
+    rng = np.random.default_rng(0)
+    cold = rng.random(n_songs) < 0.1
+    seen = ~cold[song]
+    train = Ratings(user[seen], song[seen].astype(np.int32), delta[seen], n_users, n_songs)
+    test = Ratings(user[~seen], song[~seen].astype(np.int32), delta[~seen], n_users, n_songs)
+    model = ContentRecommender(song_features=song_features(meta)).fit(train)
+
+    class Shelf:  # rank only the new songs
+        def __init__(self, order: np.ndarray | None = None) -> None:
+            self.order = order
+
+        def recommend(self, users: np.ndarray, k: int, exclude_used: bool = True) -> tuple:
+            if self.order is None:
+                return model.recommend(users, k, exclude_used, candidates=cold)
+            return np.tile(self.order[:k], (users.size, 1)).astype(np.int32), None
+
+    content = map_at_k(Shelf(), test, 10, min_rating=None)
+    chance = np.mean(
+        [
+            map_at_k(Shelf(rng.permutation(np.flatnonzero(cold))), test, 10, min_rating=None)
+            for _ in range(20)
+        ]
+    )
+    assert content > 2 * chance, (content, chance)
+
+
 # ---------------------------------------------------------------- the warehouse (slow) ---------
 
 
@@ -238,8 +282,9 @@ def test_metrics_per_scenario_with_popularity_baselines(built: Built) -> None:
     assert ("cold_song", "count", "map") in metrics.index
     assert ("cold_influencer", "similar_influencers", "map") in metrics.index
     assert ("cold_influencer", "tier_count", "map") in metrics.index
-    # Content ranks new songs better than the usage-based list (chance, the same for all).
-    assert metrics["cold_song", "content", "map"] > metrics["cold_song", "count", "map"]
+    # The small dataset's shelf of ~50 new songs is too small to rank methods on (one list
+    # of 10 covers a fifth of it); test_content_beats_chance_on_new_songs does that.
+    assert metrics.between(0, 1).all()
 
 
 @pytest.mark.slow
