@@ -76,11 +76,12 @@ def cmd_recommend(args: argparse.Namespace) -> int:
 def cmd_new(args: argparse.Namespace) -> int:
     from models_py.lookup import new_influencer_recommendations
 
-    tier, neighbours, rows = new_influencer_recommendations(
+    tier, neighbours, prior, rows = new_influencer_recommendations(
         Path(args.warehouse), args.handle, args.bio, args.followers, args.n
     )
     basis = (
-        f"{neighbours} {tier} influencers with similar bios, and {tier} popularity"
+        f"{tier} popularity and {neighbours} {tier} influencers with similar bios "
+        f"(bio weight tuned on known influencers: prior strength {prior:g})"
         if neighbours
         else f"{tier} popularity (no known bio shares a word with this one)"
     )

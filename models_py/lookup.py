@@ -111,10 +111,11 @@ def tier_of(followers: int) -> str:
 
 def new_influencer_recommendations(
     path: Path, handle: str, bio: str, followers: int, n: int
-) -> tuple[str, int, list[tuple]]:
+) -> tuple[str, int, float, list[tuple]]:
     """Picks for an influencer with no reels yet, from influencers of the same tier with a
     similar bio (tier popularity when none is similar). Returns (tier, number of bio
-    neighbours who informed it, rows of rank, title, artist, score, why)."""
+    neighbours who informed it, the tuned prior strength, rows of rank, title, artist,
+    score, why)."""
     import numpy as np
     import scipy.sparse as sp
 
@@ -158,10 +159,8 @@ def new_influencer_recommendations(
         if i < 0:
             break
         why = f"used by {prior[i]:.0%} of {tier} influencers"
-        if neighbours:
-            why += " and by influencers with bios like yours"
         rows.append((rank, songs["title"][i], songs["artist_name"][i], float(score), why))
-    return tier, neighbours, rows
+    return tier, neighbours, float(model.prior_strength_), rows
 
 
 def example_influencer(path: Path) -> str | None:
