@@ -12,7 +12,7 @@ import multiprocessing
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -130,10 +130,11 @@ class ScoringData:
     # Reels used but with no rating (blank Delta and Curr_ER): never recommended back, though
     # the models cannot learn from them. Columns user, item, split.
     unrated: pd.DataFrame
-    song_features: sp.csr_matrix  # metadata features, one row per song code (content.py)
-    bios: np.ndarray  # each influencer's bio ('' when blank)
-    tiers: np.ndarray  # each influencer's follower tier
-    cold: dict[str, ColdScenario]  # cold_song, cold_influencer
+    # Defaults keep hand-built ScoringData (tests) working for the usage-based models.
+    song_features: sp.csr_matrix | None = None  # metadata features per song code (content.py)
+    bios: np.ndarray | None = None  # each influencer's bio ('' when blank)
+    tiers: np.ndarray | None = None  # each influencer's follower tier
+    cold: dict[str, ColdScenario] = field(default_factory=dict)  # cold_song, cold_influencer
 
 
 @dataclass(frozen=True)
