@@ -110,7 +110,8 @@ MODELS: tuple[ModelSpec, ...] = (
         ),
         serve=True,
         rank_grid={"weight": [0.0, 0.25, 0.5, 0.75, 1.0]},
-        cold_song=True,
+        # Not refitted for cold_song: its usage part scores every unseen song alike, so on
+        # new songs it orders them exactly as content does (any weight > 0).
     ),
 )
 NEW_INFLUENCER_METHOD = "similar_influencers"  # cold_influencer only; served by the CLI

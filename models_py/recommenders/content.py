@@ -229,6 +229,36 @@ class ContentRecommender(RatingRecommender):
         scores += float(self.appeal_weight) * self.appeal_ + self.popularity_tiebreak_
         return scores
 
+    def recommend(
+        self,
+        users: np.ndarray,
+        n: int,
+        exclude_used: bool = True,
+        candidates: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """As RatingRecommender.recommend; with a candidate mask only those columns are
+        scored (the cold-song shelf is a tenth of the catalogue)."""
+        if candidates is None or candidates.all():
+            return super().recommend(users, n, exclude_used, candidates)
+        users, items = as_codes(users, "users"), np.flatnonzero(candidates)
+        features = self.features_[items].T.tocsc()
+        prior = float(self.appeal_weight) * self.appeal_[items] + self.popularity_tiebreak_[items]
+        ids = np.full((users.size, n), -1, dtype=np.int32)
+        vals = np.full((users.size, n), np.nan)
+        step = block_rows(items.size)
+        for start in range(0, users.size, step):
+            block = users[start : start + step]
+            scores = (self.profiles_[block] @ features).toarray() + prior
+            if exclude_used:
+                used = self.used_[block]
+                rows = np.repeat(np.arange(block.size), np.diff(used.indptr))
+                pos = np.minimum(np.searchsorted(items, used.indices), items.size - 1)
+                hit = items[pos] == used.indices
+                scores[rows[hit], pos[hit]] = -np.inf
+            local, vals[start : start + step] = top_n(scores, n, overwrite=True)
+            ids[start : start + step] = np.where(local >= 0, items[np.maximum(local, 0)], -1)
+        return ids, vals
+
     def because(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
         """For each (user, picked item): the used item contributing most to the pick's score
         (profile weight x similarity), or -1 when the user used nothing similar."""
