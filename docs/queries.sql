@@ -60,8 +60,23 @@ order by map_lifted desc nulls last;
 -- The songs most similar to a given one (item KNN neighbours).
 select neighbour_rank, neighbour_title, neighbour_artist_name, round(similarity, 3) as similarity
 from song_neighbours
-where song_id = (select song_id from songs order by user_count desc, song_id limit 1)
+where method = 'item_knn'
+    and song_id = (select song_id from songs order by user_count desc, song_id limit 1)
 order by neighbour_rank;
+
+-- name: cold_start_metrics
+-- Songs nobody had used (cold_song) and influencers with no reels (cold_influencer):
+-- recall and MAP at k = 10 per method, popularity as the baseline.
+select
+    scenario,
+    method,
+    round(max(value) filter (where metric = 'recall' and relevance = 'used'), 4) as recall_used,
+    round(max(value) filter (where metric = 'map' and relevance = 'used'), 4) as map_used,
+    round(max(value) filter (where metric = 'map' and relevance = 'lifted'), 4) as map_lifted
+from model_metrics
+where scenario in ('cold_song', 'cold_influencer')
+group by scenario, method
+order by scenario, map_used desc;
 
 -- name: rejected_rows_by_rule
 -- Where the input rows went, per file and rule.

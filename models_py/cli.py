@@ -101,14 +101,31 @@ def _export(path: Path, headers: tuple[str, ...], rows: list[tuple]) -> int:
     return 0
 
 
+def cmd_new(args: argparse.Namespace) -> int:
+    from models_py.lookup import new_influencer_recommendations
+
+    tier, neighbours, prior, rows = new_influencer_recommendations(
+        Path(args.warehouse), args.handle, args.bio, args.followers, args.n
+    )
+    basis = (
+        f"{tier} popularity and {neighbours} {tier} influencers with similar bios "
+        f"(bio weight tuned on known influencers: prior strength {prior:g})"
+        if neighbours
+        else f"{tier} popularity (no known bio shares a word with this one)"
+    )
+    print(f"Recommendations for new influencer @{args.handle.lstrip('@')} ({tier}), from {basis}:")
+    _print_rows(("rank", "title", "artist", "score", "why"), rows)
+    return 0
+
+
 def cmd_similar(args: argparse.Namespace) -> int:
     from models_py.lookup import similar_songs
 
-    (song_id, title, artist), rows = similar_songs(Path(args.warehouse), args.song, args.n)
+    (song_id, title, artist), rows = similar_songs(Path(args.warehouse), args.song, args.n, args.by)
     headers = ("rank", "title", "artist", "similarity")
     if args.output:
         return _export(Path(args.output), headers, rows)
-    print(f"Songs similar to {title} by {artist} ({song_id}):")
+    print(f"Songs similar to {title} by {artist} ({song_id}), by {args.by}:")
     _print_rows(headers, rows)
     return 0
 
@@ -185,13 +202,31 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument("--output", metavar="PATH", help=OUTPUT_HELP)
     rec.set_defaults(func=cmd_recommend)
 
+    new = sub.add_parser(
+        "new",
+        help="songs for a new influencer (no reels yet), from handle, bio and followers",
+        description="Recommend songs for an influencer who is not in the warehouse yet: what "
+        "influencers of the same follower tier with similar bios used, with tier popularity "
+        "as the prior (and the fallback when no bio is similar).",
+    )
+    new.add_argument("handle", help="the new influencer's handle (shown; must be new)")
+    new.add_argument("--bio", required=True, help='profile bio text ("" if none)')
+    new.add_argument("--followers", type=int, required=True, help="follower count (sets the tier)")
+    new.add_argument("-n", type=int, default=10, help="how many songs (default 10)")
+    new.add_argument("--warehouse", default=str(DEFAULT_WAREHOUSE), help="DuckDB file to read")
+    new.set_defaults(func=cmd_new)
+
     sim = sub.add_parser(
         "similar",
         help="songs similar to a song",
-        description="Print a song's nearest songs (item KNN) from the warehouse.",
+        description="Print a song's nearest songs from the warehouse: by who used them "
+        "(item_knn, default) or by metadata (content: artist, decade, title and album words).",
     )
     sim.add_argument("song", help="song id (SO…) or exact title")
     sim.add_argument("-n", type=int, default=10, help="how many (default 10)")
+    sim.add_argument(
+        "--by", choices=("item_knn", "content"), default="item_knn", help="neighbour method"
+    )
     sim.add_argument("--warehouse", default=str(DEFAULT_WAREHOUSE), help="DuckDB file to read")
     sim.add_argument("--output", metavar="PATH", help=OUTPUT_HELP)
     sim.set_defaults(func=cmd_similar)

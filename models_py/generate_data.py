@@ -147,6 +147,9 @@ class ModelParams:
     unknown_year_share: float = 0.45
     affinity_alpha: float = 1.0  # usage propensity ~ popularity * exp(alpha * p_u.q_i)
     zipf_exponent: float = 0.6  # popularity ~ (rank + offset) ** -exponent
+    # Share of the variance of the latent that ranks song popularity coming from the artist:
+    # a new song by an artist whose songs are used widely tends to be used widely too.
+    artist_popularity_share: float = 0.5
     zipf_offset: float = 4.0
     candidate_multiplier: int = 5
     songs_per_user_sigma: float = 1.1
@@ -641,6 +644,15 @@ def _songs(
         0, m.song_bias_sd * math.sqrt(1 - m.song_bias_artist_share), n
     )
     rank = rng.permutation(n) + 1
+    if m.artist_popularity_share > 0:
+        # A child stream, so every later draw of this stage (ids, titles) stays as it was.
+        child = np.random.default_rng(rng.bit_generator.seed_seq.spawn(1)[0])
+        share = m.artist_popularity_share
+        z = math.sqrt(share) * child.normal(size=n_artists)[artist] + math.sqrt(
+            1 - share
+        ) * child.normal(size=n)
+        rank = np.empty(n, dtype=np.int64)
+        rank[np.argsort(-z, kind="stable")] = np.arange(1, n + 1)
     popularity = (rank + m.zipf_offset) ** -m.zipf_exponent
     popularity /= popularity.sum()
 

@@ -85,16 +85,82 @@ def recommendations(
     return found, rows
 
 
-def similar_songs(path: Path, song: str, n: int) -> tuple[tuple[str, str, str], list[tuple]]:
+def similar_songs(
+    path: Path, song: str, n: int, by: str = "item_knn"
+) -> tuple[tuple[str, str, str], list[tuple]]:
+    """A song's nearest songs by `by`: item_knn (who used them) or content (metadata)."""
     with _open(path) as con:
         found = find_song(con, song)
         rows = con.execute(
             "select neighbour_rank, neighbour_title, neighbour_artist_name, similarity "
-            "from main.song_neighbours where song_id = ? and neighbour_rank <= ? "
+            "from main.song_neighbours where song_id = ? and method = ? and neighbour_rank <= ? "
             "order by neighbour_rank",
-            [found[0], n],
+            [found[0], by, n],
         ).fetchall()
     return found, rows
+
+
+def tier_of(followers: int) -> str:
+    """The warehouse's follower tiers, at the project's default thresholds."""
+    from models_py.dbt_runner import project_var
+
+    if followers < int(project_var("tier_nano_max_followers")):
+        return "nano"
+    return "micro" if followers < int(project_var("celebrity_followers")) else "celebrity"
+
+
+def new_influencer_recommendations(
+    path: Path, handle: str, bio: str, followers: int, n: int
+) -> tuple[str, int, float, list[tuple]]:
+    """Picks for an influencer with no reels yet, from influencers of the same tier with a
+    similar bio (tier popularity when none is similar). Returns (tier, number of bio
+    neighbours who informed it, the tuned prior strength, rows of rank, title, artist,
+    score, why)."""
+    import numpy as np
+    import scipy.sparse as sp
+
+    from models_py.recommenders.new_influencer import SimilarInfluencers
+
+    if followers < 0:
+        raise ReelRecError(f"--followers must be >= 0, got {followers}")
+    tier = tier_of(followers)
+    with _open(path) as con:
+        name = handle_of(handle)
+        known = con.execute(
+            "select count(*) from main.influencers where handle = ?", [name]
+        ).fetchall()[0][0]
+        if known:
+            raise ReelRecError(
+                f"'{name}' is already in the warehouse: use `reelrec recommend {name}`"
+            )
+        influencers = con.execute(
+            "select influencer_id, coalesce(bio, '') as bio, tier from main.influencers "
+            "order by influencer_id"
+        ).df()
+        songs = con.execute(
+            "select song_id, title, artist_name from main.songs order by song_id"
+        ).df()
+        reels = con.execute("select influencer_id, song_id from main.reels").df()
+    if reels.empty:
+        raise ReelRecError(f"the warehouse at {path} holds no reels to learn from")
+    user = np.searchsorted(influencers["influencer_id"].to_numpy(), reels["influencer_id"])
+    item = np.searchsorted(songs["song_id"].to_numpy(), reels["song_id"])
+    used = sp.csr_matrix((np.ones(len(reels)), (user, item)), shape=(len(influencers), len(songs)))
+    model = SimilarInfluencers().fit(
+        used, influencers["bio"].to_numpy(object), influencers["tier"].to_numpy(object)
+    )
+    ids, scores, n_neighbours = model.recommend(
+        np.array([bio], dtype=object), np.array([tier], dtype=object), n
+    )
+    neighbours = int(n_neighbours[0])
+    prior = model.prior(tier)
+    rows = []
+    for rank, (i, score) in enumerate(zip(ids[0], scores[0], strict=True), start=1):
+        if i < 0:
+            break
+        why = f"used by {prior[i]:.0%} of {tier} influencers"
+        rows.append((rank, songs["title"][i], songs["artist_name"][i], float(score), why))
+    return tier, neighbours, float(model.prior_strength_), rows
 
 
 def example_influencer(path: Path) -> str | None:

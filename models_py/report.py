@@ -16,7 +16,7 @@ from models_py import warehouse
 from models_py.errors import ReelRecError
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-EXAMPLE_METHODS = ["er_biased_mf", "item_knn", "count"]
+EXAMPLE_METHODS = ["er_biased_mf", "content", "item_knn", "count"]
 COLD_START_TITLES = {"cold_song": "new songs", "cold_influencer": "new influencers"}
 
 
@@ -353,9 +353,9 @@ def examples_section(con) -> Section:
         "examples",
         "Example recommendations",
         "The most active influencer of each tier, the songs that lifted their engagement most "
-        f"and what three methods ({', '.join(EXAMPLE_METHODS)}) recommend next. Any "
-        "influencer, with the reason for each pick: `reelrec recommend <handle>` or the "
-        "recommendations table.",
+        f"and what {len(EXAMPLE_METHODS)} methods ({', '.join(EXAMPLE_METHODS)}) recommend "
+        "next. Any influencer, with the reason for each pick: `reelrec recommend <handle>` or "
+        "the recommendations table.",
         tables=tables,
         wide_tables=True,
     )

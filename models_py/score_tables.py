@@ -16,10 +16,11 @@ TABLES: dict[str, str] = {
     """,
     "evaluation_recommendations": """
         method varchar, scenario varchar, influencer_id varchar, rank integer,
-        song_id varchar, score double
+        song_id varchar, score double, because_song_id varchar
     """,
     "recommendations": """
-        method varchar, influencer_id varchar, rank integer, song_id varchar, score double
+        method varchar, influencer_id varchar, rank integer, song_id varchar, score double,
+        because_song_id varchar
     """,
     "song_neighbours": """
         method varchar, song_id varchar, neighbour_rank integer, neighbour_song_id varchar,

@@ -12,26 +12,34 @@ import multiprocessing
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
 from models_py import progress
 from models_py.oracle import PlantedModel
 from models_py.recommenders.base import RatingRecommender
 from models_py.recommenders.baselines import BiasBaseline, GlobalMean
+from models_py.recommenders.content import (
+    ContentRecommender,
+    HybridRecommender,
+    song_features,
+    top_k_neighbours,
+)
 from models_py.recommenders.covariate_adjusted import CovariateAdjusted
 from models_py.recommenders.data import Ratings
 from models_py.recommenders.item_knn import ItemKNN
 from models_py.recommenders.knn_baseline import KNNBaseline
 from models_py.recommenders.matrix_factorization import BiasedMF
+from models_py.recommenders.new_influencer import SimilarInfluencers
 from models_py.recommenders.report_cf import ReportItemCF, ReportUserCF
 from models_py.recommenders.report_svd import ReportSVD
-from models_py.recommenders.tuning import tune
+from models_py.recommenders.tuning import tune, tune_ranking
 from models_py.score_tables import SCHEMA
 
 
@@ -44,6 +52,9 @@ class ModelSpec:
     make: Callable[[ScoringData], RatingRecommender]
     serve: bool = False  # refit on all reels and publish recommendations
     grid: dict[str, list] | None = None  # tuned on a validation cut of the training split
+    # Tuned by validation MAP@10 (lifted) instead of RMSE: parameters that only reorder lists.
+    rank_grid: dict[str, list] | None = None
+    cold_song: bool = False  # also judged on songs it never saw used (scenario cold_song)
 
 
 MODELS: tuple[ModelSpec, ...] = (
@@ -78,7 +89,34 @@ MODELS: tuple[ModelSpec, ...] = (
         serve=True,
         grid={"estimator__reg": [10.0, 40.0], "estimator__reg_user_bias": [5.0, 15.0]},
     ),
+    # Metadata only: ranks songs nobody has used like any other.
+    ModelSpec(
+        "content",
+        "model",
+        lambda data: ContentRecommender(song_features=data.song_features),
+        serve=True,
+        rank_grid={"appeal_weight": [0.0, 0.5, 1.0, 2.0]},
+        cold_song=True,
+    ),
+    ModelSpec(
+        "hybrid",
+        "model",
+        lambda data: HybridRecommender(
+            usage=CovariateAdjusted(
+                # er_biased_mf at the setting its tuning picks on the default data.
+                BiasedMF(random_state=0, reg_item_bias=15.0, reg=40.0, reg_user_bias=15.0),
+                user_covariate=data.user_er,
+            ),
+            content=ContentRecommender(song_features=data.song_features),
+        ),
+        serve=True,
+        rank_grid={"weight": [0.0, 0.25, 0.5, 0.75, 1.0]},
+        # Not refitted for cold_song: its usage part scores every unseen song alike, so on
+        # new songs it orders them exactly as content does (any weight > 0).
+    ),
 )
+NEW_INFLUENCER_METHOD = "similar_influencers"  # cold_influencer only; served by the CLI
+CONTENT_NEIGHBOURS = 20
 
 
 @dataclass(frozen=True)
@@ -94,6 +132,21 @@ class ScoringData:
     # Reels used but with no rating (blank Delta and Curr_ER): never recommended back, though
     # the models cannot learn from them. Columns user, item, split.
     unrated: pd.DataFrame
+    # Defaults keep hand-built ScoringData (tests) working for the usage-based models.
+    song_features: sp.csr_matrix | None = None  # metadata features per song code (content.py)
+    bios: np.ndarray | None = None  # each influencer's bio ('' when blank)
+    tiers: np.ndarray | None = None  # each influencer's follower tier
+    cold: dict[str, ColdScenario] = field(default_factory=dict)  # cold_song, cold_influencer
+
+
+@dataclass(frozen=True)
+class ColdScenario:
+    """A cold-start holdout: what models may learn from, and who or what is held out."""
+
+    train: Ratings
+    used: sp.csr_matrix  # every training reel, rated or not (what counts as used)
+    held_out_items: np.ndarray  # bool per song: no training reel (cold_song)
+    held_out_users: np.ndarray  # bool per influencer: no training reel (cold_influencer)
 
 
 def _ratings(frame: pd.DataFrame, n_users: int, n_items: int) -> Ratings:
@@ -109,7 +162,7 @@ def _ratings(frame: pd.DataFrame, n_users: int, n_items: int) -> Ratings:
 def read_scoring_data(con: duckdb.DuckDBPyConnection) -> ScoringData:
     """Clean reels with a rating and their split, coded by sorted influencer and song id."""
     influencers = con.execute(
-        "select influencer_id, er from influencers order by influencer_id"
+        "select influencer_id, er, bio, tier from influencers order by influencer_id"
     ).df()
     influencer_ids = influencers["influencer_id"].to_numpy()
     song_ids = np.array(
@@ -124,6 +177,9 @@ def read_scoring_data(con: duckdb.DuckDBPyConnection) -> ScoringData:
     unrated = reels.loc[reels["delta"].isna(), ["user", "item", "split"]]
     reels = reels[reels["delta"].notna()]
     shape = (len(influencer_ids), len(song_ids))
+    songs = con.execute(
+        "select title, release_name, artist_name, release_year from songs order by song_id"
+    ).df()
     return ScoringData(
         influencer_ids,
         song_ids,
@@ -132,7 +188,38 @@ def read_scoring_data(con: duckdb.DuckDBPyConnection) -> ScoringData:
         _ratings(reels, *shape),
         influencers["er"].to_numpy(np.float64, na_value=np.nan),
         unrated.reset_index(drop=True),
+        song_features(songs),
+        influencers["bio"].fillna("").to_numpy(object),
+        influencers["tier"].to_numpy(object),
+        read_cold_scenarios(con, influencer_ids, song_ids),
     )
+
+
+def read_cold_scenarios(
+    con: duckdb.DuckDBPyConnection, influencer_ids: np.ndarray, song_ids: np.ndarray
+) -> dict[str, ColdScenario]:
+    """The cold_start_splits holdouts, coded like the warm split."""
+    splits = con.execute(
+        "select scenario, influencer_id, song_id, split, delta from cold_start_splits "
+        "order by scenario, influencer_id, song_id"
+    ).df()
+    splits["user"] = np.searchsorted(influencer_ids, splits["influencer_id"].to_numpy())
+    splits["item"] = np.searchsorted(song_ids, splits["song_id"].to_numpy())
+    shape = (len(influencer_ids), len(song_ids))
+    out = {}
+    for scenario in ("cold_song", "cold_influencer"):
+        rows = splits[splits["scenario"] == scenario]
+        train = rows[rows["split"] == "train"]
+        used = sp.csr_matrix(
+            (np.ones(len(train)), (train["user"].to_numpy(), train["item"].to_numpy())), shape
+        )
+        out[scenario] = ColdScenario(
+            train=_ratings(train[train["delta"].notna()], *shape),
+            used=used,
+            held_out_items=np.bincount(train["item"], minlength=shape[1]) == 0,
+            held_out_users=np.bincount(train["user"], minlength=shape[0]) == 0,
+        )
+    return out
 
 
 def fit_model(
@@ -143,6 +230,9 @@ def fit_model(
     if spec.grid:
         best, _ = tune(model, spec.grid, ratings, validation_fraction=0.1, seed=0)
         model.set_params(**best)
+    if spec.rank_grid:
+        best, _ = tune_ranking(model, spec.rank_grid, ratings, validation_fraction=0.1, seed=0)
+        model.set_params(**best)
     return model.fit(ratings), model.get_params()
 
 
@@ -151,7 +241,8 @@ def _plain(params: dict) -> dict:
     return {
         k: v
         for k, v in params.items()
-        if not isinstance(v, np.ndarray | RatingRecommender) and v is not None
+        if not isinstance(v, np.ndarray | RatingRecommender | sp.spmatrix | sp.sparray)
+        and v is not None
     }
 
 
@@ -161,15 +252,19 @@ def recommendation_frame(
     method: str,
     top_n: int,
     also_used: pd.DataFrame,
+    candidates: np.ndarray | None = None,
+    explain: bool = False,
 ) -> pd.DataFrame:
     """Top-n unused songs for every influencer, as keys, ranks 1..n (padding dropped).
 
     `also_used` (user, item) are used songs the model never saw (no rating): the lists are
-    asked for enough extra songs to drop them and still hold top_n.
+    asked for enough extra songs to drop them and still hold top_n. `candidates`: a mask
+    of the songs that may be ranked (default all). With `explain`, models that can say which
+    used song is behind a pick (`because`) fill because_song_id.
     """
     users = np.arange(len(data.influencer_ids), dtype=np.int32)
     extra = int(also_used.groupby("user").size().max()) if len(also_used) else 0
-    items, scores = model.recommend(users, top_n + extra, exclude_used=True)
+    items, scores = model.recommend(users, top_n + extra, exclude_used=True, candidates=candidates)
     owner = np.broadcast_to(users[:, None], items.shape)
     keep = items >= 0
     frame = pd.DataFrame({"user": owner[keep], "item": items[keep], "score": scores[keep]})
@@ -178,13 +273,18 @@ def recommendation_frame(
         frame = frame[(seen["_merge"] == "left_only").to_numpy()]
     frame["rank"] = frame.groupby("user").cumcount() + 1
     frame = frame[frame["rank"] <= top_n]
+    user, item = frame["user"].to_numpy(), frame["item"].to_numpy()
+    because = np.full(user.size, -1)
+    if explain and hasattr(model, "because"):
+        because = model.because(user, item)
     return pd.DataFrame(
         {
             "method": method,
-            "influencer_id": data.influencer_ids[frame["user"].to_numpy()],
+            "influencer_id": data.influencer_ids[user],
             "rank": frame["rank"].to_numpy(np.int32),
-            "song_id": data.song_ids[frame["item"].to_numpy()],
+            "song_id": data.song_ids[item],
             "score": frame["score"].to_numpy(),
+            "because_song_id": np.where(because >= 0, data.song_ids[np.maximum(because, 0)], None),
         }
     )
 
@@ -201,9 +301,11 @@ def prediction_frame(data: ScoringData, model: RatingRecommender, method: str) -
     )
 
 
-def neighbour_frame(data: ScoringData, model: ItemKNN, method: str) -> pd.DataFrame:
-    n_items, k = model.neighbors_.shape
-    keep = model.neighbors_ >= 0
+def neighbour_frame(
+    data: ScoringData, neighbours: np.ndarray, similarities: np.ndarray, method: str
+) -> pd.DataFrame:
+    n_items, k = neighbours.shape
+    keep = neighbours >= 0
     return pd.DataFrame(
         {
             "method": method,
@@ -211,8 +313,8 @@ def neighbour_frame(data: ScoringData, model: ItemKNN, method: str) -> pd.DataFr
             "neighbour_rank": np.broadcast_to(np.arange(1, k + 1, dtype=np.int32), (n_items, k))[
                 keep
             ],
-            "neighbour_song_id": data.song_ids[model.neighbors_[keep]],
-            "similarity": model.similarities_[keep],
+            "neighbour_song_id": data.song_ids[neighbours[keep]],
+            "similarity": similarities[keep],
         }
     )
 
@@ -237,14 +339,21 @@ def score_model(
     unrated_train = data.unrated[data.unrated["split"] == "train"]
     evaluation = recommendation_frame(data, model, spec.method, top_n, unrated_train)
     out.evaluation_recommendations.append(evaluation.assign(scenario="warm"))
+    if spec.cold_song:
+        out.evaluation_recommendations.append(cold_song_frame(spec, data, top_n, params))
     scored = time.perf_counter()
     if spec.serve:
         served = spec.make(data).set_params(**params).fit(data.everything)
         out.recommendations.append(
-            recommendation_frame(data, served, spec.method, top_n, data.unrated)
+            recommendation_frame(data, served, spec.method, top_n, data.unrated, explain=True)
         )
         if isinstance(served, ItemKNN):
-            out.song_neighbours.append(neighbour_frame(data, served, spec.method))
+            out.song_neighbours.append(
+                neighbour_frame(data, served.neighbors_, served.similarities_, spec.method)
+            )
+        if type(served) is ContentRecommender:
+            ids, sims = top_k_neighbours(served.features_, CONTENT_NEIGHBOURS)
+            out.song_neighbours.append(neighbour_frame(data, ids, sims, spec.method))
     served_at = time.perf_counter()
     out.model_runs.append(
         {
@@ -261,6 +370,62 @@ def score_model(
         }
     )
     return served_at - start
+
+
+def cold_song_frame(spec: ModelSpec, data: ScoringData, top_n: int, params: dict) -> pd.DataFrame:
+    """The model refitted without the held-out songs' reels ranks only those songs for every
+    influencer: the shelf of new releases. It keeps the parameters tuned on the warm
+    training split (for the hybrid, any weight > 0 orders new songs as content does: the
+    usage model scores every unseen song alike)."""
+    cold = data.cold["cold_song"]
+    model = spec.make(data).set_params(**params).fit(cold.train)
+    # Used songs without a rating are never cold songs (those have no training reel at all).
+    no_extra = pd.DataFrame({"user": [], "item": []})
+    frame = recommendation_frame(
+        data, model, spec.method, top_n, no_extra, candidates=cold.held_out_items
+    )
+    return frame.assign(scenario="cold_song")
+
+
+def cold_influencer_frame(data: ScoringData, top_n: int, run_id: str) -> tuple[pd.DataFrame, dict]:
+    """SimilarInfluencers fitted on the other influencers' reels, recommending for each
+    held-out influencer from their bio and tier alone (they have no reels)."""
+    start = time.perf_counter()
+    cold = data.cold["cold_influencer"]
+    known = ~cold.held_out_users
+    model = SimilarInfluencers().fit(cold.used[known], data.bios[known], data.tiers[known])
+    fitted = time.perf_counter()
+    users = np.flatnonzero(cold.held_out_users)
+    items, scores, _ = model.recommend(data.bios[users], data.tiers[users], top_n)
+    keep = items >= 0
+    ranks = np.broadcast_to(np.arange(1, top_n + 1, dtype=np.int32), items.shape)
+    owners = np.broadcast_to(users[:, None], items.shape)
+    frame = pd.DataFrame(
+        {
+            "method": NEW_INFLUENCER_METHOD,
+            "scenario": "cold_influencer",
+            "influencer_id": data.influencer_ids[owners[keep]],
+            "rank": ranks[keep],
+            "song_id": data.song_ids[items[keep]],
+            "score": scores[keep],
+            "because_song_id": None,
+        }
+    )
+    run = {
+        "run_id": run_id,
+        "method": NEW_INFLUENCER_METHOD,
+        "family": "model",
+        "params": json.dumps(
+            {**model.get_params(), "prior_strength": model.prior_strength_}, sort_keys=True
+        ),
+        "data_fingerprint": run_id,
+        "n_train": int(cold.used[known].nnz),
+        "n_test": int(users.size),
+        "fit_seconds": fitted - start,
+        "score_seconds": time.perf_counter() - fitted,
+        "serve_seconds": 0.0,
+    }
+    return frame, run
 
 
 def write_scores(con: duckdb.DuckDBPyConnection, tables: ScoreTables) -> None:
@@ -391,5 +556,10 @@ def run_scoring(
     with_truth = truth_dir is not None and truth_matches(truth_dir, loaded)
     specs = [*MODELS, *(oracle_specs(truth_dir, data) if with_truth else [])]
     out = score_all(specs, data, top_n, run_id, echo, workers=workers)
+    start = time.perf_counter()
+    frame, run = cold_influencer_frame(data, top_n, run_id)
+    out.evaluation_recommendations.append(frame)
+    out.model_runs.append(run)
+    echo(f"  {NEW_INFLUENCER_METHOD:<18} {time.perf_counter() - start:6.1f}s")
     write_scores(con, out)
     return out

@@ -69,6 +69,40 @@ def metrics_table(path: Path) -> str:
     return "\n".join(lines)
 
 
+def cold_start_table(path: Path) -> str:
+    """Cold start: recall and MAP at k per scenario, best MAP (used) first in each."""
+    with warehouse.connect(path, read_only=True) as con:
+        rows = con.execute(
+            """
+            select
+                scenario,
+                method,
+                max(value) filter (where metric = 'recall' and relevance = 'used'),
+                max(value) filter (where metric = 'map' and relevance = 'used'),
+                max(value) filter (where metric = 'recall' and relevance = 'lifted'),
+                max(value) filter (where metric = 'map' and relevance = 'lifted'),
+                max(users_evaluated) filter (where metric = 'map' and relevance = 'used')
+            from main.model_metrics
+            where scenario <> 'warm'
+            group by scenario, method
+            order by scenario desc, 4 desc nulls last, method
+            """
+        ).fetchall()
+    if not rows:
+        return ""
+    columns = ("recall_used", "map_used", "recall_lifted", "map_lifted", "users")
+    lines = [
+        "Cold start at k = 10 (cold_song: only held-out songs ranked; "
+        "cold_influencer: no reels seen):",
+        f"{'scenario':<17}{'method':<21}" + "".join(f"{c:>14}" for c in columns),
+    ]
+    for scenario, method, *values in rows:
+        *metrics, users = values
+        cells = "".join(f"{v:14.4f}" if v is not None else f"{'—':>14}" for v in metrics)
+        lines.append(f"{scenario:<17}{method:<21}{cells}{users or 0:>14,}")
+    return "\n".join(lines)
+
+
 def render(path: Path) -> str:
     read, clean, quarantined, rules = rows_by_rule(path)
     lines = [
@@ -77,6 +111,7 @@ def render(path: Path) -> str:
         "Tables: " + ", ".join(f"{name} {n:,}" for name, n in table_counts(path)),
         "Influencers by tier: " + ", ".join(f"{t} {n:,}" for t, n in tiers(path)),
         metrics_table(path),
+        cold_start_table(path),
         f"Warehouse: {path}",
     ]
     return "\n".join(lines)

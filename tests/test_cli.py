@@ -81,7 +81,7 @@ def test_user_input_never_becomes_sql(
     assert built.warehouse.read_bytes() == before
 
 
-@pytest.mark.parametrize("command", ["run", "recommend", "similar", "report", "generate"])
+@pytest.mark.parametrize("command", ["run", "recommend", "new", "similar", "report", "generate"])
 def test_every_subcommand_has_help(command: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_:
         main([command, "--help"])

@@ -460,6 +460,20 @@ def test_usage_is_distinct_heavy_tailed_and_carries_signal(default_planted: gd.P
     assert delta[high_er & ok].mean() < -3  # high-ER accounts regress to the mean
 
 
+def test_artist_explains_song_popularity(default_planted: gd.Planted) -> None:
+    """Songs of one artist share part of their popularity, so metadata predicts the usage of
+    a song nobody has used yet (the cold-start evaluation relies on it)."""
+    songs = default_planted.songs
+    artist, log_pop = songs["artist"], np.log(songs["popularity"])
+    n = np.bincount(artist)
+    sums = np.bincount(artist, log_pop)
+    multi = n[artist] > 1
+    others = (sums[artist] - log_pop)[multi] / (n[artist][multi] - 1)  # leave-one-out mean
+    r = np.corrcoef(log_pop[multi], others)[0, 1]
+    assert 0.2 < r < 0.8, r
+    assert default_planted.params["model"]["artist_popularity_share"] == 0.5
+
+
 # ---------------------------------------------------------------------------------------------
 # Determinism and formats
 # ---------------------------------------------------------------------------------------------

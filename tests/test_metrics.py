@@ -25,10 +25,13 @@ def metrics() -> pd.DataFrame:
             ('m', 'warm', 'b', 1, 'y1'), ('m', 'warm', 'b', 2, 'y2'), ('m', 'warm', 'b', 3, 'y3')
         ) t(method, scenario, influencer_id, rank, song_id);
         create table relevant as select * from (values
-            ('used', 'a', 'x2'), ('used', 'a', 'x4'), ('lifted', 'a', 'x4'),
-            ('used', 'b', 'y1'), ('used', 'b', 'y3'),
-            ('used', 'c', 'z1')
-        ) t(relevance, influencer_id, song_id);
+            ('warm', 'used', 'a', 'x2'), ('warm', 'used', 'a', 'x4'),
+            ('warm', 'lifted', 'a', 'x4'),
+            ('warm', 'used', 'b', 'y1'), ('warm', 'used', 'b', 'y3'),
+            ('warm', 'used', 'c', 'z1'),
+            -- Another scenario's held-out songs never count for a warm list.
+            ('cold_song', 'used', 'a', 'x1'), ('cold_song', 'used', 'b', 'y2')
+        ) t(scenario, relevance, influencer_id, song_id);
         create table influencers as
             select * from (values ('a'), ('b'), ('c'), ('d')) t(influencer_id);
         create table catalogue as select 's' || i as song_id from range(10) t(i);

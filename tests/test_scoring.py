@@ -6,7 +6,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from models_py.scoring import MODELS
+from models_py.scoring import MODELS, NEW_INFLUENCER_METHOD
 from tests.conftest import Built
 
 pytestmark = pytest.mark.slow
@@ -34,7 +34,7 @@ def test_every_model_and_the_oracle_are_judged(built: Built) -> None:
     map_lifted = metric(built, "map", "lifted")
     assert {s.method for s in MODELS} | ORACLES | {"count"} <= set(map_lifted.index)
     runs = query(built, "select * from model_runs")
-    assert set(runs["method"]) == {s.method for s in MODELS} | ORACLES
+    assert set(runs["method"]) == {s.method for s in MODELS} | ORACLES | {NEW_INFLUENCER_METHOD}
     assert (runs["fit_seconds"] >= 0).all() and runs["run_id"].nunique() == 1
 
 

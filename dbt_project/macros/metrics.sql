@@ -9,7 +9,8 @@
     averaged over influencers with a relevant song; the rest are left out and counted.
     Coverage: distinct songs recommended to anyone / songs in the catalogue.
     `recommendations`: (method, scenario, influencer_id, rank, song_id);
-    `relevant`: (relevance, influencer_id, song_id).
+    `relevant`: (scenario, relevance, influencer_id, song_id): a list is judged only
+    against the held-out songs of its own scenario.
 -#}
 {% macro ranking_metrics(recommendations, relevant, influencers, catalogue, k) %}
 
@@ -24,15 +25,15 @@ recommendations as (
 
 relevant as (
 
-    select distinct relevance, influencer_id, song_id from {{ relevant }}
+    select distinct scenario, relevance, influencer_id, song_id from {{ relevant }}
 
 ),
 
 relevant_counts as (
 
-    select relevance, influencer_id, count(*) as n_relevant
+    select scenario, relevance, influencer_id, count(*) as n_relevant
     from relevant
-    group by relevance, influencer_id
+    group by scenario, relevance, influencer_id
 
 ),
 
@@ -52,7 +53,8 @@ evaluated_users as (
         relevant_counts.n_relevant
 
     from methods
-    cross join relevant_counts
+    inner join relevant_counts
+        on methods.scenario = relevant_counts.scenario
 
 ),
 
@@ -75,7 +77,8 @@ hits as (
 
     from recommendations
     inner join relevant
-        on recommendations.influencer_id = relevant.influencer_id
+        on recommendations.scenario = relevant.scenario
+        and recommendations.influencer_id = relevant.influencer_id
         and recommendations.song_id = relevant.song_id
 
 ),

@@ -164,11 +164,16 @@ class RatingRecommender(BaseEstimator):
         return out
 
     def recommend(
-        self, users: np.ndarray, n: int, exclude_used: bool = True
+        self,
+        users: np.ndarray,
+        n: int,
+        exclude_used: bool = True,
+        candidates: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Top-n items per user: (int32 item codes, float64 scores), each (len(users), n), by
         score desc then item code asc, padded with -1 / nan when fewer than n items remain.
-        "Used" items are those the user rated in the ratings passed to ``fit``."""
+        "Used" items are those the user rated in the ratings passed to ``fit``.
+        ``candidates``: boolean mask over items; only those are ranked (default: all)."""
         users = as_codes(users, "users")
         if n < 0:
             raise ValueError("n must be >= 0")
@@ -180,6 +185,8 @@ class RatingRecommender(BaseEstimator):
         for start in range(0, users.size, step):
             block_users = users[start : start + step]
             scores = self._score_block(block_users)  # a fresh array: ours to overwrite
+            if candidates is not None:
+                scores[:, ~candidates] = -np.inf
             if exclude_used:
                 used = self.used_[block_users]
                 rows = np.repeat(np.arange(block_users.size), np.diff(used.indptr))

@@ -1,28 +1,47 @@
 {{ config(schema='intermediate') }}
 
-{#- Held-out songs that count as hits, under each relevance definition:
+{#- Held-out songs that count as hits, per scenario and relevance definition:
     used   — every held-out song the influencer used;
-    lifted — held-out songs whose reel lifted engagement (Delta > 0). -#}
+    lifted — held-out songs whose reel lifted engagement (Delta > 0).
+    warm: the shared 75/25 split. cold_song: the influencer's reels with a held-out song
+    (songs no model saw). cold_influencer: every reel of a held-out influencer. -#}
 
 with
 
+warm as (
+
+    select 'warm' as scenario, influencer_id, song_id, delta
+    from {{ ref('evaluation_splits') }}
+    where split = 'test'
+
+),
+
+cold as (
+
+    select scenario, influencer_id, song_id, delta
+    from {{ ref('cold_start_splits') }}
+    where split = 'test'
+
+),
+
 test_reels as (
 
-    select * from {{ ref('evaluation_splits') }}
-    where split = 'test'
+    select * from warm
+    union all
+    select * from cold
 
 ),
 
 used as (
 
-    select 'used' as relevance, influencer_id, song_id
+    select scenario, 'used' as relevance, influencer_id, song_id
     from test_reels
 
 ),
 
 lifted as (
 
-    select 'lifted' as relevance, influencer_id, song_id
+    select scenario, 'lifted' as relevance, influencer_id, song_id
     from test_reels
     where delta > 0
 

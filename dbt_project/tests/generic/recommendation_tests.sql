@@ -2,15 +2,14 @@
     A recommendation table has (influencer_id, method, rank, song_id, score). -#}
 
 {#- Ranks run 1..N with no gaps or repeats per influencer and method. -#}
-{% test ranks_are_contiguous(model) %}
+{% test ranks_are_contiguous(model, list_keys=['influencer_id', 'method']) %}
 
 with
 
 lists as (
 
     select
-        influencer_id,
-        method,
+        {{ list_keys | join(', ') }},
         min(rank) as first_rank,
         max(rank) as last_rank,
         count(*) as n,
@@ -18,7 +17,7 @@ lists as (
         count(distinct song_id) as n_songs
 
     from {{ model }}
-    group by influencer_id, method
+    group by {{ list_keys | join(', ') }}
 
 )
 
@@ -31,9 +30,23 @@ where first_rank <> 1 or last_rank <> n or n_distinct <> n or n_songs <> n
 {#- No influencer is recommended a song they already used (`used`: influencer_id, song_id). -#}
 {% test recommends_no_used_song(model, used) %}
 
+with
+
+recommendations as (
+
+    select * from {{ model }}
+
+),
+
+used as (
+
+    select * from {{ used }}
+
+)
+
 select recommendations.*
-from {{ model }} as recommendations
-inner join {{ used }} as used
+from recommendations
+inner join used
     on recommendations.influencer_id = used.influencer_id
     and recommendations.song_id = used.song_id
 

@@ -40,14 +40,16 @@ neighbours as (
 
 all_recommendations as (
 
-    select influencer_id, method, rank, song_id, score from popularity
+    select
+        influencer_id, method, rank, song_id, score, cast(null as varchar) as because_song_id
+    from popularity
     union all
-    select influencer_id, method, rank, song_id, score from models
+    select influencer_id, method, rank, song_id, score, because_song_id from models
 
 ),
 
--- For any method, the song the influencer already used that is most similar to the pick
--- (item KNN neighbours): "because you used …".
+-- For any method that names none itself, the song the influencer already used that is
+-- most similar to the pick (item KNN neighbours): "because you used …".
 because_used as (
 
     select
@@ -66,6 +68,7 @@ because_used as (
     from all_recommendations
     inner join neighbours
         on all_recommendations.song_id = neighbours.neighbour_song_id
+        and neighbours.method = 'item_knn'
     inner join reels
         on reels.influencer_id = all_recommendations.influencer_id
         and reels.song_id = neighbours.song_id
@@ -86,7 +89,8 @@ described as (
         songs.artist_name,
         songs.release_year,
         all_recommendations.score,
-        because_used.used_song_id as because_used_song_id,
+        coalesce(all_recommendations.because_song_id, because_used.used_song_id)
+            as because_used_song_id,
         case all_recommendations.method
             when 'celebrity_sorted' then
                 'used by a celebrity with '
@@ -107,15 +111,24 @@ described as (
                 'trending: recent, high-engagement reels use it'
             when 'item_knn' then
                 'similar to songs you used'
+            when 'content' then
+                'close in artist, era and words to the songs that lifted your reels'
+            when 'hybrid' then
+                'predicted lift and closeness to the songs you used'
             else
                 'predicted lift of '
                 || cast(round(all_recommendations.score, 2) as varchar) || ' ER points'
         end
-        || coalesce(
-            ' — closest to "' || used_songs.title || '" by ' || used_songs.artist_name
-            || ', which you used',
-            ''
-        ) as reason
+        || case
+            when all_recommendations.because_song_id is not null
+                and lower(trim(used_songs.artist_name)) = lower(trim(songs.artist_name))
+                then ' — same artist as "' || used_songs.title || '", which you used'
+            else coalesce(
+                ' — closest to "' || used_songs.title || '" by ' || used_songs.artist_name
+                || ', which you used',
+                ''
+            )
+        end as reason
 
     from all_recommendations
     inner join influencers
@@ -128,7 +141,8 @@ described as (
         and all_recommendations.song_id = because_used.song_id
         and because_used.closeness = 1
     left join songs as used_songs
-        on because_used.used_song_id = used_songs.song_id
+        on coalesce(all_recommendations.because_song_id, because_used.used_song_id)
+            = used_songs.song_id
 
 )
 

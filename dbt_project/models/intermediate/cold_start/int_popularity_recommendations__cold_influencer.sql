@@ -1,0 +1,33 @@
+{{ config(schema='intermediate') }}
+
+{#- The popularity baseline for new influencers: every popularity method's ranking
+    recomputed on the reels of the other influencers, top top_n for each held-out
+    influencer (who has used nothing the rankings saw). -#}
+
+with
+
+rankings as (
+
+    {{ popularity_song_rankings(ref('int_cold_influencer_train_reels'), ref('influencers')) }}
+
+),
+
+cold_influencers as (
+
+    select influencers.*
+    from {{ ref('influencers') }} as influencers
+    where influencers.influencer_id in (
+        select influencer_id from {{ ref('cold_start_splits') }}
+        where scenario = 'cold_influencer' and split = 'test'
+    )
+
+),
+
+recommended as (
+
+    {{ recommend_from_rankings('rankings', ref('int_cold_influencer_train_reels'),
+        'cold_influencers') }}
+
+)
+
+select * from recommended

@@ -1,0 +1,58 @@
+{{ config(schema='intermediate') }}
+
+{#- The popularity baseline for new songs: the held-out songs ranked by how many
+    influencers used them in the scenario's training reels — none did, so every count is 0
+    and the list is the tie-break (song_id) order: the same for everyone, i.e. chance.
+    Usage-based methods cannot tell songs nobody has used apart; that is the point. -#}
+
+with
+
+splits as (
+
+    select * from {{ ref('cold_start_splits') }}
+    where scenario = 'cold_song'
+
+),
+
+training_counts as (
+
+    select song_id, count(distinct influencer_id) filter (where split = 'train') as user_count
+    from splits
+    group by song_id
+    having bool_and(split = 'test')
+
+),
+
+ranked as (
+
+    select
+        song_id,
+        user_count,
+        row_number() over (order by user_count desc, song_id) as song_rank
+
+    from training_counts
+
+),
+
+influencers as (
+
+    select influencer_id from {{ ref('influencers') }}
+
+),
+
+recommended as (
+
+    select
+        influencers.influencer_id,
+        'count' as method,
+        ranked.song_rank as rank,
+        ranked.song_id,
+        cast(ranked.user_count as double) as score
+
+    from influencers
+    cross join ranked
+    where ranked.song_rank <= {{ var('top_n') }}
+
+)
+
+select * from recommended
