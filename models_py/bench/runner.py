@@ -22,6 +22,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from models_py.bench import report
 REPO = Path(__file__).resolve().parent.parent.parent
 SIZES = {"100k": 100_000, "1m": 1_000_000, "10m": 10_000_000}
 RUN_STAGES = ("load", "dbt_build", "scoring", "score_marts", "publish")
+NEEDED = ("generate", "load", "dbt_build")  # every other stage reads what these build
 PEER_STAGES = (
     "surprise:svd",
     "surprise:knnwithmeans",
@@ -190,7 +192,9 @@ def model_methods() -> list[str]:
     return [spec.method for spec in MODELS]
 
 
-def bench_size(label: str, rows: int, data_dir: Path, timeout: float, echo: Any) -> dict[str, Any]:
+def bench_size(
+    label: str, rows: int, data_dir: Path, timeout: float, echo: Any, only: list[str]
+) -> dict[str, Any]:
     size_dir = (data_dir / label).resolve()
     size_dir.mkdir(parents=True, exist_ok=True)
     started = datetime.now(UTC)
@@ -199,22 +203,30 @@ def bench_size(label: str, rows: int, data_dir: Path, timeout: float, echo: Any)
         "rows": rows,
         "started": f"{started:%Y-%m-%d %H:%M} UTC",
         "load_start": load_average(),
-        "command": f"python scripts/bench.py --sizes {label}",
+        "command": f"python scripts/bench.py --sizes {label}"
+        + (f" --stages '{','.join(only)}'" if only != ["*"] else "")
+        + (f" --timeout {timeout:.0f}" if timeout != 3600 else ""),
         "stages": [],
     }
     stages = ["generate", *RUN_STAGES]
     if rows == 100_000:
         stages.append("e2e")  # the `make run` target: the default dataset, one process
     stages += [f"model:{m}" for m in model_methods()] + list(PEER_STAGES)
-    failed_run = False
+    stages = [s for s in stages if s in NEEDED or any(fnmatch(s, p) for p in only)]
+    (size_dir / "warehouse.duckdb").unlink(missing_ok=True)  # stages read this run's, not older
+    no_split = no_scores = False
     for stage in stages:
-        if failed_run and not stage.startswith("generate"):
-            m = Measured(stage, "skipped", 0.0, 0.0, {"skipped": "an earlier run stage failed"})
+        if no_split and stage not in ("generate", "load", "dbt_build"):
+            m = Measured(stage, "skipped", 0.0, 0.0, {"skipped": "load or dbt build failed"})
+        elif no_scores and stage in ("score_marts", "publish"):
+            m = Measured(stage, "skipped", 0.0, 0.0, {"skipped": "scoring did not finish"})
         else:
             profile = size_dir / "profiles" / f"{stage.replace(':', '-')}.txt"
             m = run_stage(stage, size_dir, rows, timeout, profile if "model:" in stage else None)
-        if m.status in ("failed", "timeout") and stage in ("generate", *RUN_STAGES):
-            failed_run = True
+        # Without the split nothing else can run; without scores the models still can.
+        if m.status in ("failed", "timeout") and stage in ("generate", "load", "dbt_build"):
+            no_split = True
+        no_scores |= stage == "scoring" and m.status != "ok"
         run["stages"].append(m.row(label))
         echo(f"  {label:>5} {stage:<24} {m.status:<8} {m.wall_s:8.1f} s {m.peak_mb:9.0f} MB")
     run["load_end"] = load_average()
@@ -244,6 +256,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--timeout", type=float, default=3600, help="seconds per stage")
     parser.add_argument("--note", default="", help="a line recorded with this run")
+    parser.add_argument(
+        "--stages",
+        default="*",
+        help="comma-separated patterns of stages to run besides generate, load and dbt_build "
+        "(e.g. 'scoring,model:item_knn,implicit:*'); default all",
+    )
     args = parser.parse_args(argv)
     sizes = [parse_size(s) for s in args.sizes.split(",") if s.strip()]
     args.out.mkdir(parents=True, exist_ok=True)
@@ -252,7 +270,8 @@ def main(argv: list[str] | None = None) -> int:
     results["machine"] = machine()
     for label, rows in sizes:
         print(f"size {label}: {rows:,} rows (load {load_average()})", flush=True)
-        run = bench_size(label, rows, args.data, args.timeout, lambda s: print(s, flush=True))
+        only = [p.strip() for p in args.stages.split(",") if p.strip()]
+        run = bench_size(label, rows, args.data, args.timeout, lambda s: print(s, flush=True), only)
         run["note"] = args.note
         results["runs"][label] = run
         store.write_text(json.dumps(results, indent=1, default=str))

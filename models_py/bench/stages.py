@@ -62,19 +62,27 @@ def run_vars(size_dir: Path) -> dict[str, object]:
     return json.loads((size_dir / "run.json").read_text())
 
 
+def built(size_dir: Path) -> Path:
+    """The published warehouse, or the one being built when the run stopped after dbt build
+    (e.g. scoring timed out): the split is there, the tuned parameters are not."""
+    published = size_dir / "warehouse.duckdb"
+    return published if published.exists() else building(size_dir)
+
+
 def scoring_data(size_dir: Path) -> Any:
     from models_py import warehouse
     from models_py.scoring import read_scoring_data
 
-    with warehouse.connect(size_dir / "warehouse.duckdb", read_only=True) as con:
+    with warehouse.connect(built(size_dir), read_only=True) as con:
         return read_scoring_data(con)
 
 
 def tuned_params(size_dir: Path, method: str) -> tuple[dict[str, Any], float | None]:
-    """The run's winning parameters for ``method`` and its fit seconds including tuning."""
+    """The run's winning parameters for ``method`` and its fit seconds including tuning
+    ({} and None when the run did not get to score models: the defaults are used)."""
     from models_py import warehouse
 
-    with warehouse.connect(size_dir / "warehouse.duckdb", read_only=True) as con:
+    with warehouse.connect(built(size_dir), read_only=True) as con:
         rows = con.execute(
             "select params, fit_seconds from scores.model_runs where method = ?", [method]
         ).fetchall()
@@ -217,6 +225,7 @@ def stage_model(size_dir: Path, method: str) -> dict[str, Any]:
             pred = model.predict(data.test.user, data.test.item)
             score, evaluated = map_at_k(ids, data.test)
     return ph.out | {
+        "tuned": bool(params),
         "rmse": rmse(data.test.rating, pred),
         "map10": score,
         "users_evaluated": evaluated,
