@@ -20,9 +20,12 @@ import scipy.sparse as sp
 
 from models_py.recommenders.base import RatingRecommender, as_codes, cell_keys, lookup
 from models_py.recommenders.data import Ratings
+from models_py.recommenders.sparse_rank import top_n_base_plus_sparse
 
 # Songs per block of the sparse similarity product: bounds the co-rated pairs held at once.
 ITEM_BLOCK = 2_048
+# Users per block when ranking: ~k x songs used candidates each, not a dense row of all songs.
+SPARSE_BLOCK_USERS = 16_384
 
 
 def _ranges(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -144,6 +147,8 @@ class ItemKNN(RatingRecommender):
         # ranking for a user with no used song (every sum 0), instead of the lowest item codes.
         counts = np.bincount(csr.indices, minlength=self.n_items_).astype(np.float64)
         self.popularity_tiebreak_ = 1e-6 * counts / (counts.max() + 1.0) if counts.size else counts
+        tb = self.popularity_tiebreak_
+        self.tiebreak_order_ = np.lexsort((np.arange(tb.size), -tb))  # songs by tie-break desc
 
     def similar_items(self, items: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
         """The n most similar items to each of ``items`` (-1 / nan padding beyond k)."""
@@ -170,7 +175,27 @@ class ItemKNN(RatingRecommender):
             out[s : s + chunk][ok] = (sim * r).sum(axis=1)[ok] / den[ok]
         return out
 
-    def _score_block(self, users: np.ndarray) -> np.ndarray:
+    def _similarity_sums(self, users: np.ndarray) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+        """(the users' used songs as 1s, sum of similarities to them: sparse, users x songs)."""
         used = self.used_[users]
         used.data = np.ones_like(used.data)  # implicit-style: which items, not how rated
-        return (used @ self.item_similarity_).toarray() + self.popularity_tiebreak_
+        return used, sp.csr_matrix(used @ self.item_similarity_)
+
+    def _score_block(self, users: np.ndarray) -> np.ndarray:
+        return self._similarity_sums(users)[1].toarray() + self.popularity_tiebreak_
+
+    def _recommend_block_rows(self) -> int:
+        return SPARSE_BLOCK_USERS
+
+    def _top_n_block(
+        self, users: np.ndarray, n: int, exclude_used: bool
+    ) -> tuple[np.ndarray, np.ndarray]:
+        # The same ranking as the dense scores, from the sparse sums and the tie-break order.
+        used, sums = self._similarity_sums(users)
+        return top_n_base_plus_sparse(
+            sums,
+            self.popularity_tiebreak_,
+            n,
+            used if exclude_used else None,
+            self.tiebreak_order_,
+        )
