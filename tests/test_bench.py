@@ -117,3 +117,17 @@ def test_render_writes_every_size_and_stage(tmp_path: Path) -> None:
     assert "| load | 1.5 | 100 |" in text and "cores" in text
     csv = (tmp_path / "results.csv").read_text().splitlines()
     assert csv[0].startswith("size,stage,status,wall_s,peak_mb") and len(csv) == 2
+
+
+def test_py_spy_stacks_are_summed_per_function(tmp_path: Path) -> None:
+    raw = tmp_path / "x.raw"
+    raw.write_text(
+        'process 1:"python";main (a/stages.py:10);top_n (x/base.py:96) 3\n'
+        'process 2:"python";main (a/stages.py:10);top_n (x/base.py:97) 1\n'
+        'process 2:"python";main (a/stages.py:12) 4\n'
+    )
+    text = runner.summarise_stacks(raw)
+    assert "8 samples" in text
+    inclusive, own = text.split("self:")
+    assert "100.0%  main (stages.py)" in inclusive and "50.0%  top_n (base.py)" in inclusive
+    assert "50.0%  top_n (base.py)" in own and "50.0%  main (stages.py)" in own

@@ -387,8 +387,9 @@ def render(results: dict[str, Any], notes: str = "") -> str:
         text = prof["text"].strip().splitlines()[:PROFILE_LINES]
         lines += [
             "",
-            f"## Profile: slowest model stage at {biggest} ({prof['stage']}, "
-            f"{prof['wall_s']:.1f} s, pyinstrument)",
+            f"## Profile: slowest profiled stage at {biggest} ({prof['stage']}, "
+            f"{prof.get('status', 'ok')} after {prof['wall_s']:.1f} s, "
+            f"{prof.get('tool', 'pyinstrument')})",
             "",
             "```",
             *text,

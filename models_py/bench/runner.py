@@ -92,7 +92,56 @@ def _tree_rss(pid: int) -> int:
     return total
 
 
-def measure(cmd: list[str], log: Path, timeout: float) -> tuple[int | None, float, float]:
+def spy(pid: int, out: Path) -> subprocess.Popen | None:
+    """py-spy sampling ``pid`` and its forked workers (where pyinstrument cannot follow), or
+    None when py-spy is not installed."""
+    exe = Path(sys.executable).with_name("py-spy")
+    if not exe.exists():
+        return None
+    cmd = [str(exe), "record", "--pid", str(pid), "--subprocesses", "--nonblocking"]
+    cmd += ["--rate", "20", "--format", "raw", "--output", str(out)]
+    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _frame(text: str) -> str:
+    """'top_n (models_py/recommenders/base.py:96)' -> 'top_n (base.py)': lines merged."""
+    name, _, where = text.rpartition(" (")
+    if not name:
+        return text
+    return f"{name} ({where.rstrip(')').rsplit(':', 1)[0].split('/')[-1]})"
+
+
+def summarise_stacks(raw: Path, top: int = 25) -> str:
+    """py-spy's collapsed stacks as a table: share of samples in each function, inclusive
+    (anywhere on the stack) and self (the innermost frame)."""
+    inclusive: dict[str, int] = {}
+    own: dict[str, int] = {}
+    total = 0
+    for line in raw.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        n = int(count)
+        total += n
+        frames = [_frame(f) for f in stack.split(";") if not f.startswith("process ")]
+        for f in set(frames):
+            inclusive[f] = inclusive.get(f, 0) + n
+        if frames:
+            own[frames[-1]] = own.get(frames[-1], 0) + n
+    if not total:
+        return ""
+    lines = [f"{total:,} samples (20/s, all processes of the stage)", "", "inclusive:"]
+    for f, n in sorted(inclusive.items(), key=lambda kv: -kv[1])[:top]:
+        lines.append(f"{100 * n / total:6.1f}%  {f}")
+    lines += ["", "self:"]
+    for f, n in sorted(own.items(), key=lambda kv: -kv[1])[:top]:
+        lines.append(f"{100 * n / total:6.1f}%  {f}")
+    return "\n".join(lines)
+
+
+def measure(
+    cmd: list[str], log: Path, timeout: float, spy_out: Path | None = None
+) -> tuple[int | None, float, float]:
     """Run ``cmd``; (exit code or None on timeout, wall seconds, peak MB)."""
     peak = [0]
     done = threading.Event()
@@ -110,6 +159,7 @@ def measure(cmd: list[str], log: Path, timeout: float) -> tuple[int | None, floa
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
+        spying = spy(proc.pid, spy_out) if spy_out else None
         timer = threading.Timer(timeout, lambda: os.killpg(proc.pid, signal.SIGKILL))
         timer.start()
         try:
@@ -118,6 +168,11 @@ def measure(cmd: list[str], log: Path, timeout: float) -> tuple[int | None, floa
             timer.cancel()
             done.set()
             sampler.join()
+            if spying is not None:
+                try:
+                    spying.wait(timeout=60)  # it writes its output once the target is gone
+                except subprocess.TimeoutExpired:
+                    spying.kill()
         wall = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
     code = None if proc.returncode == -signal.SIGKILL and wall >= timeout else proc.returncode
@@ -135,7 +190,13 @@ def run_stage(
     if profile:
         cmd += ["--profile", str(profile)]
     log = size_dir / "logs" / (stage.replace(":", "-") + ".log")
-    code, wall, peak = measure(cmd, log, timeout)
+    spy_out = size_dir / "profiles" / "scoring.pyspy" if stage == "scoring" else None
+    if spy_out:
+        spy_out.parent.mkdir(parents=True, exist_ok=True)
+        spy_out.unlink(missing_ok=True)
+    code, wall, peak = measure(cmd, log, timeout, spy_out)
+    if spy_out and spy_out.exists():
+        (size_dir / "profiles" / "scoring.txt").write_text(summarise_stacks(spy_out))
     if code is None:
         return Measured(stage, "timeout", wall, peak, {"error": f"killed after {timeout:.0f} s"})
     if code != 0 or not result.exists():
@@ -236,15 +297,25 @@ def bench_size(
 
 
 def slowest_profile(run: dict[str, Any], size_dir: Path) -> dict[str, Any] | None:
-    """The pyinstrument profile of the slowest model stage of this size (the scoring stage is
-    the sum of the model stages, run in forked workers a profiler cannot follow)."""
-    models = [s for s in run["stages"] if s["stage"].startswith("model:") and s["status"] == "ok"]
-    if not models:
-        return None
-    slowest = max(models, key=lambda s: s["wall_s"])
-    path = size_dir / "profiles" / f"{slowest['stage'].replace(':', '-')}.txt"
-    text = path.read_text() if path.exists() else ""
-    return {"stage": slowest["stage"], "wall_s": slowest["wall_s"], "text": text}
+    """The profile of the slowest profiled stage of this size: scoring (py-spy, all its
+    worker processes) or a model stage (pyinstrument)."""
+    profiled = [
+        s
+        for s in run["stages"]
+        if (s["stage"].startswith("model:") and s["status"] == "ok") or s["stage"] == "scoring"
+    ]
+    for stage in sorted(profiled, key=lambda s: -s["wall_s"]):
+        path = size_dir / "profiles" / f"{stage['stage'].replace(':', '-')}.txt"
+        if path.exists() and path.read_text().strip():
+            tool = "py-spy" if stage["stage"] == "scoring" else "pyinstrument"
+            return {
+                "stage": stage["stage"],
+                "status": stage["status"],
+                "wall_s": stage["wall_s"],
+                "tool": tool,
+                "text": path.read_text(),
+            }
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
