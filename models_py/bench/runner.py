@@ -333,11 +333,17 @@ def main(argv: list[str] | None = None) -> int:
         help="comma-separated patterns of stages to run besides generate, load and dbt_build "
         "(e.g. 'scoring,model:item_knn,implicit:*'); default all",
     )
+    parser.add_argument(
+        "--render-only", action="store_true", help="rewrite results.md/.csv from results.json"
+    )
     args = parser.parse_args(argv)
     sizes = [parse_size(s) for s in args.sizes.split(",") if s.strip()]
     args.out.mkdir(parents=True, exist_ok=True)
     store = args.out / "results.json"
     results = json.loads(store.read_text()) if store.exists() else {"runs": {}}
+    if args.render_only:
+        report.write(results, args.out)
+        return 0
     results["machine"] = machine()
     for label, rows in sizes:
         print(f"size {label}: {rows:,} rows (load {load_average()})", flush=True)
