@@ -336,8 +336,7 @@ def test_bias_baseline_converges_to_the_ridge_solution() -> None:
 
 
 def test_ridge_rows_equals_one_solve_per_row(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(matrix_factorization, "CHUNK_RATINGS", 7)  # rows split across chunks
-    monkeypatch.setattr(matrix_factorization, "CHUNK_ROWS", 4)
+    monkeypatch.setattr(matrix_factorization, "CHUNK_ROWS", 4)  # many chunks of rows
     ratings, _ = small_matrix(8)
     csr = ratings.to_csr()
     rng = np.random.default_rng(0)
