@@ -262,11 +262,12 @@ def render(results: dict[str, Any], notes: str = "") -> str:
         "",
     ]
     lines += _table(
-        ["size", "rows", "started", "finished", "load avg at start", "at end", "note"],
+        ["size", "rows", "commit", "started", "finished", "load avg at start", "at end", "note"],
         [
             [
                 s,
                 f"{runs[s]['rows']:,}",
+                runs[s].get("commit", "—"),
                 runs[s]["started"],
                 runs[s].get("finished", "—"),
                 runs[s]["load_start"],
@@ -275,7 +276,7 @@ def render(results: dict[str, Any], notes: str = "") -> str:
             ]
             for s in sizes
         ],
-        _align(7, 0),
+        _align(8, 0),
     )
     lines += ["", "## Targets", ""]
     lines += _table(

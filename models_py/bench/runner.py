@@ -243,6 +243,23 @@ def machine() -> dict[str, Any]:
     }
 
 
+def commit() -> str:
+    """The code measured: HEAD, marked when the tree has uncommitted changes."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    except OSError:
+        return "unknown"
+    return (head or "unknown") + (" (modified)" if dirty else "")
+
+
 def load_average() -> str:
     return " ".join(f"{v:.2f}" for v in os.getloadavg())
 
@@ -264,6 +281,7 @@ def bench_size(
         "rows": rows,
         "started": f"{started:%Y-%m-%d %H:%M} UTC",
         "load_start": load_average(),
+        "commit": commit(),
         "command": f"python scripts/bench.py --sizes {label}"
         + (f" --stages '{','.join(only)}'" if only != ["*"] else "")
         + (f" --timeout {timeout:.0f}" if timeout != 3600 else ""),
