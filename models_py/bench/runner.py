@@ -131,7 +131,11 @@ def summarise_stacks(raw: Path, top: int = 25) -> str:
     if not total:
         return ""
     lines = [f"{total:,} samples (20/s, all processes of the stage)", "", "inclusive:"]
-    for f, n in sorted(inclusive.items(), key=lambda kv: -kv[1])[:top]:
+    # Frames on every stack (the entry point, the worker pool) say nothing: left out.
+    shared = [f for f, n in inclusive.items() if n == total]
+    for f, n in sorted(inclusive.items(), key=lambda kv: -kv[1])[: top + len(shared)]:
+        if f in shared:
+            continue
         lines.append(f"{100 * n / total:6.1f}%  {f}")
     lines += ["", "self:"]
     for f, n in sorted(own.items(), key=lambda kv: -kv[1])[:top]:
