@@ -275,8 +275,15 @@ def model_methods() -> list[str]:
 
 
 def bench_size(
-    label: str, rows: int, data_dir: Path, timeout: float, echo: Any, only: list[str]
+    label: str,
+    rows: int,
+    data_dir: Path,
+    timeout: float,
+    echo: Any,
+    only: list[str],
+    save: Any = lambda run: None,
 ) -> dict[str, Any]:
+    """Every stage of one size; ``save(run)`` after each, so a stopped run keeps its figures."""
     size_dir = (data_dir / label).resolve()
     size_dir.mkdir(parents=True, exist_ok=True)
     started = datetime.now(UTC)
@@ -311,6 +318,7 @@ def bench_size(
             no_split = True
         no_scores |= stage == "scoring" and m.status != "ok"
         run["stages"].append(m.row(label))
+        save(run)
         echo(f"  {label:>5} {stage:<24} {m.status:<8} {m.wall_s:8.1f} s {m.peak_mb:9.0f} MB")
     run["load_end"] = load_average()
     run["finished"] = f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
@@ -370,10 +378,15 @@ def main(argv: list[str] | None = None) -> int:
     for label, rows in sizes:
         print(f"size {label}: {rows:,} rows (load {load_average()})", flush=True)
         only = [p.strip() for p in args.stages.split(",") if p.strip()]
-        run = bench_size(label, rows, args.data, args.timeout, lambda s: print(s, flush=True), only)
-        run["note"] = args.note
-        results["runs"][label] = run
-        store.write_text(json.dumps(results, indent=1, default=str))
+
+        def save(run: dict[str, Any], label: str = label) -> None:
+            results["runs"][label] = run | {"note": args.note}
+            store.write_text(json.dumps(results, indent=1, default=str))
+
+        run = bench_size(
+            label, rows, args.data, args.timeout, lambda s: print(s, flush=True), only, save
+        )
+        save(run)
         report.write(results, args.out)
     print(f"results: {args.out / 'results.md'}, {args.out / 'results.csv'}")
     return 0
