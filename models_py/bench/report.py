@@ -43,7 +43,7 @@ def end_to_end(run: dict[str, Any]) -> tuple[float | None, float | None, bool]:
     """(sum of the run stages' wall seconds, their largest peak MB, all of them ok)."""
     stages = _stages(run)
     parts = [stages.get(s) for s in RUN_STAGES]
-    done = [p for p in parts if p is not None and p["status"] in ("ok", "timeout", "failed")]
+    done = [p for p in parts if p is not None and p["status"] != "skipped"]
     if not done:
         return None, None, False
     return (
@@ -194,7 +194,7 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                         f"{_speed(speed)}; RMSE {c['ours_q']:.4f} vs {c['peer_q']:.4f}",
                         _verdict(
                             speed >= 5 and quality_ok,
-                            f"{speed:.1f}x (needs 5x)" if speed < 5 else "higher RMSE",
+                            f"{_speed(speed)} (needs 5x faster)" if speed < 5 else "higher RMSE",
                         ),
                     )
                 )
@@ -205,7 +205,7 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                         "item KNN time <= 1.5x implicit Cosine at >= MAP@10",
                         size,
                         f"{c['ratio']:.2f}x its time; MAP@10 "
-                        f"{c['ours_q']:.4f} vs {c['peer_q']:.4f}",
+                        f"{c['ours_q']:.3g} vs {c['peer_q']:.3g}",
                         _verdict(
                             c["ratio"] <= 1.5 and quality_ok,
                             f"{c['ratio'] / 1.5:.2f}x over the bound"

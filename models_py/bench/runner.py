@@ -15,6 +15,7 @@ import contextlib
 import json
 import os
 import platform
+import shutil
 import signal
 import subprocess
 import sys
@@ -67,13 +68,15 @@ class Measured:
     detail: dict[str, Any]
 
     def row(self, size: str) -> dict[str, Any]:
+        # The stage's own figures first: its "peak_mb" (that process alone) must not replace
+        # the measured one (the whole process tree).
         return {
+            **self.detail,
             "size": size,
             "stage": self.stage,
             "status": self.status,
             "wall_s": round(self.wall_s, 3),
             "peak_mb": round(self.peak_mb, 1),
-            **self.detail,
         }
 
 
@@ -202,6 +205,9 @@ def run_stage(
     if spy_out and spy_out.exists():
         (size_dir / "profiles" / "scoring.txt").write_text(summarise_stacks(spy_out))
     if code is None:
+        # A killed DuckDB leaves its spill files behind (67 GB at 10M): free the disk.
+        for spill in size_dir.glob("*.duckdb*.tmp"):
+            shutil.rmtree(spill, ignore_errors=True)
         return Measured(stage, "timeout", wall, peak, {"error": f"killed after {timeout:.0f} s"})
     if code != 0 or not result.exists():
         tail = log.read_text(errors="replace").strip().splitlines()[-1:] or [""]
