@@ -12,7 +12,7 @@ SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: run test lint bench-ingest clean
+.PHONY: run test lint bench bench-ingest clean
 
 $(INSTALLED): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,12 @@ $(CHROMIUM):
 
 test: lint $(CHROMIUM)
 	$(BIN)/pytest
+
+# Benchmarks with the peer libraries (optional extra); `make bench SIZES=100k` for one size.
+SIZES ?= 100k,1m,10m
+bench: $(INSTALLED)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,bench]'
+	$(BIN)/python scripts/bench.py --sizes $(SIZES) --out bench
 
 bench-ingest: $(INSTALLED)
 	$(BIN)/python scripts/bench_ingest.py --repeat 7

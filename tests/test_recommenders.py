@@ -20,7 +20,6 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from scipy.sparse.linalg import svds
 from sklearn.base import clone
-from sklearn.metrics import pairwise_distances
 from sklearn.metrics.pairwise import cosine_similarity
 
 from models_py.recommenders import (
@@ -35,6 +34,7 @@ from models_py.recommenders import (
     ReportSVD,
     ReportUserCF,
     evaluate,
+    item_knn,
     knn_baseline,
     matrix_factorization,
     report_cf,
@@ -44,6 +44,7 @@ from models_py.recommenders import base as base_module
 from models_py.recommenders.base import top_n
 from models_py.recommenders.baselines import fit_biases
 from models_py.recommenders.matrix_factorization import ridge_rows
+from models_py.recommenders.report_dense import report_predict, report_weights
 
 N_USERS, N_ITEMS = 30, 20
 
@@ -78,29 +79,6 @@ def all_pairs(n_users: int, n_items: int) -> tuple[np.ndarray, np.ndarray]:
 def predict_all(model: RatingRecommender, ratings: Ratings) -> np.ndarray:
     u, i = all_pairs(ratings.n_users, ratings.n_items)
     return model.predict(u, i).reshape(ratings.n_users, ratings.n_items)
-
-
-# --- the report's code, transcribed (section 4.2 In [35], 4.4 In [140]) -------------------------
-
-
-def report_predict(ratings: np.ndarray, similarity: np.ndarray, type: str = "user") -> np.ndarray:
-    if type == "user":
-        mean_user_rating = ratings.mean(axis=1)
-        ratings_diff = ratings - mean_user_rating[:, np.newaxis]
-        pred = (
-            mean_user_rating[:, np.newaxis]
-            + similarity.dot(ratings_diff) / np.array([np.abs(similarity).sum(axis=1)]).T
-        )
-    elif type == "item":
-        pred = ratings.dot(similarity) / np.array([np.abs(similarity).sum(axis=1)])
-    return pred
-
-
-def report_weights(x: np.ndarray, similarity: str, weights: str) -> np.ndarray:
-    metric = {"cosine": "cosine", "pearson": "correlation"}[similarity]
-    # scipy's correlation is NaN for a constant row; the model documents treating it as 1.
-    d = np.nan_to_num(pairwise_distances(x, metric=metric), nan=1.0)
-    return d if weights == "distance" else 1.0 - d
 
 
 def assert_same_ranking(
@@ -209,6 +187,39 @@ def test_item_knn_neighbours_are_sklearn_brute_force_cosine() -> None:
     assert np.isnan(sims[:, k:]).all()
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_item_knn_sparse_top_k_finds_sklearns_brute_force_neighbours(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Same similarity at every rank as sklearn's brute-force cosine kneighbors (which the sparse
+    top-k replaced), across blocks, with negative cosines, zero rows and rows short of k
+    co-rated songs; ties by lowest code."""
+    from sklearn.neighbors import NearestNeighbors
+
+    monkeypatch.setattr(item_knn, "ITEM_BLOCK", 5)
+    rng = np.random.default_rng(seed)
+    n_items, n_users = 40, 25
+    x = np.where(rng.random((n_items, n_users)) < 0.08, rng.normal(size=(n_items, n_users)), 0.0)
+    x[3] = 0.0  # a song nobody used
+    x[7, :] = 0.0
+    x[7, 0] = -1.0  # one negative rating: negative cosines with songs rated positive by user 0
+    k = 12
+    ids, sims = item_knn.cosine_top_k(sp.csr_matrix(x), k)
+    dist, _ = (
+        NearestNeighbors(n_neighbors=k, metric="cosine", algorithm="brute")
+        .fit(sp.csr_matrix(x))
+        .kneighbors()
+    )
+    np.testing.assert_allclose(sims, 1.0 - dist, atol=1e-12)
+    full = cosine_similarity(x)
+    assert (ids != np.arange(n_items)[:, None]).all() and (ids >= 0).all()
+    np.testing.assert_allclose(sims, full[np.arange(n_items)[:, None], ids], atol=1e-12)
+    for row in range(n_items):  # equal similarities listed by ascending code
+        for a in range(k - 1):
+            if sims[row, a] == sims[row, a + 1]:
+                assert ids[row, a] < ids[row, a + 1]
+
+
 def test_item_knn_predict_and_recommend_follow_their_definitions() -> None:
     ratings, mask = small_matrix(5)
     model = ItemKNN(n_neighbors=5).fit(ratings)
@@ -231,6 +242,19 @@ def test_item_knn_predict_and_recommend_follow_their_definitions() -> None:
     ref_ids, ref_vals = brute_ranking(mask.astype(float) @ w + tiebreak, mask, 8)
     np.testing.assert_allclose(vals, ref_vals, atol=1e-12)
     assert (ids == ref_ids).all()
+
+
+def test_item_knn_ranks_only_candidates_when_given_a_shelf() -> None:
+    """The sparse ranking path and the candidate shelf (cold-song evaluation) agree."""
+    ratings, mask = small_matrix(5)
+    model = ItemKNN(n_neighbors=5).fit(ratings)
+    shelf = np.zeros(N_ITEMS, dtype=bool)
+    shelf[::3] = True
+    ids, vals = model.recommend(np.arange(N_USERS), 4, candidates=shelf)
+    full_ids, _ = model.recommend(np.arange(N_USERS), N_ITEMS)
+    for u in range(N_USERS):
+        expected = [i for i in full_ids[u] if i >= 0 and shelf[i]][:4]
+        assert list(ids[u][ids[u] >= 0]) == expected
 
 
 def test_item_knn_gives_a_user_with_no_songs_the_most_used_ones() -> None:
@@ -325,8 +349,7 @@ def test_bias_baseline_converges_to_the_ridge_solution() -> None:
 
 
 def test_ridge_rows_equals_one_solve_per_row(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(matrix_factorization, "CHUNK_RATINGS", 7)  # rows split across chunks
-    monkeypatch.setattr(matrix_factorization, "CHUNK_ROWS", 4)
+    monkeypatch.setattr(matrix_factorization, "CHUNK_ROWS", 4)  # many chunks of rows
     ratings, _ = small_matrix(8)
     csr = ratings.to_csr()
     rng = np.random.default_rng(0)

@@ -181,15 +181,31 @@ class RatingRecommender(BaseEstimator):
             raise ValueError(f"user codes must be in [0, {self.n_users_})")
         ids = np.full((users.size, n), -1, dtype=np.int32)
         vals = np.full((users.size, n), np.nan)
-        step = block_rows(self.n_items_)
+        step = self._recommend_block_rows()
         for start in range(0, users.size, step):
-            block_users = users[start : start + step]
-            scores = self._score_block(block_users)  # a fresh array: ours to overwrite
-            if candidates is not None:
-                scores[:, ~candidates] = -np.inf
-            if exclude_used:
-                used = self.used_[block_users]
-                rows = np.repeat(np.arange(block_users.size), np.diff(used.indptr))
-                scores[rows, used.indices] = -np.inf
-            ids[start : start + step], vals[start : start + step] = top_n(scores, n, True)
+            block = users[start : start + step]
+            ids[start : start + step], vals[start : start + step] = self._top_n_block(
+                block, n, exclude_used, candidates
+            )
         return ids, vals
+
+    def _recommend_block_rows(self) -> int:
+        return block_rows(self.n_items_)
+
+    def _top_n_block(
+        self,
+        users: np.ndarray,
+        n: int,
+        exclude_used: bool,
+        candidates: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``recommend`` for one block of users: dense scores, ranked. Models whose scores are
+        mostly sparse override this (item_knn)."""
+        scores = self._score_block(users)  # a fresh array: ours to overwrite
+        if candidates is not None:
+            scores[:, ~candidates] = -np.inf
+        if exclude_used:
+            used = self.used_[users]
+            rows = np.repeat(np.arange(users.size), np.diff(used.indptr))
+            scores[rows, used.indices] = -np.inf
+        return top_n(scores, n, True)

@@ -1,0 +1,398 @@
+"""`make bench`: run every stage at every size, each in its own process, and write the results.
+
+    python scripts/bench.py --sizes 100k,1m,10m --out bench/
+
+Per stage: wall seconds (perf_counter around the process) and peak memory, the larger of the
+process tree's summed RSS (sampled every 0.1 s with psutil: forked scoring workers count
+together) and the largest single process's peak RSS (wait4's ru_maxrss, exact). Sizes run
+separately merge into the same results (``bench/results.json`` keeps every size's latest run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from fnmatch import fnmatch
+from pathlib import Path
+from typing import Any
+
+from models_py.bench import report
+
+REPO = Path(__file__).resolve().parent.parent.parent
+SIZES = {"100k": 100_000, "1m": 1_000_000, "10m": 10_000_000}
+RUN_STAGES = ("load", "dbt_build", "scoring", "score_marts", "publish")
+NEEDED = ("generate", "load", "dbt_build")  # every other stage reads what these build
+PEER_STAGES = (
+    "surprise:svd",
+    "surprise:knnwithmeans",
+    "surprise:knnbaseline",
+    "implicit:cosine",
+    "implicit:als",
+    "report_dense",
+)
+
+
+def parse_size(text: str) -> tuple[str, int]:
+    """'100k' -> ('100k', 100000); plain numbers and k/m suffixes are accepted."""
+    label = text.strip().lower()
+    if label in SIZES:
+        return label, SIZES[label]
+    scale = {"k": 1_000, "m": 1_000_000}.get(label[-1:], 1)
+    digits = label[:-1] if scale > 1 else label
+    try:
+        rows = int(float(digits) * scale)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a size: {text!r} (e.g. 100k, 1m, 10m)") from None
+    if rows < 1_000:
+        raise argparse.ArgumentTypeError(f"size too small: {text!r}")
+    return label, rows
+
+
+@dataclass
+class Measured:
+    stage: str
+    status: str  # ok | failed | timeout | skipped
+    wall_s: float
+    peak_mb: float
+    detail: dict[str, Any]
+
+    def row(self, size: str) -> dict[str, Any]:
+        # The stage's own figures first: its "peak_mb" (that process alone) must not replace
+        # the measured one (the whole process tree).
+        return {
+            **self.detail,
+            "size": size,
+            "stage": self.stage,
+            "status": self.status,
+            "wall_s": round(self.wall_s, 3),
+            "peak_mb": round(self.peak_mb, 1),
+        }
+
+
+def _tree_rss(pid: int) -> int:
+    import psutil
+
+    try:
+        proc = psutil.Process(pid)
+        procs = [proc, *proc.children(recursive=True)]
+    except psutil.Error:
+        return 0
+    total = 0
+    for p in procs:
+        with contextlib.suppress(psutil.Error):
+            total += p.memory_info().rss
+    return total
+
+
+def spy(pid: int, out: Path) -> subprocess.Popen | None:
+    """py-spy sampling ``pid`` and its forked workers (where pyinstrument cannot follow), or
+    None when py-spy is not installed."""
+    exe = Path(sys.executable).with_name("py-spy")
+    if not exe.exists():
+        return None
+    cmd = [str(exe), "record", "--pid", str(pid), "--subprocesses", "--nonblocking"]
+    cmd += ["--rate", "20", "--format", "raw", "--output", str(out)]
+    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _frame(text: str) -> str:
+    """'top_n (models_py/recommenders/base.py:96)' -> 'top_n (base.py)': lines merged."""
+    name, _, where = text.rpartition(" (")
+    if not name:
+        return text
+    return f"{name} ({where.rstrip(')').rsplit(':', 1)[0].split('/')[-1]})"
+
+
+def summarise_stacks(raw: Path, top: int = 25) -> str:
+    """py-spy's collapsed stacks as a table: share of samples in each function, inclusive
+    (anywhere on the stack) and self (the innermost frame)."""
+    inclusive: dict[str, int] = {}
+    own: dict[str, int] = {}
+    total = 0
+    for line in raw.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        n = int(count)
+        total += n
+        frames = [_frame(f) for f in stack.split(";") if not f.startswith("process ")]
+        for f in set(frames):
+            inclusive[f] = inclusive.get(f, 0) + n
+        if frames:
+            own[frames[-1]] = own.get(frames[-1], 0) + n
+    if not total:
+        return ""
+    lines = [f"{total:,} samples (20/s, all processes of the stage)", "", "inclusive:"]
+    # Frames on every stack (the entry point, the worker pool) say nothing: left out.
+    shared = [f for f, n in inclusive.items() if n == total]
+    for f, n in sorted(inclusive.items(), key=lambda kv: -kv[1])[: top + len(shared)]:
+        if f in shared:
+            continue
+        lines.append(f"{100 * n / total:6.1f}%  {f}")
+    lines += ["", "self:"]
+    for f, n in sorted(own.items(), key=lambda kv: -kv[1])[:top]:
+        lines.append(f"{100 * n / total:6.1f}%  {f}")
+    return "\n".join(lines)
+
+
+def measure(
+    cmd: list[str], log: Path, timeout: float, spy_out: Path | None = None
+) -> tuple[int | None, float, float]:
+    """Run ``cmd``; (exit code or None on timeout, wall seconds, peak MB)."""
+    peak = [0]
+    done = threading.Event()
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("w") as out:
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            cmd, stdout=out, stderr=subprocess.STDOUT, cwd=REPO, start_new_session=True
+        )
+
+        def sample() -> None:
+            while not done.is_set():
+                peak[0] = max(peak[0], _tree_rss(proc.pid))
+                done.wait(0.1)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        spying = spy(proc.pid, spy_out) if spy_out else None
+        timer = threading.Timer(timeout, lambda: os.killpg(proc.pid, signal.SIGKILL))
+        timer.start()
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        finally:
+            timer.cancel()
+            done.set()
+            sampler.join()
+            if spying is not None:
+                try:
+                    spying.wait(timeout=60)  # it writes its output once the target is gone
+                except subprocess.TimeoutExpired:
+                    spying.kill()
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+    code = None if proc.returncode == -signal.SIGKILL and wall >= timeout else proc.returncode
+    return code, wall, max(peak[0] / 2**20, usage.ru_maxrss / 1024)
+
+
+def run_stage(
+    stage: str, size_dir: Path, rows: int, timeout: float, profile: Path | None = None
+) -> Measured:
+    result = size_dir / "stages" / (stage.replace(":", "-") + ".json")
+    result.parent.mkdir(parents=True, exist_ok=True)
+    result.unlink(missing_ok=True)
+    cmd = [sys.executable, "-m", "models_py.bench.stages", stage, "--dir", str(size_dir)]
+    cmd += ["--rows", str(rows), "--result", str(result)]
+    if profile:
+        cmd += ["--profile", str(profile)]
+    log = size_dir / "logs" / (stage.replace(":", "-") + ".log")
+    spy_out = size_dir / "profiles" / "scoring.pyspy" if stage == "scoring" else None
+    if spy_out:
+        spy_out.parent.mkdir(parents=True, exist_ok=True)
+        spy_out.unlink(missing_ok=True)
+    code, wall, peak = measure(cmd, log, timeout, spy_out)
+    if spy_out and spy_out.exists():
+        (size_dir / "profiles" / "scoring.txt").write_text(summarise_stacks(spy_out))
+    if code is None:
+        # A killed DuckDB leaves its spill files behind (67 GB at 10M): free the disk.
+        for spill in size_dir.glob("*.duckdb*.tmp"):
+            shutil.rmtree(spill, ignore_errors=True)
+        return Measured(stage, "timeout", wall, peak, {"error": f"killed after {timeout:.0f} s"})
+    if code != 0 or not result.exists():
+        tail = log.read_text(errors="replace").strip().splitlines()[-1:] or [""]
+        return Measured(stage, "failed", wall, peak, {"error": f"exit {code}: {tail[0][:300]}"})
+    detail = json.loads(result.read_text())
+    status = "skipped" if "skipped" in detail else "ok"
+    return Measured(stage, status, wall, peak, detail)
+
+
+def machine() -> dict[str, Any]:
+    cpu = platform.processor() or "cpu"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    from importlib.metadata import PackageNotFoundError, version
+
+    versions = {}
+    for pkg in (
+        "duckdb",
+        "dbt-core",
+        "numpy",
+        "scipy",
+        "scikit-learn",
+        "scikit-surprise",
+        "implicit",
+    ):
+        try:
+            versions[pkg] = version(pkg)
+        except PackageNotFoundError:
+            versions[pkg] = "absent"
+    return {
+        "cpu": cpu,
+        "cores": len(os.sched_getaffinity(0)),
+        "memory_gb": round(mem_gb, 1),
+        "os": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        "versions": versions,
+    }
+
+
+def commit() -> str:
+    """The code measured: HEAD, marked when the tree has uncommitted changes."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    except OSError:
+        return "unknown"
+    return (head or "unknown") + (" (modified)" if dirty else "")
+
+
+def load_average() -> str:
+    return " ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
+def model_methods() -> list[str]:
+    from models_py.scoring import MODELS
+
+    return [spec.method for spec in MODELS]
+
+
+def bench_size(
+    label: str,
+    rows: int,
+    data_dir: Path,
+    timeout: float,
+    echo: Any,
+    only: list[str],
+    save: Any = lambda run: None,
+) -> dict[str, Any]:
+    """Every stage of one size; ``save(run)`` after each, so a stopped run keeps its figures."""
+    size_dir = (data_dir / label).resolve()
+    size_dir.mkdir(parents=True, exist_ok=True)
+    started = datetime.now(UTC)
+    run: dict[str, Any] = {
+        "size": label,
+        "rows": rows,
+        "started": f"{started:%Y-%m-%d %H:%M} UTC",
+        "load_start": load_average(),
+        "commit": commit(),
+        "command": f"python scripts/bench.py --sizes {label}"
+        + (f" --stages '{','.join(only)}'" if only != ["*"] else "")
+        + (f" --timeout {timeout:.0f}" if timeout != 3600 else ""),
+        "stages": [],
+    }
+    stages = ["generate", *RUN_STAGES]
+    if rows == 100_000:
+        stages.append("e2e")  # the `make run` target: the default dataset, one process
+    stages += [f"model:{m}" for m in model_methods()] + list(PEER_STAGES)
+    stages = [s for s in stages if s in NEEDED or any(fnmatch(s, p) for p in only)]
+    (size_dir / "warehouse.duckdb").unlink(missing_ok=True)  # stages read this run's, not older
+    no_split = no_scores = False
+    for stage in stages:
+        if no_split and stage not in ("generate", "load", "dbt_build"):
+            m = Measured(stage, "skipped", 0.0, 0.0, {"skipped": "load or dbt build failed"})
+        elif no_scores and stage in ("score_marts", "publish"):
+            m = Measured(stage, "skipped", 0.0, 0.0, {"skipped": "scoring did not finish"})
+        else:
+            profile = size_dir / "profiles" / f"{stage.replace(':', '-')}.txt"
+            m = run_stage(stage, size_dir, rows, timeout, profile if "model:" in stage else None)
+        # Without the split nothing else can run; without scores the models still can.
+        if m.status in ("failed", "timeout") and stage in ("generate", "load", "dbt_build"):
+            no_split = True
+        no_scores |= stage == "scoring" and m.status != "ok"
+        run["stages"].append(m.row(label))
+        save(run)
+        echo(f"  {label:>5} {stage:<24} {m.status:<8} {m.wall_s:8.1f} s {m.peak_mb:9.0f} MB")
+    run["load_end"] = load_average()
+    run["finished"] = f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
+    run["profile"] = slowest_profile(run, size_dir)
+    return run
+
+
+def slowest_profile(run: dict[str, Any], size_dir: Path) -> dict[str, Any] | None:
+    """The profile of the slowest profiled stage of this size: scoring (py-spy, all its
+    worker processes) or a model stage (pyinstrument)."""
+    profiled = [
+        s
+        for s in run["stages"]
+        if (s["stage"].startswith("model:") and s["status"] == "ok") or s["stage"] == "scoring"
+    ]
+    for stage in sorted(profiled, key=lambda s: -s["wall_s"]):
+        path = size_dir / "profiles" / f"{stage['stage'].replace(':', '-')}.txt"
+        if path.exists() and path.read_text().strip():
+            tool = "py-spy" if stage["stage"] == "scoring" else "pyinstrument"
+            return {
+                "stage": stage["stage"],
+                "status": stage["status"],
+                "wall_s": stage["wall_s"],
+                "tool": tool,
+                "text": path.read_text(),
+            }
+    return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="100k,1m,10m", help="e.g. 100k or 100k,1m,10m")
+    parser.add_argument("--out", type=Path, default=REPO / "bench")
+    parser.add_argument(
+        "--data", type=Path, default=REPO / "bench" / "data", help="generated data (gitignored)"
+    )
+    parser.add_argument("--timeout", type=float, default=3600, help="seconds per stage")
+    parser.add_argument("--note", default="", help="a line recorded with this run")
+    parser.add_argument(
+        "--stages",
+        default="*",
+        help="comma-separated patterns of stages to run besides generate, load and dbt_build "
+        "(e.g. 'scoring,model:item_knn,implicit:*'); default all",
+    )
+    parser.add_argument(
+        "--render-only", action="store_true", help="rewrite results.md/.csv from results.json"
+    )
+    args = parser.parse_args(argv)
+    sizes = [parse_size(s) for s in args.sizes.split(",") if s.strip()]
+    args.out.mkdir(parents=True, exist_ok=True)
+    store = args.out / "results.json"
+    results = json.loads(store.read_text()) if store.exists() else {"runs": {}}
+    if args.render_only:
+        report.write(results, args.out)
+        return 0
+    results["machine"] = machine()
+    for label, rows in sizes:
+        print(f"size {label}: {rows:,} rows (load {load_average()})", flush=True)
+        only = [p.strip() for p in args.stages.split(",") if p.strip()]
+
+        def save(run: dict[str, Any], label: str = label) -> None:
+            results["runs"][label] = run | {"note": args.note}
+            store.write_text(json.dumps(results, indent=1, default=str))
+
+        run = bench_size(
+            label, rows, args.data, args.timeout, lambda s: print(s, flush=True), only, save
+        )
+        save(run)
+        report.write(results, args.out)
+    print(f"results: {args.out / 'results.md'}, {args.out / 'results.csv'}")
+    return 0

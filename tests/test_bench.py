@@ -1,0 +1,134 @@
+"""The benchmark's own machinery: the metric it scores peers with, how it measures a process,
+and how it turns measurements into verdicts. (The benchmark itself runs in `make bench`.)"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from models_py.bench import report, runner
+from models_py.bench.stages import map_at_k
+from models_py.recommenders import Ratings
+
+
+def test_map_at_k_matches_a_hand_computed_example() -> None:
+    # user 0: relevant {1, 4}; list 1, 2, 4 -> AP = (1/1 + 2/3) / min(3, 2) = 0.8333
+    # user 1: relevant {0}; list 3, 0, -1 -> AP = (1/2) / 1 = 0.5
+    # user 2: nothing held out -> left out, whatever its list
+    test = Ratings(np.array([0, 0, 1]), np.array([1, 4, 0]), np.ones(3), 3, 5)
+    lists = np.array([[1, 2, 4], [3, 0, -1], [0, 1, 2]])
+    score, evaluated = map_at_k(lists, test, k=3)
+    assert evaluated == 2
+    assert score == pytest.approx(((1 + 2 / 3) / 2 + 0.5) / 2)
+    # only the first k ranks count: at k = 1 user 0 scores 1, user 1 scores 0
+    assert map_at_k(lists, test, k=1)[0] == pytest.approx(0.5)
+
+
+def test_map_at_k_ignores_padding_that_would_match_item_minus_one() -> None:
+    # -1 padding must never count as a hit, even for the user whose key would alias it.
+    test = Ratings(np.array([1]), np.array([4]), np.ones(1), 2, 5)
+    score, _ = map_at_k(np.array([[-1, -1], [-1, -1]]), test, k=2)
+    assert score == 0.0
+
+
+@pytest.mark.parametrize(
+    ("text", "rows"), [("100k", 100_000), ("1m", 1_000_000), ("10M", 10_000_000), ("2.5k", 2_500)]
+)
+def test_parse_size(text: str, rows: int) -> None:
+    assert runner.parse_size(text)[1] == rows
+
+
+def test_parse_size_rejects_junk() -> None:
+    with pytest.raises(Exception, match="not a size"):
+        runner.parse_size("lots")
+
+
+def test_measure_sees_a_child_process_memory_and_its_failure(tmp_path: Path) -> None:
+    # The grandchild holds ~300 MB: the peak must include it (tree RSS), the exit code must pass.
+    code = (
+        "import subprocess, sys\n"
+        "subprocess.run([sys.executable, '-c', "
+        "'import numpy as np, time; a = np.ones(300 * 2**20 // 8); time.sleep(0.5)'], check=True)\n"
+        "sys.exit(3)\n"
+    )
+    status, wall, peak = runner.measure([sys.executable, "-c", code], tmp_path / "x.log", 60)
+    assert status == 3
+    assert peak > 300
+    assert wall > 0.5
+
+
+def test_measure_kills_a_stage_at_its_timeout(tmp_path: Path) -> None:
+    status, wall, _ = runner.measure(
+        [sys.executable, "-c", "import time; time.sleep(30)"], tmp_path / "x.log", 1.0
+    )
+    assert status is None
+    assert wall < 10
+
+
+def _run(size: str, stages: list[dict]) -> dict:
+    return {
+        "size": size,
+        "rows": 100_000,
+        "started": "t0",
+        "finished": "t1",
+        "load_start": "1",
+        "load_end": "1",
+        "stages": [{"size": size, "peak_mb": 100.0, "status": "ok"} | s for s in stages],
+    }
+
+
+def test_targets_say_met_or_by_how_much_missed() -> None:
+    small = _run(
+        "100k",
+        [
+            {"stage": "e2e", "wall_s": 90.0},
+            {"stage": "load", "wall_s": 3.0, "rows_per_s": 40_000.0},
+            {"stage": "model:biased_mf", "wall_s": 2, "fit_s": 1.0, "rmse": 1.2},
+            {"stage": "model:er_biased_mf", "wall_s": 2, "fit_s": 2.0, "rmse": 1.1},
+            {"stage": "surprise:svd", "wall_s": 20, "fit_s": 20.0, "rmse": 1.3},
+        ],
+    )
+    big = _run(
+        "10m",
+        [{"stage": s, "wall_s": 200.0, "peak_mb": 13 * 1024.0} for s in report.RUN_STAGES],
+    )
+    rows = {(t[0], t[1]): t for t in report.targets({"runs": {"100k": small, "10m": big}})}
+    assert rows[("`make run` end to end < 60 s", "100k (default xlsx)")][3] == (
+        "missed: 1.50x the limit"
+    )
+    assert rows[("xlsx ingestion >= 50,000 rows/s", "100k (default xlsx)")][3].startswith("missed")
+    ten = rows[("10M rows end to end < 10 min, peak < 12 GB", "10m")]
+    assert "1,000 s" in ten[2] and "time 1.67x" in ten[3] and "memory 1.08x" in ten[3]
+    # best MF = the lower RMSE (er_biased_mf, 2 s): 10x faster than 20 s at lower RMSE
+    mf = rows[("best MF >= 5x faster than Surprise SVD (fit) at <= RMSE", "100k")]
+    assert mf[2].startswith("10.0x faster") and mf[3] == "met"
+
+
+def test_render_writes_every_size_and_stage(tmp_path: Path) -> None:
+    results = {
+        "machine": runner.machine(),
+        "runs": {"100k": _run("100k", [{"stage": "load", "wall_s": 1.5, "rows_per_s": 9e4}])},
+    }
+    report.write(results, tmp_path)
+    text = (tmp_path / "results.md").read_text()
+    assert "| load | 1.5 | 100 |" in text and "cores" in text
+    csv = (tmp_path / "results.csv").read_text().splitlines()
+    assert csv[0].startswith("size,stage,status,wall_s,peak_mb") and len(csv) == 2
+
+
+def test_py_spy_stacks_are_summed_per_function(tmp_path: Path) -> None:
+    raw = tmp_path / "x.raw"
+    raw.write_text(
+        'process 1:"python";main (a/stages.py:10);top_n (x/base.py:96) 3\n'
+        'process 2:"python";main (a/stages.py:10);top_n (x/base.py:97) 1\n'
+        'process 2:"python";main (a/stages.py:12) 4\n'
+    )
+    text = runner.summarise_stacks(raw)
+    assert "8 samples" in text
+    inclusive, own = text.split("self:")
+    assert "main (stages.py)" not in inclusive  # on every stack: says nothing
+    assert "50.0%  top_n (base.py)" in inclusive
+    assert "50.0%  top_n (base.py)" in own and "50.0%  main (stages.py)" in own
