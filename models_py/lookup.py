@@ -100,13 +100,18 @@ def similar_songs(
     return found, rows
 
 
-def tier_of(followers: int) -> str:
-    """The warehouse's follower tiers, at the project's default thresholds."""
-    from models_py.dbt_runner import project_var
-
-    if followers < int(project_var("tier_nano_max_followers")):
+def tier_of(con: duckdb.DuckDBPyConnection, followers: int) -> str:
+    """The follower tier at the cut-offs this warehouse was built with (run_settings), so a
+    run with `--var celebrity_followers=…` places new influencers as it placed known ones."""
+    cutoffs = dict(
+        con.execute(
+            "select setting, cast(setting_value as bigint) from main.run_settings "
+            "where setting in ('tier_nano_max_followers', 'celebrity_followers')"
+        ).fetchall()
+    )
+    if followers < cutoffs["tier_nano_max_followers"]:
         return "nano"
-    return "micro" if followers < int(project_var("celebrity_followers")) else "celebrity"
+    return "micro" if followers < cutoffs["celebrity_followers"] else "celebrity"
 
 
 def new_influencer_recommendations(
@@ -123,8 +128,8 @@ def new_influencer_recommendations(
 
     if followers < 0:
         raise ReelRecError(f"--followers must be >= 0, got {followers}")
-    tier = tier_of(followers)
     with _open(path) as con:
+        tier = tier_of(con, followers)
         name = handle_of(handle)
         known = con.execute(
             "select count(*) from main.influencers where handle = ?", [name]

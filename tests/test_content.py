@@ -360,3 +360,26 @@ def test_bio_weight_is_tuned_on_influencers_playing_new_ones() -> None:
     model = SimilarInfluencers(n_neighbors=20).fit(used, bios, tiers)
     scores = model.validation_scores_
     assert model.prior_strength_ < 1000.0 and scores[model.prior_strength_] > scores[1000.0]
+
+
+@pytest.mark.slow
+def test_new_influencer_tier_follows_the_builds_cut_offs(
+    built: Built, tmp_path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A warehouse built with --var celebrity_followers=… places new influencers by it too."""
+    import shutil
+
+    import duckdb
+
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copy(built.warehouse, copy)
+    args = ["new", "rising_star", "--bio", "x", "--followers", "50000", "--warehouse", str(copy)]
+    assert main(args) == 0
+    assert "@rising_star (micro)" in capsys.readouterr().out
+    with duckdb.connect(str(copy)) as con:
+        con.execute(
+            "update main.run_settings set setting_value = '40000' "
+            "where setting = 'celebrity_followers'"
+        ).fetchall()
+    assert main(args) == 0
+    assert "@rising_star (celebrity)" in capsys.readouterr().out
