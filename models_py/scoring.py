@@ -55,11 +55,14 @@ class ModelSpec:
     # Tuned by validation MAP@10 (lifted) instead of RMSE: parameters that only reorder lists.
     rank_grid: dict[str, list] | None = None
     cold_song: bool = False  # also judged on songs it never saw used (scenario cold_song)
+    # Rough seconds to fit and score on the default data. Only orders the work, longest
+    # first, so the two workers finish together; results are merged in spec order regardless.
+    cost: float = 1.0
 
 
 MODELS: tuple[ModelSpec, ...] = (
     ModelSpec("global_mean", "baseline", lambda data: GlobalMean()),
-    ModelSpec("bias_baseline", "baseline", lambda data: BiasBaseline()),
+    ModelSpec("bias_baseline", "baseline", lambda data: BiasBaseline(), cost=2.0),
     # Biases on what the influencer's usual ER does not explain (see covariate_adjusted).
     ModelSpec(
         "er_bias_baseline",
@@ -67,18 +70,24 @@ MODELS: tuple[ModelSpec, ...] = (
         lambda data: CovariateAdjusted(BiasBaseline(), user_covariate=data.user_er),
         serve=True,
         grid={"estimator__reg_user": [5.0, 15.0, 30.0], "estimator__reg_item": [5.0, 15.0, 30.0]},
+        cost=3.0,
     ),
-    ModelSpec("report_user_cf", "faithful", lambda data: ReportUserCF(similarity="cosine")),
-    ModelSpec("report_item_cf", "faithful", lambda data: ReportItemCF(similarity="cosine")),
-    ModelSpec("report_svd", "faithful", lambda data: ReportSVD(random_state=0)),
-    ModelSpec("item_knn", "model", lambda data: ItemKNN(n_neighbors=20), serve=True),
-    ModelSpec("knn_baseline", "model", lambda data: KNNBaseline(), serve=True),
+    ModelSpec(
+        "report_user_cf", "faithful", lambda data: ReportUserCF(similarity="cosine"), cost=2.7
+    ),
+    ModelSpec(
+        "report_item_cf", "faithful", lambda data: ReportItemCF(similarity="cosine"), cost=3.3
+    ),
+    ModelSpec("report_svd", "faithful", lambda data: ReportSVD(random_state=0), cost=3.0),
+    ModelSpec("item_knn", "model", lambda data: ItemKNN(n_neighbors=20), serve=True, cost=2.2),
+    ModelSpec("knn_baseline", "model", lambda data: KNNBaseline(), serve=True, cost=8.9),
     ModelSpec(
         "biased_mf",
         "model",
         lambda data: BiasedMF(random_state=0),
         serve=True,
         grid={"n_factors": [2, 8], "reg": [10.0, 40.0]},
+        cost=6.0,
     ),
     ModelSpec(
         "er_biased_mf",
@@ -88,6 +97,7 @@ MODELS: tuple[ModelSpec, ...] = (
         ),
         serve=True,
         grid={"estimator__reg": [10.0, 40.0], "estimator__reg_user_bias": [5.0, 15.0]},
+        cost=7.0,
     ),
     # Metadata only: ranks songs nobody has used like any other.
     ModelSpec(
@@ -97,6 +107,7 @@ MODELS: tuple[ModelSpec, ...] = (
         serve=True,
         rank_grid={"appeal_weight": [0.0, 0.5, 1.0, 2.0]},
         cold_song=True,
+        cost=9.4,
     ),
     ModelSpec(
         "hybrid",
@@ -113,6 +124,7 @@ MODELS: tuple[ModelSpec, ...] = (
         rank_grid={"weight": [0.0, 0.25, 0.5, 0.75, 1.0]},
         # Not refitted for cold_song: its usage part scores every unseen song alike, so on
         # new songs it orders them exactly as content does (any weight > 0).
+        cost=10.3,
     ),
 )
 NEW_INFLUENCER_METHOD = "similar_influencers"  # cold_influencer only; served by the CLI
@@ -473,8 +485,8 @@ def oracle_specs(truth_dir: Path, data: ScoringData) -> list[ModelSpec]:
         )
 
     return [
-        ModelSpec("oracle", "oracle", planted(True)),
-        ModelSpec("oracle_biases", "oracle", planted(False)),
+        ModelSpec("oracle", "oracle", planted(True), cost=1.4),
+        ModelSpec("oracle_biases", "oracle", planted(False), cost=1.2),
     ]
 
 
@@ -510,10 +522,15 @@ def score_all(
             ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool,
             progress.bar("models", total=len(specs), unit="model") as done,
         ):
-            for spec, (out, seconds) in zip(
-                specs, pool.map(_score_in_worker, range(len(specs))), strict=True
-            ):
+            # Longest first (LPT): the short models fill in while the long ones run.
+            order = sorted(range(len(specs)), key=lambda i: -specs[i].cost)
+            finished: dict[int, tuple[ScoreTables, float]] = {}
+            for index, result in zip(order, pool.map(_score_in_worker, order), strict=True):
                 done.update(1)
+                finished[index] = result
+            for spec, (out, seconds) in zip(
+                specs, (finished[i] for i in range(len(specs))), strict=True
+            ):
                 echo(f"  {spec.method:<18} {seconds:6.1f}s")
                 for name in (
                     "test_predictions",

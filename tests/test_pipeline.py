@@ -131,3 +131,23 @@ def test_failing_dbt_test_blocks_publication(small_data: Path, tmp_path: Path) -
         )
     assert not target.exists()
     assert not warehouse.building_path(target).exists()
+
+
+def test_run_settings_record_every_var_of_the_build(built: Built) -> None:
+    """Every dbt var is in run_settings, with the value this build used (overrides included)."""
+    import yaml
+
+    from models_py.dbt_runner import DBT_PROJECT
+    from tests.conftest import SMALL_VARS
+
+    defaults = yaml.safe_load((DBT_PROJECT / "dbt_project.yml").read_text())["vars"]
+    recorded = dict(
+        query(built.warehouse, "select setting, setting_value from run_settings").itertuples(
+            index=False
+        )
+    )
+    assert set(recorded) == set(defaults)
+    for name, value in SMALL_VARS.items():
+        assert recorded[name] == str(value)
+    assert recorded["max_er"] == str(defaults["max_er"])
+    assert recorded["run_id"] != "adhoc"  # the run's fingerprint, not the placeholder

@@ -4,6 +4,7 @@
     ('run_id', 'Fingerprint of the input files and var overrides of the run that built this warehouse.'),
     ('max_er', 'ER (%) above this is implausible: the row is quarantined (er_over_max).'),
     ('max_posts', 'Lifetime posts above this are scraping errors: quarantined (posts_over_max).'),
+    ('max_engagement_pct', '|Delta| or |Curr_ER| (%) above this is quarantined (out_of_range).'),
     ('tier_nano_max_followers', 'Influencers with fewer followers than this are nano; from here on micro.'),
     ('celebrity_followers', 'Influencers with at least this many followers are celebrities.'),
     ('top_n', 'Songs recommended per influencer and method.'),
@@ -12,6 +13,7 @@
     ('trending_half_life_days', 'trending: a reel\'s weight halves every this many days.'),
     ('split_seed', 'Seed of the hashed train/test split.'),
     ('test_percent', 'Share of reels (%) held out for testing.'),
+    ('cold_percent', 'Cold start: share (%) of songs, and separately of influencers, held out whole.'),
     ('eval_k', 'Cut-off k of the ranking metrics.'),
 ] %}
 
