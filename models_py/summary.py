@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
+
 from models_py import warehouse
 
 
@@ -36,36 +38,22 @@ def tiers(path: Path) -> list[tuple[str, int]]:
 
 def metrics_table(path: Path) -> str:
     """One line per method: rating accuracy and ranking quality at k, best first."""
+    from models_py.report_data import model_comparison  # the report's table, the same query
+
     with warehouse.connect(path, read_only=True) as con:
-        rows = con.execute(
-            """
-            select
-                method,
-                any_value(family) as family,
-                max(value) filter (where metric = 'rmse') as rmse,
-                max(value) filter (where metric = 'map' and relevance = 'used') as map_used,
-                max(value) filter (where metric = 'map' and relevance = 'lifted') as map_lifted,
-                max(value) filter (where metric = 'ndcg' and relevance = 'lifted') as ndcg,
-                max(value) filter (where metric = 'coverage') as coverage
-            from main.model_metrics
-            where scenario = 'warm'
-            group by method
-            order by map_lifted desc nulls last, method
-            """
-        ).fetchall()
-    if not rows:
+        methods = model_comparison(con)
+    if methods.empty:
         return ""
 
     def cell(value: float | None) -> str:
-        return f"{value:10.4f}" if value is not None else f"{'—':>10}"
+        return f"{value:10.4f}" if pd.notna(value) else f"{'—':>10}"
 
     columns = ("rmse", "map_used", "map_lifted", "ndcg_lifted", "coverage")
     header = f"{'method':<18}{'family':<12}" + "".join(f"{c:>12}" for c in columns)
     lines = ["Metrics at k = 10 on the held-out reels:", header]
-    for method, family, *values in rows:
-        rmse, map_used, map_lifted, ndcg, coverage = values
-        cells = "".join(f"  {cell(v)}" for v in (rmse, map_used, map_lifted, ndcg, coverage))
-        lines.append(f"{method:<18}{family:<12}{cells}")
+    for row in methods.itertuples(index=False):
+        cells = "".join(f"  {cell(getattr(row, c))}" for c in columns)
+        lines.append(f"{row.method:<18}{row.family:<12}{cells}")
     return "\n".join(lines)
 
 

@@ -20,37 +20,12 @@ import scipy.sparse as sp
 
 from models_py.recommenders.base import RatingRecommender, as_codes, cell_keys, lookup
 from models_py.recommenders.data import Ratings
-from models_py.recommenders.sparse_rank import top_n_base_plus_sparse
+from models_py.recommenders.sparse_rank import lowest_free, ranges, top_n_base_plus_sparse
 
 # Songs per block of the sparse similarity product: bounds the co-rated pairs held at once.
 ITEM_BLOCK = 2_048
 # Users per block when ranking: ~k x songs used candidates each, not a dense row of all songs.
 SPARSE_BLOCK_USERS = 16_384
-
-
-def _ranges(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(owner, position) of every position in the ranges [lo[o], hi[o])."""
-    lens = hi - lo
-    owner = np.repeat(np.arange(lo.size), lens)
-    return owner, np.arange(owner.size) - (np.cumsum(lens) - lens)[owner] + lo[owner]
-
-
-def _lowest_free(
-    owner: np.ndarray, taken: np.ndarray, need: np.ndarray, n: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per group o, the need[o] lowest codes in [0, n) not among its ``taken`` codes, as
-    (group, slot m, code): the m-th free code is m + #{t_j : t_j - j <= m} over sorted t."""
-    order = np.lexsort((taken, owner))
-    owner, taken = owner[order], taken[order]
-    first = np.searchsorted(owner, np.arange(need.size))
-    gaps = taken - (np.arange(taken.size) - first[owner])  # free codes below each taken code
-    big = n + 1
-    q_owner = np.repeat(np.arange(need.size), need)
-    q_m = np.arange(q_owner.size) - (np.cumsum(need) - need)[q_owner]
-    below = np.searchsorted(owner * big + gaps, q_owner * big + q_m, side="right")
-    code = q_m + below - first[q_owner]
-    ok = code < n
-    return q_owner[ok], q_m[ok], code[ok]
 
 
 def _fill(
@@ -66,11 +41,11 @@ def _fill(
     hold row r's similarities (its own set to 0), codes ascending, at bounds[r]:bounds[r + 1]."""
     n, k = ids.shape
     cols, vals = entries
-    owner, pos = _ranges(bounds[short], bounds[short + 1])
+    owner, pos = ranges(bounds[short], bounds[short + 1])
     nonzero = vals[pos] != 0
     taken_owner = np.r_[owner[nonzero], np.arange(short.size)]  # its nonzeros and itself
     taken = np.r_[cols[pos][nonzero], short]
-    group, slot, code = _lowest_free(taken_owner, taken, k - have, n)
+    group, slot, code = lowest_free(taken_owner, taken, k - have, n)
     ids[short[group], have[group] + slot] = code
     filled = have + np.bincount(group, minlength=short.size)
     for o in np.flatnonzero(filled < k):  # only when a song shares users with ~all others

@@ -14,7 +14,7 @@ import scipy.sparse as sp
 from models_py.recommenders.base import cell_keys
 
 
-def _ranges(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def ranges(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(owner, position) of every position in the ranges [lo[o], hi[o])."""
     lens = hi - lo
     owner = np.repeat(np.arange(lo.size), lens)
