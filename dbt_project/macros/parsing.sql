@@ -4,13 +4,20 @@
     `is_unparseable` tells the two apart.
 -#}
 
-{#- Values meaning "no value" in spreadsheets and scrapes. -#}
-{% macro null_tokens() -%}
-    ('', 'na', 'n/a', 'null', 'none', 'nan', '-', '—')
+{#- Values meaning "no value" in spreadsheets and scrapes: '', na, n/a, null, none, nan, -, —
+    (any case), as a full-match pattern. Not `lower(x) in (...)` nor list_contains: DuckDB plans
+    those as a MARK hash join evaluated on every row (profiled: most of the staging time). -#}
+{% macro null_token_pattern() -%}
+    '(?:na|n/a|null|none|nan|-|—)?'
 {%- endmacro %}
 
 {% macro is_blank(text) -%}
-    ({{ text }} is null or lower(trim({{ text }})) in {{ null_tokens() }})
+    {{ is_blank_trimmed('trim(' ~ text ~ ')') }}
+{%- endmacro %}
+
+{#- is_blank of text already trimmed. -#}
+{% macro is_blank_trimmed(trimmed) -%}
+    ({{ trimmed }} is null or regexp_full_match({{ trimmed }}, {{ null_token_pattern() }}, 'i'))
 {%- endmacro %}
 
 {#- A number as scraped: "1,636", "0.70%", "3.3k", "475.8m", "2b", " 12 ", "-7.7", "1e3".
@@ -22,7 +29,21 @@
 {#- One regex pass per value: the digits and the unit suffix, as a struct. Staging computes
     it once per column; parse_number / parse_count below re-derive it for ad hoc use. -#}
 {% macro number_parts(text) -%}
-    regexp_extract(lower(trim({{ text }})), {{ number_pattern() }}, ['digits', 'unit'])
+    {{ number_parts_trimmed('trim(' ~ text ~ ')') }}
+{%- endmacro %}
+
+{#- A full match without capture groups is ~4x cheaper in RE2 than an extraction; once the
+    text is known to match, the unit is its last character (if a letter or %) and the digits
+    the rest. NULL when the text does not match. -#}
+{% macro number_parts_trimmed(trimmed) -%}
+    (
+        case when regexp_full_match({{ trimmed }}, {{ number_pattern() }}, 'i') then
+            case when strpos('kmb%', lower(right({{ trimmed }}, 1))) > 0
+                then {'digits': rtrim(left({{ trimmed }}, -1)), 'unit': lower(right({{ trimmed }}, 1))}
+                else {'digits': {{ trimmed }}, 'unit': ''}
+            end
+        end
+    )
 {%- endmacro %}
 
 {% macro number_from_parts(parts) -%}
@@ -63,11 +84,30 @@
 {%- endmacro %}
 
 {% macro parse_days(text) -%}
+    {{ days_from_parts(days_parts('trim(' ~ text ~ ')')) }}
+{%- endmacro %}
+
+{#- Like number_parts_trimmed: one full match, then cheap look-ups (the amount is the leading
+    number; the unit words that matched are the only ones containing h or w). -#}
+{% macro days_parts(trimmed) -%}
     (
-        try_cast(
-            regexp_extract(lower(trim({{ text }})), {{ days_pattern() }}, 1) as double
-        )
-        * case left(regexp_extract(lower(trim({{ text }})), {{ days_pattern() }}, 2), 1)
+        case when regexp_full_match({{ trimmed }}, {{ days_pattern() }}, 'i') then
+            {
+                'amount': regexp_extract({{ trimmed }}, '^[0-9]+(?:\.[0-9]+)?'),
+                'unit': case
+                    when contains({{ trimmed }}, 'h') or contains({{ trimmed }}, 'H') then 'h'
+                    when contains({{ trimmed }}, 'w') or contains({{ trimmed }}, 'W') then 'w'
+                    else 'd'
+                end
+            }
+        end
+    )
+{%- endmacro %}
+
+{% macro days_from_parts(parts) -%}
+    (
+        try_cast({{ parts }}.amount as double)
+        * case {{ parts }}.unit
             when 'h' then 1.0 / 24
             when 'w' then 7
             else 1
@@ -76,20 +116,32 @@
 {%- endmacro %}
 
 {% macro is_unparseable(text, parsed) -%}
-    (not {{ is_blank(text) }} and {{ parsed }} is null)
+    {{ is_unparseable_trimmed('trim(' ~ text ~ ')', parsed) }}
+{%- endmacro %}
+
+{#- Parsed values are almost never NULL, so the blank check runs only when one is. -#}
+{% macro is_unparseable_trimmed(trimmed, parsed) -%}
+    (case when {{ parsed }} is null then not {{ is_blank_trimmed(trimmed) }} else false end)
 {%- endmacro %}
 
 {#- Canonical influencer URL: https://www.instagram.com/<lower-case handle>/ with no query
     string, fragment or missing slash, whatever scheme/host spelling the scrape used.
     Instagram handles are case-insensitive, so case never splits one influencer in two. -#}
 {% macro canonical_url(text) -%}
+    {{ canonical_url_trimmed('trim(' ~ text ~ ')') }}
+{%- endmacro %}
+
+{#- Most scraped URLs are canonical already: one match instead of three rewrites. -#}
+{% macro canonical_url_trimmed(trimmed) -%}
     (
         case
-            when not {{ is_blank(text) }} then
+            when regexp_full_match({{ trimmed }}, '^https://www\.instagram\.com/[a-z0-9._]+/$')
+                then {{ trimmed }}
+            when not {{ is_blank_trimmed(trimmed) }} then
                 regexp_replace(
                     regexp_replace(
                         regexp_replace(
-                            lower(trim({{ text }})), '[?#].*$', ''
+                            lower({{ trimmed }}), '[?#].*$', ''
                         ),
                         '^(?:https?://)?(?:(?:www|m)\.)?instagram\.com/+', 'https://www.instagram.com/'
                     ),
@@ -100,12 +152,20 @@
 {%- endmacro %}
 
 {% macro instagram_handle(canonical) -%}
-    nullif(regexp_extract({{ canonical }}, '^https://www\.instagram\.com/([^/]+)/$', 1), '')
+    (
+        case when regexp_full_match({{ canonical }}, '^https://www\.instagram\.com/[^/]+/$')
+            then {{ canonical }}[27:-2]
+        end
+    )
 {%- endmacro %}
 
 {#- Trimmed text; blanks and null tokens become NULL. -#}
 {% macro clean_text(text) -%}
-    (case when not {{ is_blank(text) }} then trim({{ text }}) end)
+    {{ clean_text_trimmed('trim(' ~ text ~ ')') }}
+{%- endmacro %}
+
+{% macro clean_text_trimmed(trimmed) -%}
+    (case when not {{ is_blank_trimmed(trimmed) }} then {{ trimmed }} end)
 {%- endmacro %}
 
 {#- NULL counts as finite: missing values are judged by other rules. -#}

@@ -37,22 +37,49 @@ renamed as (
 
 ),
 
+-- Each text trimmed once; the parsers below work on the trimmed copies (*_text).
+trimmed as (
+
+    select
+        *,
+        trim(raw_song) as song_text,
+        trim(raw_use_count) as use_count_text,
+        trim(raw_name) as name_text,
+        trim(raw_followers) as followers_text,
+        trim(raw_posts) as posts_text,
+        trim(raw_bio) as bio_text,
+        trim(raw_url) as url_text,
+        trim(raw_er) as er_text,
+        trim(raw_title) as title_text,
+        trim(raw_release) as release_text,
+        trim(raw_artist_name) as artist_name_text,
+        trim(raw_year) as year_text,
+        trim(raw_delta) as delta_text,
+        trim(raw_curr_er) as curr_er_text,
+        trim(raw_comments) as comments_text,
+        trim(raw_likes) as likes_text,
+        trim(raw_time) as time_text
+
+    from renamed
+
+),
+
 -- Each number's regex runs once (here); the typed columns below only do arithmetic on it.
 extracted as (
 
     select
         *,
-        {{ number_parts('raw_use_count') }} as use_count_parts,
-        {{ number_parts('raw_followers') }} as followers_parts,
-        {{ number_parts('raw_posts') }} as posts_parts,
-        {{ number_parts('raw_er') }} as er_parts,
-        {{ number_parts('raw_year') }} as year_parts,
-        {{ number_parts('raw_delta') }} as delta_parts,
-        {{ number_parts('raw_curr_er') }} as curr_er_parts,
-        {{ number_parts('raw_comments') }} as comments_parts,
-        {{ number_parts('raw_likes') }} as likes_parts
+        {{ number_parts_trimmed('use_count_text') }} as use_count_parts,
+        {{ number_parts_trimmed('followers_text') }} as followers_parts,
+        {{ number_parts_trimmed('posts_text') }} as posts_parts,
+        {{ number_parts_trimmed('er_text') }} as er_parts,
+        {{ number_parts_trimmed('year_text') }} as year_parts,
+        {{ number_parts_trimmed('delta_text') }} as delta_parts,
+        {{ number_parts_trimmed('curr_er_text') }} as curr_er_parts,
+        {{ number_parts_trimmed('comments_text') }} as comments_parts,
+        {{ number_parts_trimmed('likes_text') }} as likes_parts
 
-    from renamed
+    from trimmed
 
 ),
 
@@ -86,20 +113,20 @@ parsed as (
             use_count_number, followers_number, posts_number, year_number,
             comments_number, likes_number
         ),
-        {{ canonical_url('raw_url') }} as influencer_id,
-        upper({{ clean_text('raw_song') }}) as song_id,
-        {{ clean_text('raw_name') }} as influencer_name,
-        {{ clean_text('raw_bio') }} as bio,
-        {{ clean_text('raw_title') }} as title,
-        {{ clean_text('raw_release') }} as release_name,
-        {{ clean_text('raw_artist_name') }} as artist_name,
+        {{ canonical_url_trimmed('url_text') }} as influencer_id,
+        upper({{ clean_text_trimmed('song_text') }}) as song_id,
+        {{ clean_text_trimmed('name_text') }} as influencer_name,
+        {{ clean_text_trimmed('bio_text') }} as bio,
+        {{ clean_text_trimmed('title_text') }} as title,
+        {{ clean_text_trimmed('release_text') }} as release_name,
+        {{ clean_text_trimmed('artist_name_text') }} as artist_name,
         {{ whole_count('use_count_number') }} as use_count,
         {{ whole_count('followers_number') }} as followers,
         {{ whole_count('posts_number') }} as posts,
         {{ whole_count('year_number') }} as release_year_raw,
         {{ whole_count('comments_number') }} as comments,
         {{ whole_count('likes_number') }} as likes,
-        {{ parse_days('raw_time') }} as days_since_posted
+        {{ days_from_parts(days_parts('time_text')) }} as days_since_posted
 
     from numbers
 
@@ -111,20 +138,32 @@ flagged as (
         *,
         {{ instagram_handle('influencer_id') }} as handle,
         nullif(concat_ws(', ',
-            case when {{ is_unparseable('raw_use_count', 'use_count') }} then 'use_count' end,
-            case when {{ is_unparseable('raw_followers', 'followers') }} then 'Followers' end,
-            case when {{ is_unparseable('raw_posts', 'posts') }} then 'Posts' end,
-            case when {{ is_unparseable('raw_er', 'er') }} then 'ER' end,
-            case when {{ is_unparseable('raw_year', 'release_year_raw') }} then 'year' end,
-            case when {{ is_unparseable('raw_delta', 'delta_reported') }} then 'Delta' end,
-            case when {{ is_unparseable('raw_curr_er', 'curr_er') }} then 'Curr_ER' end,
-            case when {{ is_unparseable('raw_comments', 'comments') }} then 'Comments' end,
-            case when {{ is_unparseable('raw_likes', 'likes') }} then 'Likes' end,
-            case when {{ is_unparseable('raw_time', 'days_since_posted') }} then 'Time' end
+            case when {{ is_unparseable_trimmed('use_count_text', 'use_count') }} then 'use_count' end,
+            case when {{ is_unparseable_trimmed('followers_text', 'followers') }} then 'Followers' end,
+            case when {{ is_unparseable_trimmed('posts_text', 'posts') }} then 'Posts' end,
+            case when {{ is_unparseable_trimmed('er_text', 'er') }} then 'ER' end,
+            case when {{ is_unparseable_trimmed('year_text', 'release_year_raw') }} then 'year' end,
+            case when {{ is_unparseable_trimmed('delta_text', 'delta_reported') }} then 'Delta' end,
+            case when {{ is_unparseable_trimmed('curr_er_text', 'curr_er') }} then 'Curr_ER' end,
+            case when {{ is_unparseable_trimmed('comments_text', 'comments') }} then 'Comments' end,
+            case when {{ is_unparseable_trimmed('likes_text', 'likes') }} then 'Likes' end,
+            case when {{ is_unparseable_trimmed('time_text', 'days_since_posted') }} then 'Time' end
         ), '') as unparseable_columns
 
     from parsed
 
+),
+
+final as (
+
+    select * exclude (
+        song_text, use_count_text, name_text, followers_text, posts_text, bio_text, url_text,
+        er_text, title_text, release_text, artist_name_text, year_text, delta_text,
+        curr_er_text, comments_text, likes_text, time_text
+    )
+
+    from flagged
+
 )
 
-select * from flagged
+select * from final
