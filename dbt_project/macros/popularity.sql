@@ -174,9 +174,12 @@ select * from ranked
 
 {#-
     Top `top_n` songs per influencer and method from song rankings, leaving out songs the
-    influencer already used. Set-based: each influencer needs at most top_n + (songs they
-    used) candidates from the head of a ranking, so the candidate set is generated exactly
-    (equi-joins only) and grows with influencers × top_n, never influencers × songs.
+    influencer already used. Set-based and exact without a window over every candidate:
+    a used song shifts an influencer's list only if it sits within the first top_n + (songs
+    they used) places of the ranking, so only those few used songs are located (a join
+    against the heads of the rankings). Influencers with none there take the ranking's first
+    top_n songs as they are; only the others' lists are renumbered. Rows grow with
+    influencers × top_n, never influencers × songs.
 -#}
 {% macro recommend_from_rankings(rankings, used, influencers) %}
 
@@ -200,6 +203,26 @@ influencers as (
 
 ),
 
+methods as (
+
+    select distinct method from rankings
+
+),
+
+influencer_segments as (
+
+    select
+        influencers.influencer_id,
+        methods.method,
+        case
+            when methods.method = 'tier_count' then influencers.tier else 'all'
+        end as segment
+
+    from influencers
+    cross join methods
+
+),
+
 songs_used as (
 
     select influencer_id, count(*) as n_used
@@ -208,86 +231,132 @@ songs_used as (
 
 ),
 
-methods as (
+ranking_heads as (
 
-    select distinct method from rankings
-
-),
-
-influencer_windows as (
-
-    select
-        influencers.influencer_id,
-        methods.method,
-        case
-            when methods.method = 'tier_count' then influencers.tier else 'all'
-        end as segment,
-        {{ var('top_n') }} + coalesce(songs_used.n_used, 0) as window_size
-
-    from influencers
-    cross join methods
-    left join songs_used
-        on influencers.influencer_id = songs_used.influencer_id
+    select rankings.*
+    from rankings
+    where rankings.song_rank <= {{ var('top_n') }} + (
+        select coalesce(max(n_used), 0) from songs_used
+    )
 
 ),
 
-candidate_positions as (
+-- Each influencer's used songs that sit in the head of one of their rankings, and where.
+used_in_heads as (
 
     select
-        influencer_id,
-        method,
-        segment,
-        {{ expand_range('window_size') }} as song_rank
+        influencer_segments.influencer_id,
+        influencer_segments.method,
+        ranking_heads.song_rank
 
-    from influencer_windows
+    from used
+    inner join influencer_segments
+        on used.influencer_id = influencer_segments.influencer_id
+    inner join ranking_heads
+        on influencer_segments.method = ranking_heads.method
+        and influencer_segments.segment = ranking_heads.segment
+        and used.song_id = ranking_heads.song_id
 
 ),
 
-candidates as (
+shifted as (
+
+    select influencer_id, method, count(*) as n_shift
+    from used_in_heads
+    group by influencer_id, method
+
+),
+
+-- Untouched lists: places 1..top_n of the ranking, as they are.
+untouched_positions as (
 
     select
-        candidate_positions.influencer_id,
-        rankings.method,
+        influencer_segments.influencer_id,
+        influencer_segments.method,
+        influencer_segments.segment,
+        {{ expand_range(var('top_n')) }} as song_rank
+
+    from influencer_segments
+    anti join shifted
+        on influencer_segments.influencer_id = shifted.influencer_id
+        and influencer_segments.method = shifted.method
+
+),
+
+untouched as (
+
+    select
+        untouched_positions.influencer_id,
+        untouched_positions.method,
+        rankings.song_rank as rank,
         rankings.song_id,
-        rankings.song_rank,
         rankings.score
 
-    from candidate_positions
+    from untouched_positions
     inner join rankings
-        on candidate_positions.method = rankings.method
-        and candidate_positions.segment = rankings.segment
-        and candidate_positions.song_rank = rankings.song_rank
+        on untouched_positions.method = rankings.method
+        and untouched_positions.segment = rankings.segment
+        and untouched_positions.song_rank = rankings.song_rank
 
 ),
 
-unused as (
-
-    select candidates.*
-    from candidates
-    left join used
-        on candidates.influencer_id = used.influencer_id
-        and candidates.song_id = used.song_id
-    where used.song_id is null
-
-),
-
-reranked as (
+-- Shifted lists: the first top_n + n_shift places minus the used ones, renumbered.
+shifted_positions as (
 
     select
-        influencer_id,
-        method,
-        row_number() over (
-            partition by influencer_id, method order by song_rank
-        ) as rank,
-        song_id,
-        score
+        influencer_segments.influencer_id,
+        influencer_segments.method,
+        influencer_segments.segment,
+        {{ expand_range(var('top_n') ~ ' + shifted.n_shift') }} as song_rank
 
-    from unused
+    from influencer_segments
+    inner join shifted
+        on influencer_segments.influencer_id = shifted.influencer_id
+        and influencer_segments.method = shifted.method
+
+),
+
+shifted_unused as (
+
+    select shifted_positions.*
+    from shifted_positions
+    anti join used_in_heads
+        on shifted_positions.influencer_id = used_in_heads.influencer_id
+        and shifted_positions.method = used_in_heads.method
+        and shifted_positions.song_rank = used_in_heads.song_rank
+
+),
+
+renumbered as (
+
+    select
+        shifted_unused.influencer_id,
+        shifted_unused.method,
+        row_number() over (
+            partition by shifted_unused.influencer_id, shifted_unused.method
+            order by shifted_unused.song_rank
+        ) as rank,
+        rankings.song_id,
+        rankings.score
+
+    from shifted_unused
+    inner join rankings
+        on shifted_unused.method = rankings.method
+        and shifted_unused.segment = rankings.segment
+        and shifted_unused.song_rank = rankings.song_rank
+
+),
+
+final as (
+
+    select * from untouched
+    union all
+    select * from renumbered
+    where rank <= {{ var('top_n') }}
 
 )
 
-select * from reranked
-where rank <= {{ var('top_n') }}
+select * from final
 
 {% endmacro %}
 
