@@ -149,6 +149,14 @@ class ScoringData:
     bios: np.ndarray | None = None  # each influencer's bio ('' when blank)
     tiers: np.ndarray | None = None  # each influencer's follower tier
     cold: dict[str, ColdScenario] = field(default_factory=dict)  # cold_song, cold_influencer
+    # bool per influencer: judged by the ranking metrics (evaluation_influencers); None: all.
+    evaluated: np.ndarray | None = None
+
+    def evaluated_users(self) -> np.ndarray:
+        """Codes of the influencers whose evaluation lists are made (every one by default)."""
+        if self.evaluated is None:
+            return np.arange(len(self.influencer_ids), dtype=np.int32)
+        return np.flatnonzero(self.evaluated).astype(np.int32)
 
 
 @dataclass(frozen=True)
@@ -204,7 +212,19 @@ def read_scoring_data(con: duckdb.DuckDBPyConnection) -> ScoringData:
         influencers["bio"].fillna("").to_numpy(object),
         influencers["tier"].to_numpy(object),
         read_cold_scenarios(con, influencer_ids, song_ids),
+        read_evaluated(con, influencer_ids),
     )
+
+
+def read_evaluated(con: duckdb.DuckDBPyConnection, influencer_ids: np.ndarray) -> np.ndarray:
+    """evaluation_influencers as a mask over influencer codes."""
+    judged = np.array(
+        [r[0] for r in con.execute("select influencer_id from evaluation_influencers").fetchall()],
+        dtype=object,
+    )
+    mask = np.zeros(len(influencer_ids), dtype=bool)
+    mask[np.searchsorted(influencer_ids, judged)] = True
+    return mask
 
 
 def read_cold_scenarios(
@@ -266,15 +286,20 @@ def recommendation_frame(
     also_used: pd.DataFrame,
     candidates: np.ndarray | None = None,
     explain: bool = False,
+    users: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """Top-n unused songs for every influencer, as keys, ranks 1..n (padding dropped).
+    """Top-n unused songs for every influencer (or the codes in `users`), as keys, ranks
+    1..n (padding dropped).
 
     `also_used` (user, item) are used songs the model never saw (no rating): the lists are
     asked for enough extra songs to drop them and still hold top_n. `candidates`: a mask
     of the songs that may be ranked (default all). With `explain`, models that can say which
     used song is behind a pick (`because`) fill because_song_id.
     """
-    users = np.arange(len(data.influencer_ids), dtype=np.int32)
+    if users is None:
+        users = np.arange(len(data.influencer_ids), dtype=np.int32)
+    if len(also_used):
+        also_used = also_used[np.isin(also_used["user"].to_numpy(), users)]
     extra = int(also_used.groupby("user").size().max()) if len(also_used) else 0
     items, scores = model.recommend(users, top_n + extra, exclude_used=True, candidates=candidates)
     owner = np.broadcast_to(users[:, None], items.shape)
@@ -349,7 +374,9 @@ def score_model(
     fitted = time.perf_counter()
     out.test_predictions.append(prediction_frame(data, model, spec.method))
     unrated_train = data.unrated[data.unrated["split"] == "train"]
-    evaluation = recommendation_frame(data, model, spec.method, top_n, unrated_train)
+    evaluation = recommendation_frame(
+        data, model, spec.method, top_n, unrated_train, users=data.evaluated_users()
+    )
     out.evaluation_recommendations.append(evaluation.assign(scenario="warm"))
     if spec.cold_song:
         out.evaluation_recommendations.append(cold_song_frame(spec, data, top_n, params))
@@ -394,7 +421,13 @@ def cold_song_frame(spec: ModelSpec, data: ScoringData, top_n: int, params: dict
     # Used songs without a rating are never cold songs (those have no training reel at all).
     no_extra = pd.DataFrame({"user": [], "item": []})
     frame = recommendation_frame(
-        data, model, spec.method, top_n, no_extra, candidates=cold.held_out_items
+        data,
+        model,
+        spec.method,
+        top_n,
+        no_extra,
+        candidates=cold.held_out_items,
+        users=data.evaluated_users(),
     )
     return frame.assign(scenario="cold_song")
 
@@ -407,7 +440,8 @@ def cold_influencer_frame(data: ScoringData, top_n: int, run_id: str) -> tuple[p
     known = ~cold.held_out_users
     model = SimilarInfluencers().fit(cold.used[known], data.bios[known], data.tiers[known])
     fitted = time.perf_counter()
-    users = np.flatnonzero(cold.held_out_users)
+    judged = cold.held_out_users if data.evaluated is None else cold.held_out_users & data.evaluated
+    users = np.flatnonzero(judged)
     items, scores, _ = model.recommend(data.bios[users], data.tiers[users], top_n)
     keep = items >= 0
     ranks = np.broadcast_to(np.arange(1, top_n + 1, dtype=np.int32), items.shape)

@@ -4,9 +4,16 @@
     used   — every held-out song the influencer used;
     lifted — held-out songs whose reel lifted engagement (Delta > 0).
     warm: the shared 75/25 split. cold_song: the influencer's reels with a held-out song
-    (songs no model saw). cold_influencer: every reel of a held-out influencer. -#}
+    (songs no model saw). cold_influencer: every reel of a held-out influencer.
+    Only the influencers of evaluation_influencers are judged. -#}
 
 with
+
+evaluated as (
+
+    select * from {{ ref('evaluation_influencers') }}
+
+),
 
 warm as (
 
@@ -24,11 +31,20 @@ cold as (
 
 ),
 
-test_reels as (
+all_test_reels as (
 
     select * from warm
     union all
     select * from cold
+
+),
+
+test_reels as (
+
+    select all_test_reels.*
+    from all_test_reels
+    inner join evaluated
+        on all_test_reels.influencer_id = evaluated.influencer_id
 
 ),
 

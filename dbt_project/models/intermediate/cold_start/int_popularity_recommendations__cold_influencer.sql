@@ -2,7 +2,8 @@
 
 {#- The popularity baseline for new influencers: every popularity method's ranking
     recomputed on the reels of the other influencers, top top_n for each held-out
-    influencer (who has used nothing the rankings saw). -#}
+    influencer (who has used nothing the rankings saw) who is judged
+    (evaluation_influencers). -#}
 
 with
 
@@ -16,6 +17,8 @@ cold_influencers as (
 
     select influencers.*
     from {{ ref('influencers') }} as influencers
+    inner join {{ ref('evaluation_influencers') }} as evaluation_influencers
+        on influencers.influencer_id = evaluation_influencers.influencer_id
     where influencers.influencer_id in (
         select influencer_id from {{ ref('cold_start_splits') }}
         where scenario = 'cold_influencer' and split = 'test'

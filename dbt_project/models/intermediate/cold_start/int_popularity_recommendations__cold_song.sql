@@ -3,7 +3,8 @@
 {#- The popularity baseline for new songs: the held-out songs ranked by how many
     influencers used them in the scenario's training reels — none did, so every count is 0
     and the list is the tie-break (song_id) order: the same for everyone, i.e. chance.
-    Usage-based methods cannot tell songs nobody has used apart; that is the point. -#}
+    Usage-based methods cannot tell songs nobody has used apart; that is the point.
+    Made for the influencers who are judged (evaluation_influencers). -#}
 
 with
 
@@ -36,7 +37,7 @@ ranked as (
 
 influencers as (
 
-    select influencer_id from {{ ref('influencers') }}
+    select influencer_id from {{ ref('evaluation_influencers') }}
 
 ),
 
