@@ -47,8 +47,7 @@ class CovariateAdjusted(RatingRecommender):
                 float(ratings.rating.mean()) if len(ratings) else 0.0,
             )
         residual = ratings.rating - (self.intercept_ + self.slope_ * x)
-        inner = Ratings(ratings.user, ratings.item, residual, ratings.n_users, ratings.n_items)
-        self.estimator_ = clone(self.estimator).fit(inner)
+        self.estimator_ = clone(self.estimator).fit(ratings.with_rating(residual))
 
     def _trend(self, user: np.ndarray) -> np.ndarray:
         return self.intercept_ + self.slope_ * self.covariate_[user]
