@@ -43,7 +43,7 @@ from models_py.recommenders import (
 from models_py.recommenders import base as base_module
 from models_py.recommenders.base import top_n
 from models_py.recommenders.baselines import fit_biases
-from models_py.recommenders.matrix_factorization import ridge_rows
+from models_py.recommenders.matrix_factorization import RowGroups, ridge_rows, solve_packed
 from models_py.recommenders.report_dense import report_predict, report_weights
 
 N_USERS, N_ITEMS = 30, 20
@@ -361,6 +361,76 @@ def test_ridge_rows_equals_one_solve_per_row(monkeypatch: pytest.MonkeyPatch) ->
         y = features[csr.indices[lo:hi]]
         want = np.linalg.solve(y.T @ y + np.diag(penalty), y.T @ target[lo:hi])
         np.testing.assert_allclose(got[r], want, atol=1e-12)
+
+
+@pytest.mark.parametrize("f", [1, 2, 9, 17])
+def test_solve_packed_equals_numpy_solve(f: int) -> None:
+    rng = np.random.default_rng(f)
+    y = rng.normal(size=(50, 3, f))
+    a = np.einsum("nri,nrj->nij", y, y) + np.diag(rng.uniform(0.1, 3.0, f))  # some rank < f
+    b = rng.normal(size=(50, f))
+    i, j = np.triu_indices(f)
+    want = np.linalg.solve(a, b[:, :, None])[:, :, 0]
+    got = solve_packed(a[:, i, j].T.copy(), b.T.copy()).T  # copies: it works in place
+    np.testing.assert_allclose(got, want, atol=1e-10)
+    singular = np.zeros((i.size, 1))  # no ratings and no penalty: nothing to solve
+    with pytest.raises(np.linalg.LinAlgError):
+        solve_packed(singular, np.zeros((f, 1)))
+
+
+def test_ridge_objective_is_the_minimised_loss() -> None:
+    ratings, _ = small_matrix(4)
+    csr = ratings.to_csr()
+    rng = np.random.default_rng(1)
+    features, target = rng.normal(size=(N_ITEMS, 3)), rng.normal(size=csr.nnz)
+    penalty = np.array([0.5, 2.0, 1.0])
+    x, objective = RowGroups.of(csr.indptr, csr.indices, N_ITEMS).ridge(target, features, penalty)
+    rows = np.repeat(np.arange(N_USERS), np.diff(csr.indptr))
+    resid = target - np.einsum("kf,kf->k", features[csr.indices], x[rows])
+    assert objective == pytest.approx(resid @ resid + np.sum(penalty * x**2), rel=1e-12)
+
+
+def mf_loss(model: BiasedMF, ratings: Ratings) -> float:
+    resid = ratings.rating - model.predict(ratings.user, ratings.item)
+    return float(
+        resid @ resid
+        + model.reg * (np.sum(model.user_factors_**2) + np.sum(model.item_factors_**2))
+        + model.reg_user_bias * np.sum(model.user_bias_**2)
+        + model.reg_item_bias * np.sum(model.item_bias_**2)
+    )
+
+
+def test_biased_mf_stops_when_a_sweep_gains_less_than_tol() -> None:
+    ratings, _ = small_matrix(6)
+    kw = {"n_factors": 3, "reg": 0.5, "n_iter": 40}
+    full = BiasedMF(tol=0.0, **kw).fit(ratings)
+    assert full.n_iter_ == 40
+    losses = [
+        mf_loss(BiasedMF(tol=0.0, **(kw | {"n_iter": n})).fit(ratings), ratings) for n in range(41)
+    ]
+    assert all(b <= a * (1 + 1e-12) for a, b in zip(losses, losses[1:], strict=False))  # ALS
+    for tol in (1e-2, 1e-4):
+        model = BiasedMF(tol=tol, **kw).fit(ratings)
+        n = model.n_iter_
+        gains = (np.array(losses[:-1]) - losses[1:]) / np.array(losses[:-1])
+        # It stops at the first sweep gaining <= tol, and is then that many sweeps' model.
+        assert n == int(np.argmax(gains <= tol)) + 1 < 40
+        assert model.train_loss_ == pytest.approx(losses[n], rel=1e-9)
+        resid = ratings.rating - model.predict(ratings.user, ratings.item)
+        assert model.train_rmse_ == pytest.approx(np.sqrt(np.mean(resid**2)), rel=1e-9)
+
+
+def test_ratings_with_rating_equals_new_ratings() -> None:
+    ratings, _ = small_matrix(2)
+    other = np.arange(len(ratings), dtype=float)
+    got = ratings.with_rating(other)
+    want = Ratings(ratings.user, ratings.item, other, N_USERS, N_ITEMS)
+    assert (got.to_csr() != want.to_csr()).nnz == 0 and got.rating is not ratings.rating
+    np.testing.assert_array_equal(ratings.rating, small_matrix(2)[0].rating)  # left alone
+    with pytest.raises(ValueError):
+        ratings.with_rating(other[:-1])
+    with pytest.raises(ValueError):
+        ratings.with_rating(np.full(len(ratings), np.nan))
 
 
 def test_biased_mf_fits_a_planted_low_rank_matrix() -> None:
