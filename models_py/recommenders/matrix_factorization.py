@@ -21,6 +21,7 @@ import scipy.sparse as sp
 from models_py.recommenders.base import RatingRecommender, row_dot
 from models_py.recommenders.baselines import fit_biases
 from models_py.recommenders.data import Ratings
+from models_py.recommenders.separable_rank import SeparableRanking, factor_dot, rank_index
 
 CHUNK_ROWS = 1 << 16  # users (or items) whose normal equations are stacked at once
 
@@ -115,7 +116,7 @@ def ridge_rows(
     return RowGroups.of(indptr, other, features.shape[0]).ridge(target, features, penalty)[0]
 
 
-class BiasedMF(RatingRecommender):
+class BiasedMF(SeparableRanking, RatingRecommender):
     """Biased MF by ALS; ``reg`` penalises the factors, ``reg_user_bias``/``reg_item_bias`` the
     biases (separately: users' biases spread far more than songs' here, so they want far less).
     At most ``n_iter`` sweeps; it stops early once a sweep lowers the penalised training loss by
@@ -173,6 +174,7 @@ class BiasedMF(RatingRecommender):
                 break
         self.user_factors_, self.item_factors_ = np.ascontiguousarray(p), np.ascontiguousarray(q)
         self.user_bias_, self.item_bias_ = np.ascontiguousarray(b_u), np.ascontiguousarray(b_i)
+        self.item_order_, self.item_norm_after_ = rank_index(self.item_bias_, self.item_factors_)
         self.train_loss_ = loss
         self.train_rmse_ = float(np.sqrt(max(squared_error, 0.0) / csr.nnz)) if csr.nnz else 0.0
 
@@ -189,10 +191,20 @@ class BiasedMF(RatingRecommender):
             + row_dot(self.user_factors_, user, self.item_factors_, item)
         )
 
-    def _score_block(self, users: np.ndarray) -> np.ndarray:
-        scores = self.user_factors_[users] @ self.item_factors_.T
-        scores += self.global_mean_ + self.user_bias_[users, None] + self.item_bias_[None, :]
+    def _bound_terms(self, users: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        p_u = self.user_factors_[users]
+        return self.global_mean_ + self.user_bias_[users], np.sqrt(np.einsum("ij,ij->i", p_u, p_u))
+
+    def _score_items(self, users: np.ndarray, items: np.ndarray | None) -> np.ndarray:
+        q, b_i = self.item_factors_, self.item_bias_
+        if items is not None:
+            q, b_i = q[items], b_i[items]
+        scores = factor_dot(self.user_factors_[users], q)
+        scores += self.global_mean_ + self.user_bias_[users, None] + b_i[None, :]
         return scores
+
+    def _score_block(self, users: np.ndarray) -> np.ndarray:
+        return self._score_items(users, None)
 
 
 def _ones(factors: np.ndarray) -> np.ndarray:
