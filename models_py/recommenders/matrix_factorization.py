@@ -54,21 +54,26 @@ class RowGroups:
         # A row's normal matrix is the sum of its partners' outer products, formed once per
         # partner (not per rating) and summed by one sparse product; only the upper triangle,
         # the matrices being symmetric (45 of 81 columns at k=8).
-        a, b = np.triu_indices(f)
-        outer = features[:, a] * features[:, b]
+        start = _row_starts(f)
+        outer = np.empty((features.shape[0], start[-1]))
+        for i in range(f):  # row i of each partner's packed upper triangle: y_i * y[i:]
+            np.multiply(
+                features[:, i, None], features[:, i:], out=outer[:, start[i] : start[i + 1]]
+            )
         out, objective, lo = [], 0.0, 0
         for ones in self.chunks:
             t = target[lo : lo + ones.nnz]
             lo += ones.nnz
             upper = np.ascontiguousarray((ones @ outer).T)
-            upper[_row_starts(f)[:-1]] += penalty[:, None]
-            rhs = np.ascontiguousarray(
-                (sp.csr_matrix((t, ones.indices, ones.indptr), shape=ones.shape) @ features).T
-            )
+            upper[start[:-1]] += penalty[:, None]
+            values = sp.csr_matrix((t, ones.indices, ones.indptr), shape=ones.shape)
+            rhs = np.ascontiguousarray((values @ features).T)
             x = solve_packed(upper, rhs.copy())
             # At a ridge minimum the objective is |t|^2 - rhs . x: the loss without a pass.
             objective += float(t @ t - np.einsum("fr,fr->", rhs, x))
             out.append(x.T)
+        if len(out) == 1:
+            return out[0], objective
         return (np.concatenate(out) if out else np.empty((0, f))), objective
 
 
