@@ -133,3 +133,17 @@ def test_factor_dot_is_the_product_the_same_float_for_any_subset(
         separable_rank.factor_dot(p[users], q[items]), full[users][:, items]
     )
     np.testing.assert_array_equal(separable_rank.factor_dot(p[:1], q[5:6]), full[:1, 5:6])
+
+
+def test_covariate_adjusted_of_another_model_keeps_the_dense_path() -> None:
+    from models_py.recommenders import ItemKNN
+    from models_py.recommenders.base import block_rows
+
+    model = CovariateAdjusted(ItemKNN(n_neighbors=5), user_covariate=np.arange(N_USERS) / 3)
+    model.fit(ratings(4))
+    assert model._recommend_block_rows() == block_rows(N_ITEMS)
+    users = np.arange(N_USERS)
+    ids, vals = model.recommend(users, 7)
+    want_ids, want_vals = separable_rank.dense_top_n(model, users, 7, True)
+    assert (ids == want_ids).all()
+    np.testing.assert_array_equal(vals, want_vals)
