@@ -390,34 +390,58 @@ def test_ridge_objective_is_the_minimised_loss() -> None:
     assert objective == pytest.approx(resid @ resid + np.sum(penalty * x**2), rel=1e-12)
 
 
-def mf_loss(model: BiasedMF, ratings: Ratings) -> float:
-    resid = ratings.rating - model.predict(ratings.user, ratings.item)
-    return float(
-        resid @ resid
-        + model.reg * (np.sum(model.user_factors_**2) + np.sum(model.item_factors_**2))
-        + model.reg_user_bias * np.sum(model.user_bias_**2)
-        + model.reg_item_bias * np.sum(model.item_bias_**2)
-    )
+def reference_als(ratings: Ratings, model: BiasedMF) -> tuple[list[np.ndarray], int, float]:
+    """BiasedMF's fit written plainly: one np.linalg.solve per user or song, the penalised loss
+    recomputed from scratch after every half-step. Returns ([p, q, b_u, b_i], sweeps, loss)."""
+    k, reg, mu = model.n_factors, model.reg, ratings.rating.mean()
+    b_u, b_i = fit_biases(ratings, mu, model.reg_user_bias, model.reg_item_bias, 5)
+    p = np.zeros((ratings.n_users, k))
+    q = np.random.default_rng(model.random_state).normal(0.0, model.init_std, (ratings.n_items, k))
+
+    def loss() -> float:
+        pred = mu + b_u[ratings.user] + b_i[ratings.item]
+        pred = pred + np.sum(p[ratings.user] * q[ratings.item], axis=1)
+        penalty = reg * (np.sum(p**2) + np.sum(q**2))
+        penalty += model.reg_user_bias * np.sum(b_u**2) + model.reg_item_bias * np.sum(b_i**2)
+        return float(np.sum((ratings.rating - pred) ** 2) + penalty)
+
+    def half_step(rows, others, factors, bias, other_factors, other_bias, reg_bias) -> None:
+        for r in range(factors.shape[0]):
+            mine = rows == r
+            y = np.c_[other_factors[others[mine]], np.ones(mine.sum())]
+            t = ratings.rating[mine] - mu - other_bias[others[mine]]
+            x = np.linalg.solve(y.T @ y + np.diag(np.r_[np.full(k, reg), reg_bias]), y.T @ t)
+            factors[r], bias[r] = x[:k], x[k]
+
+    losses, sweeps = [loss()], 0
+    for _ in range(model.n_iter):
+        sweeps += 1
+        for side in ("users", "songs"):
+            if side == "users":
+                half_step(ratings.user, ratings.item, p, b_u, q, b_i, model.reg_user_bias)
+            else:
+                half_step(ratings.item, ratings.user, q, b_i, p, b_u, model.reg_item_bias)
+            losses.append(loss())
+            if model.tol > 0 and losses[-2] - losses[-1] <= model.tol * losses[-2]:
+                return [p, q, b_u, b_i], sweeps, losses[-1]
+    return [p, q, b_u, b_i], sweeps, losses[-1]
 
 
-def test_biased_mf_stops_when_a_sweep_gains_less_than_tol() -> None:
+@pytest.mark.parametrize("tol", [0.0, 1e-4, 1e-2])
+@pytest.mark.parametrize("reg", [0.5, 50.0])
+def test_biased_mf_is_plain_als_stopped_at_the_first_half_step_gaining_less_than_tol(
+    tol: float, reg: float
+) -> None:
     ratings, _ = small_matrix(6)
-    kw = {"n_factors": 3, "reg": 0.5, "n_iter": 40}
-    full = BiasedMF(tol=0.0, **kw).fit(ratings)
-    assert full.n_iter_ == 40
-    losses = [
-        mf_loss(BiasedMF(tol=0.0, **(kw | {"n_iter": n})).fit(ratings), ratings) for n in range(41)
-    ]
-    assert all(b <= a * (1 + 1e-12) for a, b in zip(losses, losses[1:], strict=False))  # ALS
-    for tol in (1e-2, 1e-4):
-        model = BiasedMF(tol=tol, **kw).fit(ratings)
-        n = model.n_iter_
-        gains = (np.array(losses[:-1]) - losses[1:]) / np.array(losses[:-1])
-        # It stops at the first sweep gaining <= tol, and is then that many sweeps' model.
-        assert n == int(np.argmax(gains <= tol)) + 1 < 40
-        assert model.train_loss_ == pytest.approx(losses[n], rel=1e-9)
-        resid = ratings.rating - model.predict(ratings.user, ratings.item)
-        assert model.train_rmse_ == pytest.approx(np.sqrt(np.mean(resid**2)), rel=1e-9)
+    model = BiasedMF(n_factors=3, reg=reg, n_iter=25, tol=tol, random_state=2).fit(ratings)
+    want, sweeps, loss = reference_als(ratings, model)
+    got = [model.user_factors_, model.item_factors_, model.user_bias_, model.item_bias_]
+    assert model.n_iter_ == sweeps and (sweeps == 25) == (tol == 0.0)
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_allclose(g, w, atol=1e-9)
+    assert model.train_loss_ == pytest.approx(loss, rel=1e-9)
+    resid = ratings.rating - model.predict(ratings.user, ratings.item)
+    assert model.train_rmse_ == pytest.approx(np.sqrt(np.mean(resid**2)), rel=1e-9)
 
 
 def test_ratings_with_rating_equals_new_ratings() -> None:

@@ -8,7 +8,7 @@ vectorised over the rows, so there is no Python loop over users, items or rating
 
 Fit time at 100k rows (er_biased_mf, tuned): 0.70 s before, of which ~45% np.linalg.solve and
 ~30% the sparse products over 15 fixed sweeps; the ALS starts from the converged biases, so with
-the tuned regularisation the loss stops moving after ~3 sweeps, and ``tol`` stops there.
+the tuned regularisation the loss stops moving after ~2 sweeps, and ``tol`` stops there.
 """
 
 from __future__ import annotations
@@ -124,8 +124,9 @@ def ridge_rows(
 class BiasedMF(SeparableRanking, RatingRecommender):
     """Biased MF by ALS; ``reg`` penalises the factors, ``reg_user_bias``/``reg_item_bias`` the
     biases (separately: users' biases spread far more than songs' here, so they want far less).
-    At most ``n_iter`` sweeps; it stops early once a sweep lowers the penalised training loss by
-    less than ``tol`` of it (0: always ``n_iter``); ``n_iter_`` is the number of sweeps run."""
+    At most ``n_iter`` sweeps (users, then songs); it stops at the first half-step that lowers the
+    penalised training loss by less than ``tol`` of it (0: always ``n_iter``); ``n_iter_`` is
+    the number of sweeps begun."""
 
     def __init__(
         self,
@@ -166,16 +167,22 @@ class BiasedMF(SeparableRanking, RatingRecommender):
         loss += self._penalty(q, b_i, self.reg_item_bias)
         self.n_iter_ = 0
         for _ in range(int(self.n_iter)):
-            x, _ = by_user.ridge(csr.data - mu - b_i[csr.indices], _ones(q), penalty_u)
+            self.n_iter_ += 1
+            # Each half-step's minimum is the squared error plus its side's penalty, so the loss
+            # needs no pass over the ratings. A half-step that gains ~nothing leaves its side
+            # ~unchanged (each ridge problem is strictly convex), so the other side is then
+            # already optimal too: stop there (at 100k: 2 sweeps instead of 3).
+            x, user_loss = by_user.ridge(csr.data - mu - b_i[csr.indices], _ones(q), penalty_u)
             p, b_u = x[:, :k], x[:, k]
+            squared_error = user_loss - self._penalty(p, b_u, self.reg_user_bias)
+            previous, loss = loss, user_loss + self._penalty(q, b_i, self.reg_item_bias)
+            if self.tol > 0 and previous - loss <= self.tol * previous:
+                break
             y, item_loss = by_item.ridge(csc.data - mu - b_u[csc.indices], _ones(p), penalty_i)
             q, b_i = y[:, :k], y[:, k]
-            self.n_iter_ += 1
-            # The item half-step's minimum is the squared error plus the items' penalty, so the
-            # loss needs no pass over the ratings.
             squared_error = item_loss - self._penalty(q, b_i, self.reg_item_bias)
             previous, loss = loss, item_loss + self._penalty(p, b_u, self.reg_user_bias)
-            if previous - loss <= self.tol * previous:
+            if self.tol > 0 and previous - loss <= self.tol * previous:
                 break
         self.user_factors_, self.item_factors_ = np.ascontiguousarray(p), np.ascontiguousarray(q)
         self.user_bias_, self.item_bias_ = np.ascontiguousarray(b_u), np.ascontiguousarray(b_i)
