@@ -62,7 +62,7 @@ class ModelSpec:
 
 MODELS: tuple[ModelSpec, ...] = (
     ModelSpec("global_mean", "baseline", lambda data: GlobalMean()),
-    ModelSpec("bias_baseline", "baseline", lambda data: BiasBaseline(), cost=2.0),
+    ModelSpec("bias_baseline", "baseline", lambda data: BiasBaseline(), cost=0.2),
     # Biases on what the influencer's usual ER does not explain (see covariate_adjusted).
     ModelSpec(
         "er_bias_baseline",
@@ -70,7 +70,7 @@ MODELS: tuple[ModelSpec, ...] = (
         lambda data: CovariateAdjusted(BiasBaseline(), user_covariate=data.user_er),
         serve=True,
         grid={"estimator__reg_user": [5.0, 15.0, 30.0], "estimator__reg_item": [5.0, 15.0, 30.0]},
-        cost=3.0,
+        cost=0.6,
     ),
     ModelSpec(
         "report_user_cf", "faithful", lambda data: ReportUserCF(similarity="cosine"), cost=2.7
@@ -87,7 +87,7 @@ MODELS: tuple[ModelSpec, ...] = (
         lambda data: BiasedMF(random_state=0),
         serve=True,
         grid={"n_factors": [2, 8], "reg": [10.0, 40.0]},
-        cost=6.0,
+        cost=1.4,
     ),
     ModelSpec(
         "er_biased_mf",
@@ -97,7 +97,7 @@ MODELS: tuple[ModelSpec, ...] = (
         ),
         serve=True,
         grid={"estimator__reg": [10.0, 40.0], "estimator__reg_user_bias": [5.0, 15.0]},
-        cost=7.0,
+        cost=1.8,
     ),
     # Metadata only: ranks songs nobody has used like any other.
     ModelSpec(

@@ -43,7 +43,7 @@ from models_py.recommenders import (
 from models_py.recommenders import base as base_module
 from models_py.recommenders.base import top_n
 from models_py.recommenders.baselines import fit_biases
-from models_py.recommenders.matrix_factorization import ridge_rows
+from models_py.recommenders.matrix_factorization import RowGroups, ridge_rows, solve_packed
 from models_py.recommenders.report_dense import report_predict, report_weights
 
 N_USERS, N_ITEMS = 30, 20
@@ -361,6 +361,100 @@ def test_ridge_rows_equals_one_solve_per_row(monkeypatch: pytest.MonkeyPatch) ->
         y = features[csr.indices[lo:hi]]
         want = np.linalg.solve(y.T @ y + np.diag(penalty), y.T @ target[lo:hi])
         np.testing.assert_allclose(got[r], want, atol=1e-12)
+
+
+@pytest.mark.parametrize("f", [1, 2, 9, 17])
+def test_solve_packed_equals_numpy_solve(f: int) -> None:
+    rng = np.random.default_rng(f)
+    y = rng.normal(size=(50, 3, f))
+    a = np.einsum("nri,nrj->nij", y, y) + np.diag(rng.uniform(0.1, 3.0, f))  # some rank < f
+    b = rng.normal(size=(50, f))
+    i, j = np.triu_indices(f)
+    want = np.linalg.solve(a, b[:, :, None])[:, :, 0]
+    got = solve_packed(a[:, i, j].T.copy(), b.T.copy()).T  # copies: it works in place
+    np.testing.assert_allclose(got, want, atol=1e-10)
+    singular = np.zeros((i.size, 1))  # no ratings and no penalty: nothing to solve
+    with pytest.raises(np.linalg.LinAlgError):
+        solve_packed(singular, np.zeros((f, 1)))
+
+
+def test_ridge_objective_is_the_minimised_loss() -> None:
+    ratings, _ = small_matrix(4)
+    csr = ratings.to_csr()
+    rng = np.random.default_rng(1)
+    features, target = rng.normal(size=(N_ITEMS, 3)), rng.normal(size=csr.nnz)
+    penalty = np.array([0.5, 2.0, 1.0])
+    x, objective = RowGroups.of(csr.indptr, csr.indices, N_ITEMS).ridge(target, features, penalty)
+    rows = np.repeat(np.arange(N_USERS), np.diff(csr.indptr))
+    resid = target - np.einsum("kf,kf->k", features[csr.indices], x[rows])
+    assert objective == pytest.approx(resid @ resid + np.sum(penalty * x**2), rel=1e-12)
+
+
+def reference_als(ratings: Ratings, model: BiasedMF) -> tuple[list[np.ndarray], int, float]:
+    """BiasedMF's fit written plainly: one np.linalg.solve per user or song, the penalised loss
+    recomputed from scratch after every half-step. Returns ([p, q, b_u, b_i], sweeps, loss)."""
+    k, reg, mu = model.n_factors, model.reg, ratings.rating.mean()
+    b_u, b_i = fit_biases(ratings, mu, model.reg_user_bias, model.reg_item_bias, 5)
+    p = np.zeros((ratings.n_users, k))
+    q = np.random.default_rng(model.random_state).normal(0.0, model.init_std, (ratings.n_items, k))
+
+    def loss() -> float:
+        pred = mu + b_u[ratings.user] + b_i[ratings.item]
+        pred = pred + np.sum(p[ratings.user] * q[ratings.item], axis=1)
+        penalty = reg * (np.sum(p**2) + np.sum(q**2))
+        penalty += model.reg_user_bias * np.sum(b_u**2) + model.reg_item_bias * np.sum(b_i**2)
+        return float(np.sum((ratings.rating - pred) ** 2) + penalty)
+
+    def half_step(rows, others, factors, bias, other_factors, other_bias, reg_bias) -> None:
+        for r in range(factors.shape[0]):
+            mine = rows == r
+            y = np.c_[other_factors[others[mine]], np.ones(mine.sum())]
+            t = ratings.rating[mine] - mu - other_bias[others[mine]]
+            x = np.linalg.solve(y.T @ y + np.diag(np.r_[np.full(k, reg), reg_bias]), y.T @ t)
+            factors[r], bias[r] = x[:k], x[k]
+
+    losses, sweeps = [loss()], 0
+    for _ in range(model.n_iter):
+        sweeps += 1
+        for side in ("users", "songs"):
+            if side == "users":
+                half_step(ratings.user, ratings.item, p, b_u, q, b_i, model.reg_user_bias)
+            else:
+                half_step(ratings.item, ratings.user, q, b_i, p, b_u, model.reg_item_bias)
+            losses.append(loss())
+            if model.tol > 0 and losses[-2] - losses[-1] <= model.tol * losses[-2]:
+                return [p, q, b_u, b_i], sweeps, losses[-1]
+    return [p, q, b_u, b_i], sweeps, losses[-1]
+
+
+@pytest.mark.parametrize("tol", [0.0, 1e-4, 1e-2])
+@pytest.mark.parametrize("reg", [0.5, 50.0])
+def test_biased_mf_is_plain_als_stopped_at_the_first_half_step_gaining_less_than_tol(
+    tol: float, reg: float
+) -> None:
+    ratings, _ = small_matrix(6)
+    model = BiasedMF(n_factors=3, reg=reg, n_iter=25, tol=tol, random_state=2).fit(ratings)
+    want, sweeps, loss = reference_als(ratings, model)
+    got = [model.user_factors_, model.item_factors_, model.user_bias_, model.item_bias_]
+    assert model.n_iter_ == sweeps and (sweeps == 25) == (tol == 0.0)
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_allclose(g, w, atol=1e-9)
+    assert model.train_loss_ == pytest.approx(loss, rel=1e-9)
+    resid = ratings.rating - model.predict(ratings.user, ratings.item)
+    assert model.train_rmse_ == pytest.approx(np.sqrt(np.mean(resid**2)), rel=1e-9)
+
+
+def test_ratings_with_rating_equals_new_ratings() -> None:
+    ratings, _ = small_matrix(2)
+    other = np.arange(len(ratings), dtype=float)
+    got = ratings.with_rating(other)
+    want = Ratings(ratings.user, ratings.item, other, N_USERS, N_ITEMS)
+    assert (got.to_csr() != want.to_csr()).nnz == 0 and got.rating is not ratings.rating
+    np.testing.assert_array_equal(ratings.rating, small_matrix(2)[0].rating)  # left alone
+    with pytest.raises(ValueError):
+        ratings.with_rating(other[:-1])
+    with pytest.raises(ValueError):
+        ratings.with_rating(np.full(len(ratings), np.nan))
 
 
 def test_biased_mf_fits_a_planted_low_rank_matrix() -> None:

@@ -200,7 +200,7 @@ class RatingRecommender(BaseEstimator):
         candidates: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """``recommend`` for one block of users: dense scores, ranked. Models whose scores are
-        mostly sparse override this (item_knn)."""
+        mostly sparse (item_knn) or bias plus factors (separable_rank) override this."""
         scores = self._score_block(users)  # a fresh array: ours to overwrite
         if candidates is not None:
             scores[:, ~candidates] = -np.inf

@@ -7,6 +7,7 @@ import scipy.sparse as sp
 
 from models_py.recommenders.base import RatingRecommender
 from models_py.recommenders.data import Ratings
+from models_py.recommenders.separable_rank import SeparableRanking, rank_index
 
 
 def fit_biases(
@@ -44,7 +45,7 @@ class GlobalMean(RatingRecommender):
         return np.full((users.size, self.n_items_), self.global_mean_)
 
 
-class BiasBaseline(RatingRecommender):
+class BiasBaseline(SeparableRanking, RatingRecommender):
     """mu + b_u + b_i with ridge-regularised biases fitted by alternating least squares."""
 
     def __init__(self, reg_user: float = 0.5, reg_item: float = 15.0, n_iter: int = 15) -> None:
@@ -56,9 +57,17 @@ class BiasBaseline(RatingRecommender):
         self.user_bias_, self.item_bias_ = fit_biases(
             ratings, self.global_mean_, self.reg_user, self.reg_item, self.n_iter
         )
+        self.item_order_, self.item_norm_after_ = rank_index(self.item_bias_, None)
 
     def _predict_known(self, user: np.ndarray, item: np.ndarray) -> np.ndarray:
         return self.global_mean_ + self.user_bias_[user] + self.item_bias_[item]
 
+    def _bound_terms(self, users: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return self.global_mean_ + self.user_bias_[users], np.zeros(users.size)
+
+    def _score_items(self, users: np.ndarray, items: np.ndarray | None) -> np.ndarray:
+        b_i = self.item_bias_ if items is None else self.item_bias_[items]
+        return self.global_mean_ + self.user_bias_[users, None] + b_i[None, :]
+
     def _score_block(self, users: np.ndarray) -> np.ndarray:
-        return self.global_mean_ + self.user_bias_[users, None] + self.item_bias_[None, :]
+        return self._score_items(users, None)
