@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import duckdb
 import pandas as pd
 import pytest
 
+from models_py.dbt_runner import project_var
 from models_py.scoring import MODELS, NEW_INFLUENCER_METHOD
-from tests.conftest import Built
+from tests.conftest import SMALL_VARS, Built
 
 pytestmark = pytest.mark.slow
 
@@ -115,3 +118,32 @@ def test_truth_is_used_only_for_the_files_it_describes(tmp_path) -> None:
     assert truth_matches(tmp_path, {"data1.xlsx"})
     assert not truth_matches(tmp_path, {"data1.xlsx", "mine.csv"})
     assert not truth_matches(tmp_path / "absent", {"data1.xlsx"})
+
+
+def test_every_method_is_judged_on_the_same_fixed_sample(built: Built) -> None:
+    cap = SMALL_VARS["eval_max_influencers"]
+    everyone = query(built, "select influencer_id from influencers")["influencer_id"]
+    assert len(everyone) > cap  # the sample really is a sample here
+    sample = set(query(built, "select influencer_id from evaluation_influencers")["influencer_id"])
+    # The first `cap` influencers by md5(influencer_id | split_seed): the same on any machine.
+    seed = project_var("split_seed")
+    by_hash = sorted(everyone, key=lambda i: (hashlib.md5(f"{i}|{seed}".encode()).hexdigest(), i))
+    assert sample == set(by_hash[:cap])
+    # Every evaluation list, SQL or Python, warm or cold, is for a sampled influencer...
+    listed = query(
+        built,
+        "select method, scenario, influencer_id from intermediate.int_evaluation_recommendations",
+    )
+    assert set(listed["influencer_id"]) <= sample
+    # ...and every warm list-maker covers all of them (each has unused songs left to rank).
+    warm = listed[listed["scenario"] == "warm"].groupby("method")["influencer_id"].nunique()
+    assert (warm == cap).all(), warm[warm != cap]
+    # So the ranking metrics average over the same influencers for every method.
+    judged = query(
+        built,
+        "select scenario, relevance, method, users_evaluated from model_metrics "
+        "where metric = 'map'",
+    )
+    per_group = judged.groupby(["scenario", "relevance"])["users_evaluated"].nunique()
+    assert (per_group == 1).all(), per_group
+    assert (judged["users_evaluated"] <= cap).all()

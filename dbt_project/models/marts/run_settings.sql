@@ -15,6 +15,7 @@
     ('test_percent', 'Share of reels (%) held out for testing.'),
     ('cold_percent', 'Cold start: share (%) of songs, and separately of influencers, held out whole.'),
     ('eval_k', 'Cut-off k of the ranking metrics.'),
+    ('eval_max_influencers', 'Ranking metrics are averaged over at most this many influencers (a fixed md5 sample beyond).'),
 ] %}
 
 with
