@@ -182,6 +182,31 @@ def test_map_at_k_matches_the_sql_definition() -> None:
     assert map_at_k(model, valid, k=3) == pytest.approx(((1 / 2) / 2 + 1.0) / 2)
 
 
+def test_map_at_k_on_many_users_averages_a_seeded_sample_of_them() -> None:
+    rng = np.random.default_rng(1)
+    n_users, n_items = 200, 30
+    fit = Ratings(
+        np.arange(n_users), rng.integers(0, n_items, n_users), np.ones(n_users), n_users, n_items
+    )
+    model = BiasBaseline().fit(fit)
+    user = np.repeat(np.arange(n_users), 3)
+    item = np.concatenate([rng.choice(n_items, 3, replace=False) for _ in range(n_users)])
+    valid = Ratings(user, item, rng.normal(size=user.size), n_users, n_items)
+    # Each user's own AP (one user's held-out rows alone), then the mean over the sample.
+    per_user = {}
+    for u in np.unique(valid.user[valid.rating > 0]):
+        rows = valid.user == u
+        one = Ratings(valid.user[rows], valid.item[rows], valid.rating[rows], n_users, n_items)
+        per_user[u] = map_at_k(model, one, k=5)
+    assert map_at_k(model, valid, k=5, max_users=None) == pytest.approx(
+        np.mean(list(per_user.values()))
+    )
+    sampled = map_at_k(model, valid, k=5, max_users=40, seed=3)
+    chosen = np.sort(np.random.default_rng(3).choice(len(per_user), 40, replace=False))
+    assert sampled == pytest.approx(np.mean([list(per_user.values())[i] for i in chosen]))
+    assert sampled != pytest.approx(map_at_k(model, valid, k=5, max_users=40, seed=4))
+
+
 def test_new_influencer_uses_bio_neighbours_of_the_same_tier() -> None:
     # Known: two nano dancers use song 0, two nano cooks use song 1, a celebrity dancer song 2.
     used = sp.csr_matrix(
