@@ -6,6 +6,7 @@ import duckdb
 import pandas as pd
 import pytest
 
+from models_py.dbt_runner import project_var
 from tests.conftest import Built
 
 pytestmark = pytest.mark.slow
@@ -75,3 +76,31 @@ def test_every_influencer_gets_lists_from_every_method(built: Built) -> None:
         lists = recs[recs["method"] == method]
         assert len(lists) == n_influencers, method
         assert (lists["n"] == 10).mean() > 0.95, method
+
+
+def test_lists_are_each_rankings_first_unused_songs(built: Built) -> None:
+    """The set-based SQL against the plain definition, for every influencer and method."""
+    rankings = query(built, "select method, segment, song_id, song_rank from popularity_rankings")
+    used = query(built, "select influencer_id, song_id from reels")
+    tiers = query(built, "select influencer_id, tier from influencers")
+    got = query(
+        built, "select influencer_id, method, rank, song_id from popularity_recommendations"
+    )
+    top_n = int(project_var("top_n"))
+    used_by = used.groupby("influencer_id")["song_id"].agg(set).to_dict()
+    ordered = {
+        key: group.sort_values("song_rank")["song_id"].tolist()
+        for key, group in rankings.groupby(["method", "segment"])
+    }
+    expected = []
+    for influencer, tier in zip(tiers["influencer_id"], tiers["tier"], strict=True):
+        mine = used_by.get(influencer, set())
+        for method in rankings["method"].unique():
+            segment = tier if method == "tier_count" else "all"
+            picks = [s for s in ordered.get((method, segment), []) if s not in mine][:top_n]
+            expected += [(influencer, method, r, s) for r, s in enumerate(picks, start=1)]
+    want = pd.DataFrame(expected, columns=["influencer_id", "method", "rank", "song_id"])
+    key = ["influencer_id", "method", "rank"]
+    got = got.sort_values(key).reset_index(drop=True)
+    want = want.sort_values(key).reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, want, check_dtype=False)

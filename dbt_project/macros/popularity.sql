@@ -176,8 +176,7 @@ select * from ranked
     Top `top_n` songs per influencer and method from song rankings, leaving out songs the
     influencer already used. Set-based and exact without a window over every candidate:
     a used song shifts an influencer's list only if it sits within the first top_n + (songs
-    they used) places of the ranking, so only those few used songs are located (a join
-    against the heads of the rankings). Influencers with none there take the ranking's first
+    they used) places of the ranking, so only those few used songs are kept. Influencers with none there take the ranking's first
     top_n songs as they are; only the others' lists are renumbered. Rows grow with
     influencers × top_n, never influencers × songs.
 -#}
@@ -231,31 +230,39 @@ songs_used as (
 
 ),
 
-ranking_heads as (
+used_with_profiles as (
 
-    select rankings.*
-    from rankings
-    where rankings.song_rank <= {{ var('top_n') }} + (
-        select coalesce(max(n_used), 0) from songs_used
-    )
+    select
+        used.influencer_id,
+        used.song_id,
+        influencers.tier,
+        songs_used.n_used
+
+    from used
+    inner join influencers
+        on used.influencer_id = influencers.influencer_id
+    inner join songs_used
+        on used.influencer_id = songs_used.influencer_id
 
 ),
 
--- Each influencer's used songs that sit in the head of one of their rankings, and where.
+-- Each influencer's used songs within the first top_n + n_used places of one of their
+-- rankings, and where: the only used songs that can shift their list. Probing the small
+-- rankings with the used songs keeps every big side streaming.
 used_in_heads as (
 
     select
-        influencer_segments.influencer_id,
-        influencer_segments.method,
-        ranking_heads.song_rank
+        used_with_profiles.influencer_id,
+        rankings.method,
+        rankings.song_rank
 
-    from used
-    inner join influencer_segments
-        on used.influencer_id = influencer_segments.influencer_id
-    inner join ranking_heads
-        on influencer_segments.method = ranking_heads.method
-        and influencer_segments.segment = ranking_heads.segment
-        and used.song_id = ranking_heads.song_id
+    from used_with_profiles
+    inner join rankings
+        on used_with_profiles.song_id = rankings.song_id
+    where rankings.segment = case
+            when rankings.method = 'tier_count' then used_with_profiles.tier else 'all'
+        end
+        and rankings.song_rank <= {{ var('top_n') }} + used_with_profiles.n_used
 
 ),
 
