@@ -7,10 +7,11 @@ import pytest
 import scipy.sparse as sp
 from sklearn.preprocessing import normalize
 
-from models_py.recommenders import Ratings, content_rank
+from models_py.recommenders import BiasedMF, Ratings, content_rank
 from models_py.recommenders.base import RatingRecommender
-from models_py.recommenders.content import ContentRecommender
+from models_py.recommenders.content import ContentRecommender, HybridRecommender
 from models_py.recommenders.content_rank import ContentIndex, dot_rows, exclusive_groups, pair_sims
+from models_py.recommenders.covariate_adjusted import CovariateAdjusted
 from models_py.recommenders.separable_rank import dense_top_n
 
 N_USERS = 40
@@ -131,3 +132,25 @@ def test_a_song_left_out_that_ties_the_bound_is_not_missed() -> None:
         want_ids, want_vals = dense_top_n(m, np.array([0]), n, True)
         assert (ids == want_ids).all() and ids[0, 0] == 300
         np.testing.assert_array_equal(vals, want_vals)
+
+
+@pytest.mark.parametrize("weight", [0.0, 0.5, 1.0])
+def test_hybrid_ranks_like_its_dense_scores(weight: float) -> None:
+    n_items = 1_500
+    data = ratings(5, n_items)
+    hybrid = HybridRecommender(
+        usage=CovariateAdjusted(
+            BiasedMF(n_factors=2, n_iter=3), user_covariate=np.arange(N_USERS) % 3
+        ),
+        content=ContentRecommender(song_features=features(5, n_items)),
+        weight=weight,
+    ).fit(data)
+    users = np.arange(N_USERS)
+    shelf = np.random.default_rng(5).random(n_items) < 0.3
+    for n in (1, 10, n_items + 5):
+        for exclude_used in (True, False):
+            for candidates in (None, shelf):
+                ids, vals = hybrid.recommend(users, n, exclude_used, candidates)
+                want_ids, want_vals = dense_top_n(hybrid, users, n, exclude_used, candidates)
+                assert (ids == want_ids).all()
+                np.testing.assert_array_equal(vals, want_vals)

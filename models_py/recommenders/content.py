@@ -380,5 +380,29 @@ class HybridRecommender(RatingRecommender):
         content = row_standardise(self.content_._score_block(users))
         return (1.0 - w) * usage + w * content
 
+    def _alone(self) -> RatingRecommender | None:
+        """The component that is the whole score at weight 0 or 1 (None for a mix)."""
+        w = float(self.weight)
+        return self.usage_ if w == 0.0 else self.content_ if w == 1.0 else None
+
+    def _recommend_block_rows(self) -> int:
+        alone = self._alone()
+        return super()._recommend_block_rows() if alone is None else alone._recommend_block_rows()
+
+    def _top_n_block(
+        self,
+        users: np.ndarray,
+        n: int,
+        exclude_used: bool,
+        candidates: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """At weight 0 or 1 the scores are one component's (``_score_block``), fitted on the
+        same ratings: its exact non-dense ranking applies. A mix standardises each row over
+        all its songs, so it is ranked densely."""
+        alone = self._alone()
+        if alone is None:
+            return super()._top_n_block(users, n, exclude_used, candidates)
+        return alone._top_n_block(users, n, exclude_used, candidates)
+
     def because(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
         return self.content_.because(users, items)
