@@ -9,7 +9,11 @@ from sklearn.preprocessing import normalize
 
 from models_py.recommenders import BiasedMF, Ratings, content_rank
 from models_py.recommenders.base import RatingRecommender
-from models_py.recommenders.content import ContentRecommender, HybridRecommender
+from models_py.recommenders.content import (
+    ContentRecommender,
+    HybridRecommender,
+    row_standardise,
+)
 from models_py.recommenders.content_rank import ContentIndex, dot_rows, exclusive_groups, pair_sims
 from models_py.recommenders.covariate_adjusted import CovariateAdjusted
 from models_py.recommenders.separable_rank import dense_top_n
@@ -154,3 +158,17 @@ def test_hybrid_ranks_like_its_dense_scores(weight: float) -> None:
                 want_ids, want_vals = dense_top_n(hybrid, users, n, exclude_used, candidates)
                 assert (ids == want_ids).all()
                 np.testing.assert_array_equal(vals, want_vals)
+
+
+def test_row_standardise_of_finite_rows_is_the_nan_aware_result_bit_for_bit() -> None:
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(20, 2_000)) * rng.random(20)[:, None] * 100 + rng.normal(size=(20, 1))
+    x[0] = 3.0  # constant row: zeros
+    mean = np.nanmean(x, axis=1, keepdims=True)  # the nan-aware path, on the same cells
+    sd = np.nanstd(x, axis=1, keepdims=True)
+    fast = row_standardise(x)
+    assert np.array_equal(fast, (x - mean) / np.where(sd > 0, sd, 1.0))
+    assert (fast[0] == 0).all()
+    x[1, 5] = -np.inf  # a row with an unavailable cell: the nan-aware path, that cell -inf
+    out = row_standardise(x)
+    assert out[1, 5] == -np.inf and np.isfinite(np.delete(out[1], 5)).all()

@@ -329,6 +329,10 @@ class ContentRecommender(RatingRecommender):
 def row_standardise(scores: np.ndarray) -> np.ndarray:
     """(x - row mean) / row sd over finite cells; a constant row becomes all zeros."""
     finite = np.isfinite(scores)
+    if finite.all():  # the usual block: the same floats as the nan-aware path, ~5x faster
+        mean = scores.mean(axis=1, keepdims=True)
+        sd = scores.std(axis=1, keepdims=True)
+        return (scores - mean) / np.where(sd > 0, sd, 1.0)
     x = np.where(finite, scores, np.nan)
     mean = np.nanmean(x, axis=1, keepdims=True)
     sd = np.nanstd(x, axis=1, keepdims=True)
