@@ -172,3 +172,15 @@ def test_row_standardise_of_finite_rows_is_the_nan_aware_result_bit_for_bit() ->
     x[1, 5] = -np.inf  # a row with an unavailable cell: the nan-aware path, that cell -inf
     out = row_standardise(x)
     assert out[1, 5] == -np.inf and np.isfinite(np.delete(out[1], 5)).all()
+
+
+@pytest.mark.parametrize(("n_items", "n_features"), [(0, 3), (3, 4), (6, 1)])
+def test_tiny_catalogues_rank_like_the_dense_path(n_items: int, n_features: int) -> None:
+    x = sp.csr_matrix(np.random.default_rng(0).random((n_items, n_features)))
+    used = np.array([0] * min(n_items, 1), dtype=np.int32)
+    m = ContentRecommender(song_features=x).fit(Ratings(used, used, used * 1.0 + 1, 3, n_items))
+    for n in (0, 1, 10):
+        ids, vals = m.recommend(np.arange(3), n)
+        want_ids, want_vals = dense_top_n(m, np.arange(3), n, True)
+        assert (ids == want_ids).all()
+        np.testing.assert_array_equal(vals, want_vals)

@@ -133,7 +133,7 @@ def content_top_n(
     n_items = features.shape[0]
     ids = np.full((users.size, n), -1, dtype=np.int32)
     vals = np.full((users.size, n), np.nan)
-    if n == 0 or users.size == 0:
+    if n == 0 or users.size == 0 or n_items == 0:
         return ids, vals
     base_rank = np.empty(n_items, dtype=np.int64)
     base_rank[base_order] = np.arange(n_items)
