@@ -43,3 +43,27 @@ def test_lowest_free_skips_taken_codes_per_group() -> None:
     )
     got = {(g, s): c for g, s, c in zip(group, slot, code, strict=True)}
     assert got == {(0, 0): 2, (0, 1): 3, (0, 2): 4, (1, 0): 0, (1, 1): 1, (2, 0): 0, (2, 1): 2}
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_rows_whose_best_base_columns_are_taken_look_further(seed: int) -> None:
+    """Only the first 4n + 64 base ranks are searched for free columns at first: rows that
+    stored or excluded most of those are redone over every column."""
+    rng = np.random.default_rng(seed)
+    rows, cols, n = 6, 400, 3
+    base = rng.choice([0.0, 1e-7, 2e-7, 3e-7], cols)
+    order = np.lexsort((np.arange(cols), -base))
+    dense = np.where(
+        rng.random((rows, cols)) < 0.05, rng.choice([-1e-7, 0.0, 1e-7], (rows, cols)), 0
+    )
+    dense[0, order[:150]] = -1.0  # row 0 stores the 150 best-base columns, low
+    excluded = np.zeros((rows, cols), dtype=bool)
+    excluded[1, order[:200]] = True  # row 1 may not use them
+    excluded[2, order[:399]] = True  # row 2 has one column left
+    stored, exclude = sp.csr_matrix(dense), sp.csr_matrix(excluded)
+    scores = dense + base
+    scores[excluded] = -np.inf
+    want_ids, want_vals = top_n(scores, n)
+    ids, vals = top_n_base_plus_sparse(stored, base, n, exclude)
+    assert (ids == want_ids).all()
+    np.testing.assert_array_equal(vals, want_vals)

@@ -17,9 +17,17 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import Ridge
 from sklearn.preprocessing import OneHotEncoder, normalize
 
-from models_py.recommenders.base import RatingRecommender, as_codes, block_rows, top_n
+from models_py.recommenders.base import (
+    RatingRecommender,
+    as_codes,
+    block_rows,
+    top_n,
+)
 from models_py.recommenders.baselines import fit_biases
+from models_py.recommenders.content_rank import ContentIndex, content_top_n
+from models_py.recommenders.content_rank import dot_rows as _dot_rows
 from models_py.recommenders.data import Ratings
+from models_py.recommenders.separable_rank import dense_top_n
 
 # Relative weights of the feature groups (each group is L2-normalised before weighting).
 # Artist and decade carry most of what makes two songs suit the same influencer; titles
@@ -200,6 +208,7 @@ class ContentRecommender(RatingRecommender):
         counts = np.bincount(csr.indices, minlength=self.n_items_).astype(np.float64)
         # Breaks exact similarity ties (same artist and decade, no shared words) by usage.
         self.popularity_tiebreak_ = 1e-6 * counts / (counts.max() + 1.0) if counts.size else counts
+        self.index_ = ContentIndex(x)
 
     def _appeal(self, x: sp.csr_matrix, csr: sp.csr_matrix) -> np.ndarray:
         """Ridge prediction of log(1 + users) from features, fitted on the used songs."""
@@ -224,10 +233,40 @@ class ContentRecommender(RatingRecommender):
             out[s : s + chunk] += num / den
         return out
 
+    def _base(self) -> np.ndarray:
+        """The per-song part of the score: appeal_weight x appeal + the tie-break."""
+        return float(self.appeal_weight) * self.appeal_ + self.popularity_tiebreak_
+
     def _score_block(self, users: np.ndarray) -> np.ndarray:
         scores = _dot_rows(self.profiles_[users], self.features_)
-        scores += float(self.appeal_weight) * self.appeal_ + self.popularity_tiebreak_
+        scores += self._base()
         return scores
+
+    def _recommend_block_rows(self) -> int:
+        return 1 << 30  # content_top_n blocks users itself (and learns from the first block)
+
+    def _top_n_block(
+        self,
+        users: np.ndarray,
+        n: int,
+        exclude_used: bool,
+        candidates: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The dense ranking, from exact scores of a few songs per user and a bound on the
+        rest (content_rank); users the bound cannot settle are ranked densely."""
+        if candidates is not None and not candidates.all():
+            return dense_top_n(self, users, n, exclude_used, candidates)
+        base = self._base()
+        order = np.lexsort((np.arange(base.size), -base))
+        return content_top_n(
+            self,
+            users,
+            n,
+            exclude_used,
+            base,
+            order,
+            lambda rest: dense_top_n(self, rest, n, exclude_used),
+        )
 
     def recommend(
         self,
@@ -287,16 +326,13 @@ class ContentRecommender(RatingRecommender):
         return ids[items], sims[items]
 
 
-def _dot_rows(left: sp.csr_matrix, right: sp.csr_matrix) -> np.ndarray:
-    """Dense left @ right.T for a small block of ``left`` rows. Densifying the block and
-    multiplying sparse x dense is ~3x faster than sparse x sparse here (measured), since
-    shared decades make the product mostly non-zero."""
-    return np.ascontiguousarray(np.asarray(right @ left.toarray().T).T)
-
-
 def row_standardise(scores: np.ndarray) -> np.ndarray:
     """(x - row mean) / row sd over finite cells; a constant row becomes all zeros."""
     finite = np.isfinite(scores)
+    if finite.all():  # the usual block: the same floats as the nan-aware path, ~5x faster
+        mean = scores.mean(axis=1, keepdims=True)
+        sd = scores.std(axis=1, keepdims=True)
+        return (scores - mean) / np.where(sd > 0, sd, 1.0)
     x = np.where(finite, scores, np.nan)
     mean = np.nanmean(x, axis=1, keepdims=True)
     sd = np.nanstd(x, axis=1, keepdims=True)
@@ -347,6 +383,30 @@ class HybridRecommender(RatingRecommender):
         usage = row_standardise(self.usage_._score_block(users))
         content = row_standardise(self.content_._score_block(users))
         return (1.0 - w) * usage + w * content
+
+    def _alone(self) -> RatingRecommender | None:
+        """The component that is the whole score at weight 0 or 1 (None for a mix)."""
+        w = float(self.weight)
+        return self.usage_ if w == 0.0 else self.content_ if w == 1.0 else None
+
+    def _recommend_block_rows(self) -> int:
+        alone = self._alone()
+        return super()._recommend_block_rows() if alone is None else alone._recommend_block_rows()
+
+    def _top_n_block(
+        self,
+        users: np.ndarray,
+        n: int,
+        exclude_used: bool,
+        candidates: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """At weight 0 or 1 the scores are one component's (``_score_block``), fitted on the
+        same ratings: its exact non-dense ranking applies. A mix standardises each row over
+        all its songs, so it is ranked densely."""
+        alone = self._alone()
+        if alone is None:
+            return super()._top_n_block(users, n, exclude_used, candidates)
+        return alone._top_n_block(users, n, exclude_used, candidates)
 
     def because(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
         return self.content_.because(users, items)

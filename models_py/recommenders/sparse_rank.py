@@ -56,9 +56,28 @@ def _top_entries(
     return row[keep], col[keep], val[keep]
 
 
-def _pattern(m: sp.csr_matrix, column_code: np.ndarray) -> sp.csr_matrix:
-    """The stored cells of ``m`` as 1s, columns renamed by ``column_code``."""
-    return sp.csr_matrix((np.ones(m.nnz), column_code[m.indices], m.indptr), shape=m.shape)
+def _lowest_free_ranks(
+    taken: list[sp.csr_matrix], base_rank: np.ndarray, n: int, limit: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per row, the n lowest base ranks of columns that no matrix in ``taken`` stores, as
+    (row, slot, rank) like ``lowest_free``. Only stored cells of rank < ``limit`` are looked
+    at; rows with fewer than n free ranks below it are redone with every rank."""
+    rows, n_cols = taken[0].shape
+    row = np.concatenate([np.repeat(np.arange(rows), np.diff(m.indptr)) for m in taken])
+    rank = base_rank[np.concatenate([m.indices for m in taken])]
+    low = rank < limit
+    key = np.unique(row[low] * limit + rank[low])  # a union: sorted, each cell once
+    got = lowest_free(key // limit, key % limit, np.full(rows, n), limit, presorted=True)
+    short = np.flatnonzero(np.bincount(got[0], minlength=rows) < n)
+    if limit >= n_cols or short.size == 0:
+        return got
+    done = ~np.isin(got[0], short)
+    more = _lowest_free_ranks([m[short] for m in taken], base_rank, n, n_cols)
+    return (
+        np.r_[got[0][done], short[more[0]]],
+        np.r_[got[1][done], more[1]],
+        np.r_[got[2][done], more[2]],
+    )
 
 
 def top_n_base_plus_sparse(
@@ -90,26 +109,25 @@ def top_n_base_plus_sparse(
     else:
         exclude = None
         kept = np.ones(keys.size, dtype=bool)
-    s_row, s_col = keys // n_cols, keys % n_cols
-    c_row, c_col, c_val = _top_entries(
-        s_row[kept], s_col[kept], sparse.data[kept] + base[s_col[kept]], n, col_sorted=True
-    )
+    s_row, s_col = keys[kept] // n_cols, keys[kept] % n_cols
     # The rest score base[j] alone: the n best by base among columns neither stored nor
     # excluded, i.e. the lowest free ranks in base order of each row.
     if base_order is None:
         base_order = np.lexsort((np.arange(n_cols), -base))
     base_rank = np.empty(n_cols, dtype=np.int64)
     base_rank[base_order] = np.arange(n_cols)
-    taken = _pattern(sparse, base_rank)
-    if exclude is not None:
-        taken = taken + _pattern(exclude, base_rank)  # a union: sorted, each cell once
-    taken = sp.csr_matrix(taken)
-    taken.sum_duplicates()
-    t_row = np.repeat(np.arange(rows), np.diff(taken.indptr))
-    f_row, _, f_rank = lowest_free(
-        t_row, taken.indices.astype(np.int64), np.full(rows, n), n_cols, presorted=True
-    )
+    taken = [sparse] if exclude is None else [sparse, exclude]
+    f_row, f_slot, f_rank = _lowest_free_ranks(taken, base_rank, n, min(n_cols, 4 * n + 64))
     f_col = base_order[f_rank]
+    # A stored cell scoring below a row's n-th base-only score is beaten by n other columns:
+    # dropped before the sort (ties kept: they may win by code). For KNNBaseline (base b_i,
+    # corrections of either sign) that leaves ~1/4 of the cells to sort.
+    cut = np.full(rows, -np.inf)
+    last = f_slot == n - 1
+    cut[f_row[last]] = base[f_col[last]]
+    s_val = sparse.data[kept] + base[s_col]
+    live = s_val >= cut[s_row]
+    c_row, c_col, c_val = _top_entries(s_row[live], s_col[live], s_val[live], n, col_sorted=True)
     row, col, val = _top_entries(
         np.r_[c_row, f_row], np.r_[c_col, f_col], np.r_[c_val, base[f_col]], n
     )
@@ -117,3 +135,51 @@ def top_n_base_plus_sparse(
     ids[row, slot] = col
     vals[row, slot] = val
     return ids, vals
+
+
+# Relative slack for the rounding between a ranking's approximate scores (base + sparse) and the
+# exact ones (a per-row offset added in another order): a few ulps. A row within it of the
+# cut is ranked densely by the caller: it costs time, never exactness.
+RERANK_SLACK = 1e-9
+
+
+def rerank_exact(
+    cand: np.ndarray,
+    approx: np.ndarray,
+    exact: np.ndarray,
+    offset: np.ndarray,
+    scale: np.ndarray,
+    n: int,
+    n_cols: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The top-n by exact score of a few candidates chosen by approximate score, and whether
+    that is the top-n over all columns.
+
+    ``cand``/``approx``: each row's k best columns by approximate score (desc, then column
+    asc; -1 / nan padding), as ``top_n_base_plus_sparse`` returns them; ``exact``: their
+    exact scores, which are ``offset[row] + approx`` up to rounding of terms of magnitude at
+    most ``scale[row]``. A column left out had approx <= the row's last candidate's, so its
+    exact score is at most offset + that + rounding: the row is settled when its n-th exact
+    score clears this by a strict margin (a tie could go to the left-out column by its code),
+    or when the candidates are every available column (padding, or k == ``n_cols``).
+    Returns (int32 ids, float64 scores, settled), ordered like ``base.top_n``.
+    """
+    rows, k = cand.shape
+    ids = np.full((rows, n), -1, dtype=np.int32)
+    vals = np.full((rows, n), np.nan)
+    if n == 0 or rows == 0:
+        return ids, vals, np.ones(rows, dtype=bool)
+    real = cand >= 0
+    key = np.where(real, exact, -np.inf)
+    order = np.lexsort((np.where(real, cand, np.iinfo(np.int32).max), -key), axis=1)[:, :n]
+    got, got_vals = np.take_along_axis(cand, order, 1), np.take_along_axis(key, order, 1)
+    m = min(n, k)
+    ok_cell = np.isfinite(got_vals[:, :m])
+    ids[:, :m] = np.where(ok_cell, got[:, :m], -1)
+    vals[:, :m] = np.where(ok_cell, got_vals[:, :m], np.nan)
+    complete = ~real.all(axis=1) | (k >= n_cols)
+    if m < n:  # fewer candidates than n: only complete rows can be settled
+        return ids, vals, complete
+    bound = offset + approx[:, -1]
+    slack = RERANK_SLACK * (np.abs(offset) + scale + 1.0)
+    return ids, vals, complete | (vals[:, n - 1] > bound + slack)

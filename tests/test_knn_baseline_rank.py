@@ -1,0 +1,105 @@
+"""KNNBaseline's sparse top-n (base b_i + sparse correction, reranked exactly) against the dense
+ranking it replaces."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from models_py.recommenders import KNNBaseline, Ratings, knn_baseline, sparse_rank
+from models_py.recommenders.base import RatingRecommender
+from models_py.recommenders.separable_rank import dense_top_n
+
+N_USERS, N_ITEMS = 50, 300
+
+
+def ratings(seed: int) -> Ratings:
+    """~8 songs per user; users 0-1 used most songs, user 2 none, song 5 unrated."""
+    rng = np.random.default_rng(seed)
+    mask = rng.random((N_USERS, N_ITEMS)) < 0.03
+    mask[0, :250] = mask[1, ::2] = True
+    mask[2], mask[:, 5] = False, False
+    user, item = np.nonzero(mask)
+    return Ratings(user, item, rng.choice([-1.0, 0.0, 0.5, 1.0], user.size), N_USERS, N_ITEMS)
+
+
+def coarsen(model: KNNBaseline) -> None:
+    """A few exact binary values for biases, residuals and similarities: many tied scores, and
+    corrections that cancel to 0."""
+    model.user_bias_ = np.round(model.user_bias_ * 2) / 2
+    model.item_bias_ = np.round(model.item_bias_ * 4) / 4
+    model.residuals_ = np.round(model.residuals_ * 2) / 2
+    model.reverse_neighbors_.data = np.round(model.reverse_neighbors_.data * 4) / 4 + 0.25
+    model.item_order_ = np.lexsort((np.arange(N_ITEMS), -model.item_bias_))
+
+
+def check_equals_dense(model: KNNBaseline, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    users = np.r_[np.arange(N_USERS), rng.integers(0, N_USERS, 15)]  # repeats too
+    shelf = rng.random(N_ITEMS) < 0.3
+    for n in (1, 3, 10, 120, N_ITEMS + 5):
+        for exclude_used in (True, False):
+            for candidates in (None, shelf):
+                ids, vals = model.recommend(users, n, exclude_used, candidates)
+                want_ids, want_vals = dense_top_n(model, users, n, exclude_used, candidates)
+                assert (ids == want_ids).all(), (n, exclude_used, candidates is not None)
+                np.testing.assert_array_equal(vals, want_vals)
+
+
+@pytest.mark.parametrize("tied", [False, True])
+@pytest.mark.parametrize(
+    "params", [{}, {"n_neighbors": 2, "n_stored": 5}, {"shrinkage": 0.0, "min_support": 2}]
+)
+@pytest.mark.parametrize("seed", range(4))
+def test_recommend_equals_the_dense_ranking(
+    params: dict, tied: bool, seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(knn_baseline, "DENSE_COST_RATIO", 0)  # small data: sparse all the same
+    model = KNNBaseline(**params).fit(ratings(seed))
+    if tied:
+        coarsen(model)
+    dense_rows = []
+    dense = RatingRecommender._top_n_block
+    monkeypatch.setattr(
+        RatingRecommender,
+        "_top_n_block",
+        lambda m, users, *a, **k: dense_rows.append(users.size) or dense(m, users, *a, **k),
+    )
+    check_equals_dense(model, seed)
+    # The reference and the shelf cases rank densely (3 of 4 calls); the rest should not.
+    calls = 5 * 2 * (N_USERS + 15)
+    assert sum(dense_rows) < 3.5 * calls
+
+
+def test_rows_left_unsettled_fall_back_to_the_dense_ranking(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(knn_baseline, "DENSE_COST_RATIO", 0)
+    monkeypatch.setattr(sparse_rank, "RERANK_SLACK", 1e9)  # no row clears the margin
+    model = KNNBaseline(n_neighbors=3).fit(ratings(7))
+    coarsen(model)
+    check_equals_dense(model, 7)
+
+
+def test_dense_ranking_is_chosen_when_cells_are_many(monkeypatch: pytest.MonkeyPatch) -> None:
+    model = KNNBaseline().fit(ratings(2))
+    sparse_calls = []
+    real = sparse_rank.top_n_base_plus_sparse
+    monkeypatch.setattr(
+        knn_baseline,
+        "top_n_base_plus_sparse",
+        lambda *a, **k: sparse_calls.append(1) or real(*a, **k),
+    )
+    check_equals_dense(model, 2)
+    assert not sparse_calls  # ~9 songs x ~dozens of neighbours each vs 300 songs: dense
+    monkeypatch.setattr(knn_baseline, "DENSE_COST_RATIO", 1e-9)
+    check_equals_dense(model, 2)
+    assert sparse_calls
+
+
+def test_score_block_is_baseline_plus_the_pairwise_correction() -> None:
+    model = KNNBaseline(n_neighbors=3).fit(ratings(1))
+    users = np.arange(N_USERS)
+    scores = model._score_block(users)
+    u, i = np.meshgrid(users, np.arange(N_ITEMS), indexing="ij")
+    np.testing.assert_allclose(scores, model.predict(u.ravel(), i.ravel()).reshape(scores.shape))
