@@ -94,8 +94,14 @@ occurrence as (
 
 final as (
 
+    -- The scraped text stays in staging (quarantined_reels joins it back for the few
+    -- rejected rows): writing it here doubled the width of a table as long as the input.
     select
-        *,
+        * exclude (
+            raw_song, raw_use_count, raw_name, raw_followers, raw_posts, raw_bio, raw_url,
+            raw_er, raw_title, raw_release, raw_artist_name, raw_year, raw_delta,
+            raw_curr_er, raw_comments, raw_likes, raw_time
+        ),
         coalesce(
             row_rule,
             case when valid_occurrence > 1 then 'duplicate_url_song' end
