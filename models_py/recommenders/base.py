@@ -124,6 +124,21 @@ def top_n(scores: np.ndarray, n: int, overwrite: bool = False) -> tuple[np.ndarr
     return ids, vals
 
 
+def top_n_of_candidates(
+    scores: np.ndarray, cand: np.ndarray, used: sp.csr_matrix | None, n: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """``top_n`` of a users x candidates block whose columns are the sorted item codes ``cand``
+    (so ties by column are ties by code), the cells of ``used`` (the block's users' used items,
+    one CSR row per user) excluded. Returns item codes; overwrites ``scores``."""
+    if used is not None:
+        row = np.repeat(np.arange(used.shape[0]), np.diff(used.indptr))
+        pos = np.minimum(np.searchsorted(cand, used.indices), cand.size - 1)
+        hit = cand[pos] == used.indices
+        scores[row[hit], pos[hit]] = -np.inf
+    ids, vals = top_n(scores, n, True)
+    return np.where(ids >= 0, cand[np.maximum(ids, 0)], -1).astype(np.int32), vals
+
+
 class RatingRecommender(BaseEstimator):
     """Explicit-rating recommender over integer-coded users and items.
 

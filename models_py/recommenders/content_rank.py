@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from models_py.recommenders.base import MAX_BLOCK_CELLS, cell_keys, top_n
+from models_py.recommenders.base import MAX_BLOCK_CELLS, cell_keys, top_n_of_candidates
 from models_py.recommenders.sparse_rank import _top_entries
 
 COMMON_FRACTION = 0.01  # a feature in more than this share of songs is "common"
@@ -210,14 +210,8 @@ def _block(
         cand = np.sort(base_order[:m])
         scores = dot_rows(prof[pending], features[cand])
         scores += base[cand]
-        if used is not None:
-            sub = used[pending]
-            row = np.repeat(np.arange(pending.size), np.diff(sub.indptr))
-            pos = np.minimum(np.searchsorted(cand, sub.indices), m - 1)
-            hit = cand[pos] == sub.indices
-            scores[row[hit], pos[hit]] = -np.inf
-        top_ids, top_vals = top_n(scores, n, True)
-        top_ids = np.where(top_ids >= 0, cand[np.maximum(top_ids, 0)], -1)
+        sub = used[pending] if used is not None else None
+        top_ids, top_vals = top_n_of_candidates(scores, cand, sub, n)
         in_pending = np.zeros(b, dtype=bool)
         in_pending[pending] = True
         floor = np.full(b, -np.inf)

@@ -26,7 +26,7 @@ from models_py.recommenders.base import (
     MAX_BLOCK_USERS,
     RatingRecommender,
     block_rows,
-    top_n,
+    top_n_of_candidates,
 )
 
 # Relative slack on the bound for the rounding of the scores' float arithmetic (a few ulps);
@@ -110,14 +110,7 @@ def _among_top(
     item_bias, order, norm_after = model._rank_index()
     cand = np.sort(order[:m])  # by code: top_n's ties by column are then ties by code
     scores = model._score_items(users, cand)
-    if used is not None:
-        sub = used[users]
-        row = np.repeat(np.arange(users.size), np.diff(sub.indptr))
-        pos = np.minimum(np.searchsorted(cand, sub.indices), m - 1)
-        hit = cand[pos] == sub.indices
-        scores[row[hit], pos[hit]] = -np.inf
-    ids, vals = top_n(scores, n, True)
-    ids = np.where(ids >= 0, cand[np.maximum(ids, 0)], -1).astype(np.int32)
+    ids, vals = top_n_of_candidates(scores, cand, used[users] if used is not None else None, n)
     if m == item_bias.size:
         return ids, vals, np.ones(users.size, dtype=bool)
     offset, user_norm = model._bound_terms(users)
