@@ -1,28 +1,55 @@
 {#- Tests every recommendation table must pass, popularity and Python models alike.
     A recommendation table has (influencer_id, method, rank, song_id, score). -#}
 
-{#- Ranks run 1..N with no gaps or repeats per influencer and method. -#}
+{#- Ranks run 1..N with no gaps or repeats per influencer and method, and no song twice in a
+    list: so (list keys, rank) is the table's key, and this is its key test. Repeats are
+    found by grouping on (list, rank) and (list, song): at 60M rows a count(distinct) per
+    list took 45 s where these three plain aggregates take ~30 s together. -#}
 {% test ranks_are_contiguous(model, list_keys=['influencer_id', 'method']) %}
+
+{%- set keys = list_keys | join(', ') %}
 
 with
 
 lists as (
 
-    select
-        {{ list_keys | join(', ') }},
-        min(rank) as first_rank,
-        max(rank) as last_rank,
-        count(*) as n,
-        count(distinct rank) as n_distinct,
-        count(distinct song_id) as n_songs
-
+    select {{ keys }}, min(rank) as first_rank, max(rank) as last_rank, count(*) as n
     from {{ model }}
-    group by {{ list_keys | join(', ') }}
+    group by {{ keys }}
+
+),
+
+gaps as (
+
+    select {{ keys }}, 'ranks not 1..n' as problem
+    from lists
+    where first_rank <> 1 or last_rank <> n
+
+),
+
+repeated_ranks as (
+
+    select {{ keys }}, 'rank repeated' as problem
+    from {{ model }}
+    group by {{ keys }}, rank
+    having count(*) > 1
+
+),
+
+repeated_songs as (
+
+    select {{ keys }}, 'song repeated' as problem
+    from {{ model }}
+    group by {{ keys }}, song_id
+    having count(*) > 1
 
 )
 
-select * from lists
-where first_rank <> 1 or last_rank <> n or n_distinct <> n or n_songs <> n
+select * from gaps
+union all
+select * from repeated_ranks
+union all
+select * from repeated_songs
 
 {% endtest %}
 
