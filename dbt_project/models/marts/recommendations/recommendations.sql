@@ -49,29 +49,44 @@ all_recommendations as (
 ),
 
 -- For any method that names none itself, the song the influencer already used that is
--- most similar to the pick (item KNN neighbours): "because you used …".
+-- most similar to the pick (item KNN neighbours): "because you used …". The used songs'
+-- neighbours are listed first and matched to the picks on (influencer, song) in one
+-- equi-join: joining every pick to every neighbour of its song first was 7 s at 100k rows.
+used_song_neighbours as (
+
+    select
+        reels.influencer_id,
+        neighbours.neighbour_song_id as song_id,
+        neighbours.song_id as used_song_id,
+        neighbours.similarity
+
+    from reels
+    inner join neighbours
+        on reels.song_id = neighbours.song_id
+        and neighbours.method = 'item_knn'
+
+),
+
 because_used as (
 
     select
         all_recommendations.influencer_id,
         all_recommendations.method,
         all_recommendations.song_id,
-        neighbours.song_id as used_song_id,
+        used_song_neighbours.used_song_id,
         row_number() over (
             partition by
                 all_recommendations.influencer_id,
                 all_recommendations.method,
                 all_recommendations.song_id
-            order by neighbours.similarity desc, neighbours.song_id
+            order by used_song_neighbours.similarity desc, used_song_neighbours.used_song_id
         ) as closeness
 
     from all_recommendations
-    inner join neighbours
-        on all_recommendations.song_id = neighbours.neighbour_song_id
-        and neighbours.method = 'item_knn'
-    inner join reels
-        on reels.influencer_id = all_recommendations.influencer_id
-        and reels.song_id = neighbours.song_id
+    inner join used_song_neighbours
+        on all_recommendations.influencer_id = used_song_neighbours.influencer_id
+        and all_recommendations.song_id = used_song_neighbours.song_id
+    where all_recommendations.because_song_id is null
 
 ),
 
