@@ -23,6 +23,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = REPO_ROOT / "data"
 DEFAULT_INPUT = DEFAULT_DATA / "raw"
 DEFAULT_WAREHOUSE = REPO_ROOT / "warehouse.duckdb"
+# dbt selector of everything built on the Python models' score tables.
+SCORE_MARTS = "source:scores+"
 
 
 @dataclass
@@ -104,7 +106,12 @@ def run(
             echo(f"  ! {warning}")
         echo(f"  {loaded.rows:,} rows from {loaded.files} file(s)")
         with stage("dbt build (clean, audit, popularity, marts, tests)", timings, echo):
-            echo("  " + run_dbt("build", build, dbt_vars, quiet=True, threads=threads))
+            # What reads the models' scores is built once, after scoring (not twice).
+            later = ["--exclude", SCORE_MARTS] if score_models else []
+            echo(
+                "  "
+                + run_dbt("build", build, dbt_vars, quiet=True, threads=threads, command_args=later)
+            )
         if score_models:
             with stage("fit and score models", timings, echo), warehouse.connect(build) as con:
                 from models_py.scoring import run_scoring
@@ -124,7 +131,7 @@ def run(
                         "build",
                         build,
                         dbt_vars,
-                        select="source:scores+",
+                        select=SCORE_MARTS,
                         quiet=True,
                         threads=threads,
                     )
