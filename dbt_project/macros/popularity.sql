@@ -274,36 +274,41 @@ shifted as (
 
 ),
 
--- Untouched lists: places 1..top_n of the ranking, as they are.
-untouched_positions as (
+-- Untouched lists: places 1..top_n of the ranking, as they are. Every influencer is paired
+-- with the (few) head rows of their rankings, so the big side only ever streams through
+-- small hash tables (a generated 1..top_n series joined to the rankings was once planned the
+-- other way round and spilled 37 GB at 10M rows).
+ranking_tops as (
 
-    select
-        influencer_segments.influencer_id,
-        influencer_segments.method,
-        influencer_segments.segment,
-        {{ expand_range(var('top_n')) }} as song_rank
+    select * from rankings
+    where song_rank <= {{ var('top_n') }}
 
+),
+
+unshifted as (
+
+    select influencer_segments.*
     from influencer_segments
-    anti join shifted
+    left join shifted
         on influencer_segments.influencer_id = shifted.influencer_id
         and influencer_segments.method = shifted.method
+    where shifted.n_shift is null
 
 ),
 
 untouched as (
 
     select
-        untouched_positions.influencer_id,
-        untouched_positions.method,
-        rankings.song_rank as rank,
-        rankings.song_id,
-        rankings.score
+        unshifted.influencer_id,
+        unshifted.method,
+        ranking_tops.song_rank as rank,
+        ranking_tops.song_id,
+        ranking_tops.score
 
-    from untouched_positions
-    inner join rankings
-        on untouched_positions.method = rankings.method
-        and untouched_positions.segment = rankings.segment
-        and untouched_positions.song_rank = rankings.song_rank
+    from unshifted
+    inner join ranking_tops
+        on unshifted.method = ranking_tops.method
+        and unshifted.segment = ranking_tops.segment
 
 ),
 
