@@ -17,6 +17,7 @@ from models_py.recommenders.content import (
 from models_py.recommenders.content_rank import ContentIndex, dot_rows, exclusive_groups, pair_sims
 from models_py.recommenders.covariate_adjusted import CovariateAdjusted
 from models_py.recommenders.separable_rank import dense_top_n
+from tests.ranking_checks import assert_recommend_equals_dense
 
 N_USERS = 40
 
@@ -72,14 +73,13 @@ def test_recommend_equals_the_dense_ranking(
     calls = 0
     for weight in (0.0, 0.5, 1.0, 2.0):
         m.appeal_weight = weight
-        for n in (1, 3, 10, 300, n_items + 5):
-            for exclude_used in (True, False):
-                for candidates in (None, shelf, np.ones(n_items, dtype=bool)):
-                    ids, vals = m.recommend(users, n, exclude_used, candidates)
-                    want_ids, want_vals = dense_top_n(m, users, n, exclude_used, candidates)
-                    assert (ids == want_ids).all(), (weight, n, exclude_used)
-                    np.testing.assert_array_equal(vals, want_vals)
-                    calls += 1
+        calls += assert_recommend_equals_dense(
+            m,
+            users,
+            dense_top_n,
+            (1, 3, 10, 300, n_items + 5),
+            (None, shelf, np.ones(n_items, dtype=bool)),
+        )
     if n_items > 1_000:  # reference + shelf rank densely; the pruned path settles some
         assert sum(dense_rows) < calls * users.size * (1 + 2 / 3)
 

@@ -9,6 +9,7 @@ import pytest
 from models_py.recommenders import KNNBaseline, Ratings, knn_baseline, sparse_rank
 from models_py.recommenders.base import RatingRecommender
 from models_py.recommenders.separable_rank import dense_top_n
+from tests.ranking_checks import assert_recommend_equals_dense
 
 N_USERS, N_ITEMS = 50, 300
 
@@ -37,13 +38,9 @@ def check_equals_dense(model: KNNBaseline, seed: int) -> None:
     rng = np.random.default_rng(seed)
     users = np.r_[np.arange(N_USERS), rng.integers(0, N_USERS, 15)]  # repeats too
     shelf = rng.random(N_ITEMS) < 0.3
-    for n in (1, 3, 10, 120, N_ITEMS + 5):
-        for exclude_used in (True, False):
-            for candidates in (None, shelf):
-                ids, vals = model.recommend(users, n, exclude_used, candidates)
-                want_ids, want_vals = dense_top_n(model, users, n, exclude_used, candidates)
-                assert (ids == want_ids).all(), (n, exclude_used, candidates is not None)
-                np.testing.assert_array_equal(vals, want_vals)
+    assert_recommend_equals_dense(
+        model, users, dense_top_n, (1, 3, 10, 120, N_ITEMS + 5), (None, shelf)
+    )
 
 
 @pytest.mark.parametrize("tied", [False, True])

@@ -9,6 +9,7 @@ from models_py.recommenders import BiasBaseline, BiasedMF, Ratings, separable_ra
 from models_py.recommenders.base import RatingRecommender
 from models_py.recommenders.covariate_adjusted import CovariateAdjusted
 from models_py.recommenders.separable_rank import rank_index
+from tests.ranking_checks import assert_recommend_equals_dense
 
 N_USERS, N_ITEMS = 60, 1_000
 
@@ -70,14 +71,10 @@ def test_recommend_equals_the_dense_ranking(
     rng = np.random.default_rng(seed)
     users = np.r_[np.arange(N_USERS), rng.integers(0, N_USERS, 20)]  # repeats too
     shelf = rng.random(N_ITEMS) < 0.3
-    for n in (1, 3, 10, 200, N_ITEMS + 5):
-        for exclude_used in (True, False):
-            for candidates in (None, shelf):
-                ids, vals = model.recommend(users, n, exclude_used, candidates)
-                want_ids, want_vals = dense(model, users, n, exclude_used, candidates)
-                assert (ids == want_ids).all(), (n, exclude_used, candidates is not None)
-                np.testing.assert_array_equal(vals, want_vals)
-    assert sum(dense_rows) < 4 * 5 * users.size  # some users took the pruned path
+    calls = assert_recommend_equals_dense(
+        model, users, dense, (1, 3, 10, 200, N_ITEMS + 5), (None, shelf)
+    )
+    assert sum(dense_rows) < calls * users.size  # some users took the pruned path
 
 
 @pytest.mark.parametrize("name", ["bias", "mf_zero_factors", "er_bias", "er_mf"])
