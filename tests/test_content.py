@@ -408,3 +408,33 @@ def test_new_influencer_tier_follows_the_builds_cut_offs(
         ).fetchall()
     assert main(args) == 0
     assert "@rising_star (celebrity)" in capsys.readouterr().out
+
+
+def test_new_influencer_lists_do_not_depend_on_the_block_size(monkeypatch) -> None:
+    """Scored a block of new influencers at a time: one influencer per block gives the same
+    lists, scores and neighbour counts as every influencer at once, at every prior strength."""
+    from models_py.recommenders import base
+
+    rng = np.random.default_rng(7)
+    n, n_songs = 400, 60
+    words = np.array(["dance", "cook", "travel", "fit", "music", "art", "food", "style"])
+    bios = np.array([" ".join(rng.choice(words, 3)) for _ in range(n)], dtype=object)
+    bios[::17] = ""  # some without a bio: tier popularity alone
+    tiers = rng.choice(np.array(["nano", "micro", "celebrity"], dtype=object), n)
+    rows = np.repeat(np.arange(n), 4)
+    used = sp.csr_matrix((np.ones(rows.size), (rows, rng.integers(0, n_songs, rows.size))))
+    new_bios, new_tiers = bios[:50], tiers[:50]
+    strengths = (1.0, 20.0)
+    whole = SimilarInfluencers(n_neighbors=10).fit(used[50:], bios[50:], tiers[50:])
+    expected = whole._recommend_each(new_bios, new_tiers, 10, strengths)
+    monkeypatch.setattr(base, "MAX_BLOCK_CELLS", 1)  # one new influencer per block
+    got = whole._recommend_each(new_bios, new_tiers, 10, strengths)
+    for m in strengths:
+        for want, have in zip(expected[m], got[m], strict=True):
+            np.testing.assert_array_equal(want, have)
+    # recommend() is the same at the fitted strength, and agrees with scores().
+    ids, vals, _ = whole.recommend(new_bios, new_tiers, 10)
+    scores, _ = whole.scores(new_bios, new_tiers)
+    top = np.take_along_axis(scores, np.maximum(ids, 0), axis=1)
+    np.testing.assert_allclose(np.where(ids >= 0, top, np.nan), vals)
+    assert (ids >= 0).all(axis=1).any()

@@ -16,6 +16,7 @@ say nothing about taste get a strong prior, i.e. tier popularity.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Self
 
 import numpy as np
@@ -23,9 +24,11 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from models_py.recommenders.base import top_n
+from models_py.recommenders.base import block_rows, top_n
 
 ALL_TIERS = "all"
+# Tuning plays at most this many known influencers as new: MAP@10 is stable long before.
+MAX_VALIDATION = 5_000
 
 
 class SimilarInfluencers(BaseEstimator):
@@ -55,11 +58,12 @@ class SimilarInfluencers(BaseEstimator):
         return self._fit_known(used, bios, tiers)
 
     def _tune(self, used: sp.csr_matrix, bios: np.ndarray, tiers: np.ndarray) -> dict:
-        """MAP@10 of each prior strength, seeded 10 % of the active influencers as new."""
+        """MAP@10 of each prior strength, seeded 10 % of the active influencers (at most
+        max_validation) as new."""
         strengths = tuple(self.prior_strengths)
         active = np.flatnonzero(np.diff(used.indptr) > 0)
         rng = np.random.default_rng(self.random_state)
-        n_valid = int(round(self.validation_fraction * active.size))
+        n_valid = min(int(round(self.validation_fraction * active.size)), MAX_VALIDATION)
         if len(strengths) == 1 or n_valid < 1 or n_valid >= active.size:
             return {strengths[0]: float("nan")}
         valid = np.zeros(used.shape[0], dtype=bool)
@@ -67,12 +71,8 @@ class SimilarInfluencers(BaseEstimator):
         rest = (sp.diags((~valid).astype(np.float64)) @ used).tocsr()
         rest.eliminate_zeros()
         self._fit_known(rest, bios, tiers)
-        scores = {}
-        for m in strengths:
-            self.prior_strength_ = m
-            ids, _, _ = self.recommend(bios[valid], tiers[valid], 10)
-            scores[m] = _map_at_10(ids, used[valid])
-        return scores
+        ranked = self._recommend_each(bios[valid], tiers[valid], 10, strengths)
+        return {m: _map_at_10(ranked[m][0], used[valid]) for m in strengths}
 
     def _fit_known(self, used: sp.csr_matrix, bios: np.ndarray, tiers: np.ndarray) -> Self:
         active = np.diff(used.indptr) > 0
@@ -100,31 +100,73 @@ class SimilarInfluencers(BaseEstimator):
 
     def scores(self, bios: np.ndarray, tiers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(new influencers x songs scores, each one's number of bio neighbours)."""
+        out = np.empty((len(bios), self.n_items_))
+        n_neighbours = np.zeros(len(bios), dtype=np.int64)
+        for rows, votes, weight, count, prior in self._votes(bios, tiers):
+            out[rows] = _combine(votes, weight, prior, float(self.prior_strength_))
+            n_neighbours[rows] = count
+        return out, n_neighbours
+
+    def recommend(
+        self, bios: np.ndarray, tiers: np.ndarray, n: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Top-n songs per new influencer: (ids, scores, number of bio neighbours), -1/nan
+        padded; songs nobody known used are never recommended (nothing to go on)."""
+        return self._recommend_each(bios, tiers, n, (self.prior_strength_,))[
+            self.prior_strength_
+        ]
+
+    def _recommend_each(
+        self, bios: np.ndarray, tiers: np.ndarray, n: int, strengths: tuple[float, ...]
+    ) -> dict[float, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """recommend() at each prior strength; the neighbour votes are found once, a block
+        of new influencers at a time (never new influencers x songs at once)."""
+        out = {
+            m: (
+                np.full((len(bios), n), -1, dtype=np.int32),
+                np.full((len(bios), n), np.nan),
+                np.zeros(len(bios), dtype=np.int64),
+            )
+            for m in strengths
+        }
+        for rows, votes, weight, count, prior in self._votes(bios, tiers):
+            for m in strengths:
+                scores = _combine(votes, weight, prior, float(m))
+                scores[scores <= 0] = -np.inf
+                ids, vals, n_neighbours = out[m]
+                ids[rows], vals[rows] = top_n(scores, n, overwrite=True)
+                n_neighbours[rows] = count
+        return out
+
+    def _votes(
+        self, bios: np.ndarray, tiers: np.ndarray
+    ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+        """(rows, neighbour votes, their weight, their number, tier prior) per block of new
+        influencers, each block within one tier."""
         bios, tiers = np.asarray(bios, dtype=object), np.asarray(tiers, dtype=object)
-        out = np.empty((bios.size, self.n_items_))
-        n_neighbours = np.zeros(bios.size, dtype=np.int64)
         query = (
             self.vectorizer_.transform(_texts(bios))
             if self.vectorizer_ is not None
             else sp.csr_matrix((bios.size, 0))
         )
         for tier in np.unique(tiers):
-            rows = np.flatnonzero(tiers == tier)
+            in_tier = np.flatnonzero(tiers == tier)
             peers = np.flatnonzero(self.tiers_ == tier)
             if peers.size == 0:  # a tier nobody known is in: everyone is a peer
                 peers = np.arange(self.tiers_.size)
-            votes, weight, count = self._neighbour_votes(query[rows], peers)
-            m = float(self.prior_strength_)
-            out[rows] = (votes + m * self.prior(tier)) / (weight[:, None] + m)
-            n_neighbours[rows] = count
-        return out, n_neighbours
+            peer_vectors = self.bio_vectors_[peers].T.tocsc()
+            # Bio similarities to every peer, and the votes over songs, are dense per block.
+            step = block_rows(max(peers.size, self.n_items_))
+            for rows in np.array_split(in_tier, -(-in_tier.size // step)):
+                votes, weight, count = self._neighbour_votes(query[rows], peers, peer_vectors)
+                yield rows, votes, weight, count, self.prior(tier)
 
     def _neighbour_votes(
-        self, query: sp.csr_matrix, peers: np.ndarray
+        self, query: sp.csr_matrix, peers: np.ndarray, peer_vectors: sp.csc_matrix
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """sim-weighted usage of each row's top-n_neighbors peers (similarity > 0 only),
         the sum of their similarities and their number."""
-        sims = (query @ self.bio_vectors_[peers].T).toarray()
+        sims = (query @ peer_vectors).toarray()
         k = min(int(self.n_neighbors), peers.size)
         sims[sims <= 0] = -np.inf
         nb, sim = top_n(sims, k, overwrite=True)
@@ -139,15 +181,9 @@ class SimilarInfluencers(BaseEstimator):
             ok.sum(axis=1),
         )
 
-    def recommend(
-        self, bios: np.ndarray, tiers: np.ndarray, n: int
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Top-n songs per new influencer: (ids, scores, number of bio neighbours), -1/nan
-        padded; songs nobody known used are never recommended (nothing to go on)."""
-        scores, n_neighbours = self.scores(bios, tiers)
-        scores[scores <= 0] = -np.inf
-        ids, vals = top_n(scores, n, overwrite=True)
-        return ids, vals, n_neighbours
+
+def _combine(votes: np.ndarray, weight: np.ndarray, prior: np.ndarray, m: float) -> np.ndarray:
+    return (votes + m * prior) / (weight[:, None] + m)
 
 
 def _map_at_10(ids: np.ndarray, relevant: sp.csr_matrix) -> float:
