@@ -22,6 +22,7 @@ import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
 from models_py import progress
+from models_py.dbt_runner import project_var
 from models_py.oracle import PlantedModel
 from models_py.recommenders.base import RatingRecommender
 from models_py.recommenders.baselines import BiasBaseline, GlobalMean
@@ -590,6 +591,26 @@ def score_all(
     return merged
 
 
+def faithful_max_ratings(con: duckdb.DuckDBPyConnection) -> int:
+    """The run's faithful_max_ratings (run_settings), the project default when not built."""
+    row = con.execute(
+        "select setting_value from main.run_settings where setting = 'faithful_max_ratings'"
+    ).fetchall()
+    return int(float(row[0][0])) if row else int(project_var("faithful_max_ratings"))
+
+
+def within_size_limits(
+    specs: list[ModelSpec], n_train: int, faithful_max: int
+) -> tuple[list[ModelSpec], list[str]]:
+    """The specs to fit, and the methods left out: the report's own methods (comparisons,
+    never served) past `faithful_max` training ratings, where their co-rating products and
+    dense blocks would take longer than every other model together."""
+    if n_train <= faithful_max:
+        return specs, []
+    kept = [spec for spec in specs if spec.family != "faithful"]
+    return kept, [spec.method for spec in specs if spec.family == "faithful"]
+
+
 # Below this the validation cut that tunes the models is (nearly) empty and fitting fails;
 # the SQL methods still rank and are judged, so the run goes on without the Python models.
 MIN_TRAINING_RATINGS = 100
@@ -616,7 +637,16 @@ def run_scoring(
         return ScoreTables([], [], [], [], [])
     loaded = {r[0] for r in con.execute("select source_file from raw.source_files").fetchall()}
     with_truth = truth_dir is not None and truth_matches(truth_dir, loaded)
-    specs = [*MODELS, *(oracle_specs(truth_dir, data) if with_truth else [])]
+    faithful_max = faithful_max_ratings(con)
+    specs, left_out = within_size_limits(list(MODELS), len(data.train.rating), faithful_max)
+    if left_out:
+        echo(
+            f"  ! {', '.join(left_out)} not fitted: {len(data.train.rating):,} training ratings, "
+            f"over faithful_max_ratings ({faithful_max:,}). The report's own "
+            "methods grow with influencers x influencers; --var faithful_max_ratings=N to run "
+            "them anyway"
+        )
+    specs += oracle_specs(truth_dir, data) if with_truth else []
     out = score_all(specs, data, top_n, run_id, echo, workers=workers)
     write_scores(con, out)
     return out

@@ -147,3 +147,19 @@ def test_every_method_is_judged_on_the_same_fixed_sample(built: Built) -> None:
     per_group = judged.groupby(["scenario", "relevance"])["users_evaluated"].nunique()
     assert (per_group == 1).all(), per_group
     assert (judged["users_evaluated"] <= cap).all()
+
+
+def test_the_reports_own_methods_are_left_out_past_their_size_limit(built: Built) -> None:
+    from models_py.scoring import faithful_max_ratings, within_size_limits
+
+    specs = list(MODELS)
+    faithful = [s.method for s in specs if s.family == "faithful"]
+    assert faithful, "the report's methods are among the models"
+    # At the limit everything runs; one rating past it the faithful family alone is dropped.
+    assert within_size_limits(specs, 1_000, 1_000) == (specs, [])
+    kept, left_out = within_size_limits(specs, 1_001, 1_000)
+    assert left_out == faithful
+    assert kept == [s for s in specs if s.method not in faithful]
+    # The scoring stage reads the limit the warehouse was built with.
+    with duckdb.connect(str(built.warehouse), read_only=True) as con:
+        assert faithful_max_ratings(con) == project_var("faithful_max_ratings")

@@ -91,6 +91,15 @@ def tuned_params(size_dir: Path, method: str) -> tuple[dict[str, Any], float | N
     return json.loads(rows[0][0]), float(rows[0][1])
 
 
+def faithful_limit(size_dir: Path) -> int:
+    """The run's faithful_max_ratings (the warehouse's run_settings)."""
+    from models_py import warehouse
+    from models_py.scoring import faithful_max_ratings
+
+    with warehouse.connect(built(size_dir), read_only=True) as con:
+        return faithful_max_ratings(con)
+
+
 def map_at_k(rec_ids: np.ndarray, test: Ratings, k: int = TOP_K) -> tuple[float, int]:
     """MAP@k of top-k lists (users x k item codes, -1 padding; row u = user u) against the
     held-out items of each user, AP normalised by min(k, |relevant|) as in macros/metrics.sql.
@@ -209,10 +218,16 @@ def stage_model(size_dir: Path, method: str) -> dict[str, Any]:
     recommend top-10 for every influencer and evaluate (test RMSE, MAP@10 on held-out reels)."""
     from threadpoolctl import threadpool_limits
 
-    from models_py.scoring import MODELS, fit_model
+    from models_py.scoring import MODELS, fit_model, within_size_limits
 
     spec = {s.method: s for s in MODELS}[method]
     data = scoring_data(size_dir)
+    limit = faithful_limit(size_dir)
+    if not within_size_limits([spec], len(data.train), limit)[0]:
+        return {
+            "skipped": f"{len(data.train):,} training ratings, over faithful_max_ratings "
+            f"({limit:,}): the run does not fit the report's own methods at this size"
+        }
     params, fit_with_tuning = tuned_params(size_dir, method)
     ph = Phases()
     users = np.arange(data.train.n_users)

@@ -16,6 +16,7 @@
     ('cold_percent', 'Cold start: share (%) of songs, and separately of influencers, held out whole.'),
     ('eval_k', 'Cut-off k of the ranking metrics.'),
     ('eval_max_influencers', 'Ranking metrics are averaged over at most this many influencers (a fixed md5 sample beyond).'),
+    ('faithful_max_ratings', 'The report\'s own CF and SVD (comparisons, not served) are not fitted past this many training ratings.'),
 ] %}
 
 with
