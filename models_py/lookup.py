@@ -71,8 +71,13 @@ def recommendations(
 ) -> tuple[tuple[str, str, str], list[tuple]]:
     with _open(path) as con:
         found = find_influencer(con, influencer)
+        # The influencer's own rows: the view reads only those (not every list).
         methods = [
-            r[0] for r in con.execute("select distinct method from main.recommendations").fetchall()
+            r[0]
+            for r in con.execute(
+                "select distinct method from main.recommendations where influencer_id = ?",
+                [found[0]],
+            ).fetchall()
         ]
         if method is not None and method not in methods:
             raise ReelRecError(f"no method '{method}'; methods: {', '.join(sorted(methods))}")

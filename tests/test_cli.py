@@ -39,6 +39,10 @@ def test_unknown_influencer_suggests_close_handles(
     code = main(["recommend", handle + "zz", "--warehouse", str(built.warehouse)])
     err = capsys.readouterr().err
     assert code == 2 and "closest:" in err and handle in err and "Traceback" not in err
+    # An unknown method lists the influencer's methods.
+    code = main(["recommend", handle, "--method", "nope", "--warehouse", str(built.warehouse)])
+    err = capsys.readouterr().err
+    assert code == 2 and "no method 'nope'" in err and "er_biased_mf" in err and "count" in err
 
 
 def test_similar_by_id_and_title(built: Built, capsys: pytest.CaptureFixture[str]) -> None:

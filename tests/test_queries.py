@@ -34,3 +34,25 @@ def test_query_runs_and_returns_rows(built: Built, name: str) -> None:
         else:
             rows = con.execute(sql.rstrip(";")).fetchall()
     assert rows, name
+
+
+def test_the_recommendations_view_adds_and_drops_no_row(built: Built) -> None:
+    """`recommendations` is a view over the tested lists: exactly their rows, each with a
+    reason; one influencer's lookup equals their slice of the whole."""
+    keys = "influencer_id, method, rank, song_id"
+    with duckdb.connect(str(built.warehouse), read_only=True) as con:
+        view = con.execute(f"select {keys}, reason from main.recommendations order by all").df()
+        lists = con.execute(
+            f"select {keys} from main.popularity_recommendations union all "
+            f"select {keys} from scores.recommendations order by all"
+        ).df()
+        one = view["influencer_id"].iloc[len(view) // 2]
+        looked_up = con.execute(
+            f"select {keys}, reason from main.recommendations where influencer_id = ? "
+            "order by all",
+            [one],
+        ).df()
+    assert len(lists) > 0 and view[keys.split(", ")].equals(lists)
+    assert view["reason"].notna().all() and (view["reason"].str.len() > 0).all()
+    expected = view[view["influencer_id"] == one].reset_index(drop=True)
+    assert looked_up.equals(expected)

@@ -1,4 +1,7 @@
-{#- Analyst-facing recommendations from every method: who, which song, and why. -#}
+{#- Analyst-facing recommendations from every method: who, which song, and why. A view (see
+    its description): one influencer's lists are read without building everyone's. -#}
+
+{{ config(materialized='view') }}
 
 with
 
