@@ -3,8 +3,9 @@
     python scripts/bench.py --sizes 100k,1m,10m --out bench/
 
 Per stage: wall seconds (perf_counter around the process) and peak memory, the larger of the
-process tree's summed RSS (sampled every 0.1 s with psutil: forked scoring workers count
-together) and the largest single process's peak RSS (wait4's ru_maxrss, exact). Sizes run
+process tree's summed PSS (sampled every 0.1 s with psutil: forked scoring workers count
+together, the pages they share with the parent once, not once per process as summed RSS
+would) and the largest single process's peak RSS (wait4's ru_maxrss, exact). Sizes run
 separately merge into the same results (``bench/results.json`` keeps every size's latest run).
 """
 
@@ -80,7 +81,9 @@ class Measured:
         }
 
 
-def _tree_rss(pid: int) -> int:
+def _tree_memory(pid: int) -> int:
+    """Bytes the process tree holds: summed PSS (a page shared by k processes counts 1/k in
+    each, so copy-on-write pages of forked workers count once)."""
     import psutil
 
     try:
@@ -91,7 +94,7 @@ def _tree_rss(pid: int) -> int:
     total = 0
     for p in procs:
         with contextlib.suppress(psutil.Error):
-            total += p.memory_info().rss
+            total += p.memory_full_info().pss
     return total
 
 
@@ -161,7 +164,7 @@ def measure(
 
         def sample() -> None:
             while not done.is_set():
-                peak[0] = max(peak[0], _tree_rss(proc.pid))
+                peak[0] = max(peak[0], _tree_memory(proc.pid))
                 done.wait(0.1)
 
         sampler = threading.Thread(target=sample, daemon=True)
