@@ -132,3 +132,26 @@ def test_py_spy_stacks_are_summed_per_function(tmp_path: Path) -> None:
     assert "main (stages.py)" not in inclusive  # on every stack: says nothing
     assert "50.0%  top_n (base.py)" in inclusive
     assert "50.0%  top_n (base.py)" in own and "50.0%  main (stages.py)" in own
+
+
+def test_the_scoring_stage_is_shown_model_by_model(tmp_path: Path) -> None:
+    models = [
+        {"method": "item_knn", "family": "model", "n_train": 9, "fit_seconds": 1.0,
+         "score_seconds": 2.0, "serve_seconds": 3.0},
+        {"method": "content", "family": "model", "n_train": 9, "fit_seconds": 10.0,
+         "score_seconds": 20.0, "serve_seconds": 30.5},
+    ]  # fmt: skip
+    run = _run("1m", [{"stage": "scoring", "wall_s": 70.0, "models": models}])
+    text = report.render({"machine": runner.machine(), "runs": {"1m": run}})
+    table = text[text.index("scoring stage at 1m") :]
+    assert "70.0 s on two workers" in table
+    # Slowest first, with each part and the total.
+    assert table.index("| content |") < table.index("| item_knn |")
+    assert "| content | model | 10.0 | 20.0 | 30.5 | 60.5 |" in table
+    assert "| item_knn | model | 1.0 | 2.0 | 3.0 | 6.0 |" in table
+
+
+def test_past_10m_only_the_target_models_get_their_own_stage() -> None:
+    every = runner.model_methods(1_000_000)
+    assert len(every) > len(runner.TARGET_MODELS) and set(runner.TARGET_MODELS) <= set(every)
+    assert runner.model_methods(10_000_000) == [m for m in every if m in runner.TARGET_MODELS]

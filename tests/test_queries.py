@@ -48,8 +48,7 @@ def test_the_recommendations_view_adds_and_drops_no_row(built: Built) -> None:
         ).df()
         one = view["influencer_id"].iloc[len(view) // 2]
         looked_up = con.execute(
-            f"select {keys}, reason from main.recommendations where influencer_id = ? "
-            "order by all",
+            f"select {keys}, reason from main.recommendations where influencer_id = ? order by all",
             [one],
         ).df()
     assert len(lists) > 0 and view[keys.split(", ")].equals(lists)

@@ -237,6 +237,40 @@ def _align(n_text: int, n_num: int) -> list[str]:
     return ["---"] * n_text + ["---:"] * n_num
 
 
+def scoring_models(scoring: dict[str, Any] | None, size: str) -> list[str]:
+    """The run's scoring stage model by model (scores.model_runs): fit with tuning, the
+    evaluation lists, refit and lists for every influencer (serve), on two workers."""
+    if not _ok(scoring) or not scoring.get("models"):
+        return []
+    rows = [
+        [
+            m["method"],
+            m["family"],
+            _f(m["fit_seconds"]),
+            _f(m["score_seconds"]),
+            _f(m["serve_seconds"]),
+            _f(m["fit_seconds"] + m["score_seconds"] + m["serve_seconds"]),
+        ]
+        for m in sorted(
+            scoring["models"],
+            key=lambda m: -m["fit_seconds"] - m["score_seconds"] - m["serve_seconds"],
+        )
+    ]
+    return [
+        "",
+        f"## The run's scoring stage at {size}, model by model ({scoring['wall_s']:.1f} s on "
+        "two workers)",
+        "",
+        "fit = tuning and the fit on the training split; evaluate = the evaluation lists "
+        "(sampled influencers, cold-start scenarios); serve = refit on every reel and top-10 "
+        "for every influencer. Models the run left out are not listed.",
+        "",
+        *_table(
+            ["method", "family", "fit s", "evaluate s", "serve s", "total s"], rows, _align(2, 4)
+        ),
+    ]
+
+
 def render(results: dict[str, Any], notes: str = "") -> str:
     m = results["machine"]
     sizes = _sizes(results)
@@ -311,6 +345,7 @@ def render(results: dict[str, Any], notes: str = "") -> str:
     lines += _table(header, body, _align(1, 2 * len(sizes)))
     for s in sizes:
         st = _stages(runs[s])
+        lines += scoring_models(st.get("scoring"), s)
         lines += ["", f"## Models at {s}: one fit on the training split, top-10 for everyone", ""]
         rows = []
         for name, stage in st.items():

@@ -277,10 +277,18 @@ def load_average() -> str:
     return " ".join(f"{v:.2f}" for v in os.getloadavg())
 
 
-def model_methods() -> list[str]:
+# From this size on, the separate model stages are run only for the models the targets
+# name: every model's fit, evaluation and serving seconds come from the run's own scoring
+# stage (scores.model_runs), and each separate stage repeats a serve for every influencer.
+TARGET_MODELS_ONLY_FROM = 10_000_000
+TARGET_MODELS = ("biased_mf", "er_biased_mf", "item_knn")
+
+
+def model_methods(rows: int) -> list[str]:
     from models_py.scoring import MODELS
 
-    return [spec.method for spec in MODELS]
+    names = [spec.method for spec in MODELS]
+    return [m for m in names if rows < TARGET_MODELS_ONLY_FROM or m in TARGET_MODELS]
 
 
 def bench_size(
@@ -310,7 +318,7 @@ def bench_size(
     stages = ["generate", *RUN_STAGES]
     if rows == 100_000:
         stages.append("e2e")  # the `make run` target: the default dataset, one process
-    stages += [f"model:{m}" for m in model_methods()] + list(PEER_STAGES)
+    stages += [f"model:{m}" for m in model_methods(rows)] + list(PEER_STAGES)
     stages = [s for s in stages if s in NEEDED or any(fnmatch(s, p) for p in only)]
     (size_dir / "warehouse.duckdb").unlink(missing_ok=True)  # stages read this run's, not older
     no_split = no_scores = False

@@ -188,7 +188,12 @@ def stage_scoring(size_dir: Path) -> dict[str, Any]:
             workers=2,
             echo=lambda line: print(line, flush=True),
         )
-    return {"seconds": time.perf_counter() - start}
+        seconds = time.perf_counter() - start
+        models = con.execute(
+            "select method, family, n_train, fit_seconds, score_seconds, serve_seconds "
+            "from scores.model_runs order by method"
+        ).df()
+    return {"seconds": seconds, "models": models.to_dict("records")}
 
 
 def stage_publish(size_dir: Path) -> dict[str, Any]:

@@ -112,9 +112,7 @@ class SimilarInfluencers(BaseEstimator):
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Top-n songs per new influencer: (ids, scores, number of bio neighbours), -1/nan
         padded; songs nobody known used are never recommended (nothing to go on)."""
-        return self._recommend_each(bios, tiers, n, (self.prior_strength_,))[
-            self.prior_strength_
-        ]
+        return self._recommend_each(bios, tiers, n, (self.prior_strength_,))[self.prior_strength_]
 
     def _recommend_each(
         self, bios: np.ndarray, tiers: np.ndarray, n: int, strengths: tuple[float, ...]
