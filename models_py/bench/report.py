@@ -283,7 +283,7 @@ def render(results: dict[str, Any], notes: str = "") -> str:
         "dataset (100k = the default xlsx dataset that `make run` reads; 1m and 10m = "
         "`generate_data.py --scale` parquet), then runs every stage in its own process. Wall "
         "seconds are measured around the process (imports included); peak memory is the larger "
-        "of the process tree's summed PSS (sampled every 0.1 s; pages forked workers share "
+        "of the process tree's summed PSS (sampled every 0.5 s; pages forked workers share "
         "count once) and the largest process's peak "
         "RSS. Model and peer stages use the run's clean reels and its train/test split "
         "(`evaluation_splits`); ours use the run's tuned parameters and one thread, peers "
