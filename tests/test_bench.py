@@ -155,3 +155,18 @@ def test_past_10m_only_the_target_models_get_their_own_stage() -> None:
     every = runner.model_methods(1_000_000)
     assert len(every) > len(runner.TARGET_MODELS) and set(runner.TARGET_MODELS) <= set(every)
     assert runner.model_methods(10_000_000) == [m for m in every if m in runner.TARGET_MODELS]
+
+
+def test_item_knn_is_held_to_implicit_from_1m_rows() -> None:
+    """The issue times implicit at 1M and 10M rows; a 100k comparison is shown, not judged."""
+    stages = [
+        {"stage": "model:item_knn", "wall_s": 3, "fit_s": 1.0, "recommend_s": 1.0, "map10": 0.2},
+        {"stage": "implicit:cosine", "wall_s": 2, "fit_s": 0.5, "recommend_s": 0.5, "map10": 0.1},
+    ]
+    small, big = _run("100k", stages), _run("1m", stages) | {"rows": 1_000_000}
+    rows = report.targets({"runs": {"100k": small, "1m": big}})
+    knn = [t for t in rows if t[0].startswith("item KNN")]
+    assert [t[1] for t in knn] == ["1m"]
+    assert knn[0][2].startswith("2.00x its time") and knn[0][3] == "missed: 1.33x over the bound"
+    peers = report.comparisons(small)
+    assert any(c["peer"] == "implicit:cosine" and c["ratio"] == 2.0 for c in peers)
