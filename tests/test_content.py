@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
+from sklearn.base import clone
 
 from models_py.cli import main
 from models_py.recommenders.baselines import BiasBaseline
@@ -438,3 +439,34 @@ def test_new_influencer_lists_do_not_depend_on_the_block_size(monkeypatch) -> No
     top = np.take_along_axis(scores, np.maximum(ids, 0), axis=1)
     np.testing.assert_allclose(np.where(ids >= 0, top, np.nan), vals)
     assert (ids >= 0).all(axis=1).any()
+
+
+def test_hybrid_ranks_every_weight_at_once_as_it_ranks_each(monkeypatch) -> None:
+    """recommend_each (the tuning path: each block's components computed once) gives the lists
+    recommend() gives at each weight, across several blocks, and leaves the last weight set;
+    tune_ranking's table equals judging each weight on its own."""
+    from models_py.recommenders import base
+
+    rng = np.random.default_rng(5)
+    n_users, n_songs = 90, len(SONGS)
+    cells = rng.choice(n_users * n_songs, 300, replace=False)  # distinct (user, song)
+    users, songs = cells // n_songs, cells % n_songs
+    fit = Ratings(users, songs, rng.normal(0, 2, cells.size), n_users, n_songs)
+    features = song_features(SONGS)
+    hybrid = HybridRecommender(
+        usage=BiasBaseline(), content=ContentRecommender(song_features=features)
+    ).fit(fit)
+    monkeypatch.setattr(base, "MAX_BLOCK_CELLS", 7 * n_songs)  # blocks of 7 users
+    grid = [{"weight": w} for w in (0.25, 0.0, 0.5, 1.0, 0.75)]
+    who = np.arange(n_users)
+    ranked = hybrid.recommend_each(who, 3, grid)
+    assert hybrid.weight == 0.75
+    for params, (ids, vals) in zip(grid, ranked, strict=True):
+        want_ids, want_vals = hybrid.set_params(**params).recommend(who, 3)
+        np.testing.assert_array_equal(ids, want_ids)
+        np.testing.assert_array_equal(vals, want_vals)
+    best, table = tune_ranking(hybrid, {"weight": [0.0, 0.5, 1.0]}, fit, k=3)
+    train, valid = fit.split(0.1, 0)
+    alone = clone(hybrid).fit(train)
+    expected = [map_at_k(alone.set_params(weight=w), valid, 3) for w in (0.0, 0.5, 1.0)]
+    assert [v for _, v in table] == expected and len(set(expected)) > 1

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Self
+from collections.abc import Mapping, Sequence
+from typing import Any, Self
 
 import numpy as np
 import scipy.sparse as sp
@@ -189,11 +190,7 @@ class RatingRecommender(BaseEstimator):
         score desc then item code asc, padded with -1 / nan when fewer than n items remain.
         "Used" items are those the user rated in the ratings passed to ``fit``.
         ``candidates``: boolean mask over items; only those are ranked (default: all)."""
-        users = as_codes(users, "users")
-        if n < 0:
-            raise ValueError("n must be >= 0")
-        if users.size and (users.min() < 0 or users.max() >= self.n_users_):
-            raise ValueError(f"user codes must be in [0, {self.n_users_})")
+        users = self._user_codes(users, n)
         ids = np.full((users.size, n), -1, dtype=np.int32)
         vals = np.full((users.size, n), np.nan)
         step = self._recommend_block_rows()
@@ -203,6 +200,26 @@ class RatingRecommender(BaseEstimator):
                 block, n, exclude_used, candidates
             )
         return ids, vals
+
+    def _user_codes(self, users: np.ndarray, n: int) -> np.ndarray:
+        users = as_codes(users, "users")
+        if n < 0:
+            raise ValueError("n must be >= 0")
+        if users.size and (users.min() < 0 or users.max() >= self.n_users_):
+            raise ValueError(f"user codes must be in [0, {self.n_users_})")
+        return users
+
+    def recommend_each(
+        self, users: np.ndarray, n: int, settings: Sequence[Mapping[str, Any]]
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """``recommend`` (used songs excluded) under each of ``settings``, parameters that only
+        change how the fitted model scores (``scoring_params``); the model is left at the
+        last. Models whose settings can share work override this."""
+        out = []
+        for params in settings:
+            self.set_params(**params)
+            out.append(self.recommend(users, n, exclude_used=True))
+        return out
 
     def _recommend_block_rows(self) -> int:
         return block_rows(self.n_items_)

@@ -7,7 +7,8 @@ the features of the songs they used; picks are the unused songs closest to it (c
 
 from __future__ import annotations
 
-from typing import Self
+from collections.abc import Mapping, Sequence
+from typing import Any, Self
 
 import numpy as np
 import pandas as pd
@@ -410,3 +411,38 @@ class HybridRecommender(RatingRecommender):
 
     def because(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
         return self.content_.because(users, items)
+
+    def recommend_each(
+        self, users: np.ndarray, n: int, settings: Sequence[Mapping[str, Any]]
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Every mix ranks each block from the same two standardised components, computed
+        once per block (the lists are those of ``recommend`` at each weight); weights 0 and
+        1 rank as their component does."""
+        if any(set(params) != {"weight"} for params in settings):
+            return super().recommend_each(users, n, settings)
+        weights = [float(params["weight"]) for params in settings]
+        out: list[tuple[np.ndarray, np.ndarray] | None] = [None] * len(settings)
+        mixes = [j for j, w in enumerate(weights) if 0.0 < w < 1.0]
+        for j in sorted(set(range(len(settings))) - set(mixes)):
+            self.set_params(weight=weights[j])
+            out[j] = self.recommend(users, n, exclude_used=True)
+        users = self._user_codes(users, n)
+        for j in mixes:
+            out[j] = (
+                np.full((users.size, n), -1, dtype=np.int32),
+                np.full((users.size, n), np.nan),
+            )
+        step = block_rows(self.n_items_)  # the block of recommend() for a mix
+        for start in range(0, users.size, step):
+            block = users[start : start + step]
+            usage = row_standardise(self.usage_._score_block(block))
+            content = row_standardise(self.content_._score_block(block))
+            used = self.used_[block]
+            rows = np.repeat(np.arange(block.size), np.diff(used.indptr))
+            for j in mixes:
+                scores = (1.0 - weights[j]) * usage + weights[j] * content
+                scores[rows, used.indices] = -np.inf
+                ids, vals = out[j]
+                ids[start : start + step], vals[start : start + step] = top_n(scores, n, True)
+        self.set_params(**settings[-1])
+        return out

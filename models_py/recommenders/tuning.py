@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -53,6 +54,51 @@ def tune(
 MAX_RANKING_USERS = 20_000
 
 
+@dataclass(frozen=True)
+class ValidationLists:
+    """The users whose top-k lists judge a ranking, and what counts as a hit for them."""
+
+    users: np.ndarray  # user codes, ascending
+    n_relevant: np.ndarray  # relevant held-out songs per user
+    relevant: np.ndarray  # sorted keys user * n_items + item of the relevant songs
+    n_items: int
+
+    @classmethod
+    def of(
+        cls,
+        valid: Ratings,
+        min_rating: float | None = 0.0,
+        max_users: int | None = MAX_RANKING_USERS,
+        seed: int = 0,
+    ) -> ValidationLists:
+        """Users with a held-out song rated above ``min_rating`` (None: any); past
+        ``max_users`` such users, a seeded random sample of that many."""
+        keep = np.ones(len(valid), dtype=bool) if min_rating is None else valid.rating > min_rating
+        users, items = valid.user[keep], valid.item[keep]
+        evaluated, n_relevant = np.unique(users, return_counts=True)
+        if max_users is not None and evaluated.size > max_users:
+            rng = np.random.default_rng(seed)
+            pick = np.sort(rng.choice(evaluated.size, max_users, replace=False))
+            evaluated, n_relevant = evaluated[pick], n_relevant[pick]
+            sampled = np.isin(users, evaluated)
+            users, items = users[sampled], items[sampled]
+        relevant = np.sort(users.astype(np.int64) * valid.n_items + items)
+        return cls(evaluated, n_relevant, relevant, valid.n_items)
+
+    def map(self, recs: np.ndarray) -> float:
+        """MAP@k of top-k lists, one row per user of ``users`` (-1 padding)."""
+        if self.users.size == 0:
+            return 0.0
+        k = recs.shape[1]
+        row = np.repeat(np.arange(self.users.size), k)
+        keys = self.users[row].astype(np.int64) * self.n_items + recs.ravel()
+        pos = np.minimum(np.searchsorted(self.relevant, keys), self.relevant.size - 1)
+        hit = ((self.relevant[pos] == keys) & (recs.ravel() >= 0)).reshape(-1, k)
+        precision_at_hits = np.cumsum(hit, axis=1) / np.arange(1, k + 1) * hit
+        ap = precision_at_hits.sum(axis=1) / np.minimum(k, self.n_relevant)
+        return float(ap.mean())
+
+
 def map_at_k(
     model: RatingRecommender,
     valid: Ratings,
@@ -65,26 +111,11 @@ def map_at_k(
     of dbt's metrics macro: AP normalised by min(k, |relevant|), averaged over users with a
     relevant held-out song. Relevant: held-out songs rated above ``min_rating`` (None: all).
     Past ``max_users`` such users, over a seeded random sample of that many."""
-    keep = np.ones(len(valid), dtype=bool) if min_rating is None else valid.rating > min_rating
-    users, items = valid.user[keep], valid.item[keep]
-    if users.size == 0:
+    lists = ValidationLists.of(valid, min_rating, max_users, seed)
+    if lists.users.size == 0:
         return 0.0
-    evaluated, n_relevant = np.unique(users, return_counts=True)
-    if max_users is not None and evaluated.size > max_users:
-        pick = np.sort(np.random.default_rng(seed).choice(evaluated.size, max_users, replace=False))
-        evaluated, n_relevant = evaluated[pick], n_relevant[pick]
-        sampled = np.isin(users, evaluated)
-        users, items = users[sampled], items[sampled]
-    recs, _ = model.recommend(evaluated, k, exclude_used=True)
-    # Hits: a recommended (user, song) that is relevant, by sorted integer keys.
-    relevant = np.sort(users.astype(np.int64) * valid.n_items + items)
-    row = np.repeat(np.arange(evaluated.size), k)
-    keys = evaluated[row].astype(np.int64) * valid.n_items + recs.ravel()
-    pos = np.minimum(np.searchsorted(relevant, keys), relevant.size - 1)
-    hit = ((relevant[pos] == keys) & (recs.ravel() >= 0)).reshape(-1, k)
-    precision_at_hits = np.cumsum(hit, axis=1) / np.arange(1, k + 1) * hit
-    ap = precision_at_hits.sum(axis=1) / np.minimum(k, n_relevant)
-    return float(ap.mean())
+    recs, _ = model.recommend(lists.users, k, exclude_used=True)
+    return lists.map(recs)
 
 
 def tune_ranking(
@@ -104,14 +135,16 @@ def tune_ranking(
     if not grid:
         raise ValueError("empty parameter grid")
     scoring_only = set(param_grid) <= set(getattr(estimator, "scoring_params", ()))
-    fitted = clone(estimator).fit(train) if scoring_only else None
-    table: list[tuple[dict[str, Any], float]] = []
-    for params in grid:
-        model = (
-            fitted.set_params(**params)
-            if fitted is not None
-            else clone(estimator).set_params(**params).fit(train)
-        )
-        table.append((params, map_at_k(model, valid, k)))
+    if scoring_only:
+        # One fit; the model ranks the validation users under every setting at once.
+        lists = ValidationLists.of(valid)
+        fitted = clone(estimator).fit(train)
+        ranked = fitted.recommend_each(lists.users, k, grid) if lists.users.size else []
+        scores = [lists.map(recs) for recs, _ in ranked] or [0.0] * len(grid)
+    else:
+        scores = [
+            map_at_k(clone(estimator).set_params(**params).fit(train), valid, k) for params in grid
+        ]
+    table = list(zip(grid, scores, strict=True))
     best = max(range(len(table)), key=lambda i: (table[i][1], -i))
     return table[best][0], table
