@@ -254,6 +254,7 @@ used_in_heads as (
     select
         used_with_profiles.influencer_id,
         rankings.method,
+        rankings.segment,
         rankings.song_rank
 
     from used_with_profiles
@@ -266,11 +267,19 @@ used_in_heads as (
 
 ),
 
+-- One row per shifted list, its used places gathered: the list is renumbered from them
+-- row by row, with no join or window over the (influencers x top_n) expanded places.
 shifted as (
 
-    select influencer_id, method, count(*) as n_shift
+    select
+        influencer_id,
+        method,
+        segment,
+        count(*) as n_shift,
+        {{ gather('song_rank') }} as used_ranks
+
     from used_in_heads
-    group by influencer_id, method
+    group by influencer_id, method, segment
 
 ),
 
@@ -312,50 +321,49 @@ untouched as (
 
 ),
 
--- Shifted lists: the first top_n + n_shift places minus the used ones, renumbered.
-shifted_positions as (
+-- Shifted lists: the first top_n + n_shift places minus the used ones; a kept place moves
+-- up by the number of used places above it.
+shifted_places as (
 
     select
-        influencer_segments.influencer_id,
-        influencer_segments.method,
-        influencer_segments.segment,
-        {{ expand_range(var('top_n') ~ ' + shifted.n_shift') }} as song_rank
+        influencer_id,
+        method,
+        segment,
+        used_ranks,
+        {{ expand_range(var('top_n') ~ ' + n_shift') }} as song_rank
 
-    from influencer_segments
-    inner join shifted
-        on influencer_segments.influencer_id = shifted.influencer_id
-        and influencer_segments.method = shifted.method
+    from shifted
 
 ),
 
-shifted_unused as (
+renumbered_places as (
 
-    select shifted_positions.*
-    from shifted_positions
-    anti join used_in_heads
-        on shifted_positions.influencer_id = used_in_heads.influencer_id
-        and shifted_positions.method = used_in_heads.method
-        and shifted_positions.song_rank = used_in_heads.song_rank
+    select
+        influencer_id,
+        method,
+        segment,
+        song_rank,
+        song_rank - {{ count_below('used_ranks', 'song_rank') }} as rank
+
+    from shifted_places
+    where not {{ gathered_contains('used_ranks', 'song_rank') }}
 
 ),
 
 renumbered as (
 
     select
-        shifted_unused.influencer_id,
-        shifted_unused.method,
-        row_number() over (
-            partition by shifted_unused.influencer_id, shifted_unused.method
-            order by shifted_unused.song_rank
-        ) as rank,
+        renumbered_places.influencer_id,
+        renumbered_places.method,
+        renumbered_places.rank,
         rankings.song_id,
         rankings.score
 
-    from shifted_unused
+    from renumbered_places
     inner join rankings
-        on shifted_unused.method = rankings.method
-        and shifted_unused.segment = rankings.segment
-        and shifted_unused.song_rank = rankings.song_rank
+        on renumbered_places.method = rankings.method
+        and renumbered_places.segment = rankings.segment
+        and renumbered_places.song_rank = rankings.song_rank
 
 ),
 
@@ -397,4 +405,22 @@ select * from final
 {#- 1, 2, …, n as rows (DuckDB: unnest of a range). -#}
 {% macro expand_range(n) -%}
     unnest(range(1, {{ n }} + 1))
+{%- endmacro %}
+
+
+{#- The group's values of `column` as one value (DuckDB: a list). -#}
+{% macro gather(column) -%}
+    list({{ column }})
+{%- endmacro %}
+
+
+{#- Whether a gathered value holds `value`. -#}
+{% macro gathered_contains(gathered, value) -%}
+    list_contains({{ gathered }}, {{ value }})
+{%- endmacro %}
+
+
+{#- How many of a gathered value's items are below `value`. -#}
+{% macro count_below(gathered, value) -%}
+    len(list_filter({{ gathered }}, lambda item: item < {{ value }}))
 {%- endmacro %}
