@@ -180,23 +180,51 @@ def _ratings(frame: pd.DataFrame, n_users: int, n_items: int) -> Ratings:
     )
 
 
+# Codes are positions in the sorted ids, numbered in SQL, so the reels come into Python as
+# integers: as text, 10M reels and their cold-start copies held ~8 GB in the scoring process.
+_CODES = """
+    with influencer_codes as (
+        select
+            influencer_id,
+            cast(row_number() over (order by influencer_id) - 1 as integer) as user_code
+        from main.influencers
+    ),
+    song_codes as (
+        select song_id, cast(row_number() over (order by song_id) - 1 as integer) as item_code
+        from main.songs
+    )
+"""
+
+
+def read_coded(
+    con: duckdb.DuckDBPyConnection, relation: str, columns: str, where: str = "true"
+) -> pd.DataFrame:
+    """Rows of `relation` (keyed by influencer_id, song_id) as user and item codes plus
+    `columns`, ordered by user then item."""
+    return con.execute(
+        f"{_CODES} select user_code as user, item_code as item, {columns} "
+        f"from main.{relation} as coded "
+        "inner join influencer_codes on coded.influencer_id = influencer_codes.influencer_id "
+        "inner join song_codes on coded.song_id = song_codes.song_id "
+        f"where {where} order by 1, 2"
+    ).df()
+
+
 def read_scoring_data(con: duckdb.DuckDBPyConnection) -> ScoringData:
     """Clean reels with a rating and their split, coded by sorted influencer and song id."""
     influencers = con.execute(
         "select influencer_id, er, bio, tier from influencers order by influencer_id"
     ).df()
-    influencer_ids = influencers["influencer_id"].to_numpy()
+    influencer_ids = influencers["influencer_id"].to_numpy(object)
     song_ids = np.array(
         [r[0] for r in con.execute("select song_id from songs order by 1").fetchall()]
     )
-    reels = con.execute(
-        "select influencer_id, song_id, split, delta from evaluation_splits "
-        "order by influencer_id, song_id"
-    ).df()
-    reels["user"] = np.searchsorted(influencer_ids, reels["influencer_id"].to_numpy())
-    reels["item"] = np.searchsorted(song_ids, reels["song_id"].to_numpy())
-    unrated = reels.loc[reels["delta"].isna(), ["user", "item", "split"]]
-    reels = reels[reels["delta"].notna()]
+    reels = read_coded(con, "evaluation_splits", "split = 'train' as is_train, delta")
+    rated = reels["delta"].notna().to_numpy()
+    unrated = reels.loc[~rated, ["user", "item"]].reset_index(drop=True)
+    unrated["split"] = np.where(reels["is_train"].to_numpy(bool)[~rated], "train", "test")
+    reels = reels[rated]
+    is_train = reels["is_train"].to_numpy(bool)
     shape = (len(influencer_ids), len(song_ids))
     songs = con.execute(
         "select title, release_name, artist_name, release_year from songs order by song_id"
@@ -204,53 +232,47 @@ def read_scoring_data(con: duckdb.DuckDBPyConnection) -> ScoringData:
     return ScoringData(
         influencer_ids,
         song_ids,
-        _ratings(reels[reels["split"] == "train"], *shape),
-        _ratings(reels[reels["split"] == "test"], *shape),
+        _ratings(reels[is_train], *shape),
+        _ratings(reels[~is_train], *shape),
         _ratings(reels, *shape),
         influencers["er"].to_numpy(np.float64, na_value=np.nan),
-        unrated.reset_index(drop=True),
+        unrated,
         song_features(songs),
         influencers["bio"].fillna("").to_numpy(object),
         influencers["tier"].to_numpy(object),
-        read_cold_scenarios(con, influencer_ids, song_ids),
-        read_evaluated(con, influencer_ids),
+        read_cold_scenarios(con, shape),
+        read_evaluated(con, len(influencer_ids)),
     )
 
 
-def read_evaluated(con: duckdb.DuckDBPyConnection, influencer_ids: np.ndarray) -> np.ndarray:
+def read_evaluated(con: duckdb.DuckDBPyConnection, n_influencers: int) -> np.ndarray:
     """evaluation_influencers as a mask over influencer codes."""
-    judged = np.array(
-        [r[0] for r in con.execute("select influencer_id from evaluation_influencers").fetchall()],
-        dtype=object,
-    )
-    mask = np.zeros(len(influencer_ids), dtype=bool)
-    mask[np.searchsorted(influencer_ids, judged)] = True
+    judged = con.execute(
+        f"{_CODES} select user_code from influencer_codes "
+        "inner join main.evaluation_influencers as judged "
+        "on influencer_codes.influencer_id = judged.influencer_id"
+    ).fetchnumpy()["user_code"]
+    mask = np.zeros(n_influencers, dtype=bool)
+    mask[judged] = True
     return mask
 
 
 def read_cold_scenarios(
-    con: duckdb.DuckDBPyConnection, influencer_ids: np.ndarray, song_ids: np.ndarray
+    con: duckdb.DuckDBPyConnection, shape: tuple[int, int]
 ) -> dict[str, ColdScenario]:
     """The cold_start_splits holdouts, coded like the warm split."""
-    splits = con.execute(
-        "select scenario, influencer_id, song_id, split, delta from cold_start_splits "
-        "order by scenario, influencer_id, song_id"
-    ).df()
-    splits["user"] = np.searchsorted(influencer_ids, splits["influencer_id"].to_numpy())
-    splits["item"] = np.searchsorted(song_ids, splits["song_id"].to_numpy())
-    shape = (len(influencer_ids), len(song_ids))
     out = {}
     for scenario in ("cold_song", "cold_influencer"):
-        rows = splits[splits["scenario"] == scenario]
-        train = rows[rows["split"] == "train"]
-        used = sp.csr_matrix(
-            (np.ones(len(train)), (train["user"].to_numpy(), train["item"].to_numpy())), shape
+        # Only the training rows matter here: the held-out side is the warm test's business.
+        train = read_coded(
+            con, "cold_start_splits", "delta", f"scenario = '{scenario}' and split = 'train'"
         )
+        users, items = train["user"].to_numpy(), train["item"].to_numpy()
         out[scenario] = ColdScenario(
             train=_ratings(train[train["delta"].notna()], *shape),
-            used=used,
-            held_out_items=np.bincount(train["item"], minlength=shape[1]) == 0,
-            held_out_users=np.bincount(train["user"], minlength=shape[0]) == 0,
+            used=sp.csr_matrix((np.ones(len(train)), (users, items)), shape),
+            held_out_items=np.bincount(items, minlength=shape[1]) == 0,
+            held_out_users=np.bincount(users, minlength=shape[0]) == 0,
         )
     return out
 
