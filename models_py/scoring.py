@@ -311,13 +311,13 @@ def recommendation_frame(
     explain: bool = False,
     users: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """Top-n unused songs for every influencer (or the codes in `users`), as keys, ranks
-    1..n (padding dropped).
+    """Top-n unused songs for every influencer (or the codes in `users`), as codes (user,
+    item; write_scores turns them into ids), ranks 1..n (padding dropped).
 
     `also_used` (user, item) are used songs the model never saw (no rating): the lists are
     asked for enough extra songs to drop them and still hold top_n. `candidates`: a mask
     of the songs that may be ranked (default all). With `explain`, models that can say which
-    used song is behind a pick (`because`) fill because_song_id.
+    used song is behind a pick (`because`) fill its code in because (-1: none).
     """
     if users is None:
         users = np.arange(len(data.influencer_ids), dtype=np.int32)
@@ -340,11 +340,11 @@ def recommendation_frame(
     return pd.DataFrame(
         {
             "method": method,
-            "influencer_id": data.influencer_ids[user],
+            "user": user.astype(np.int32),
             "rank": frame["rank"].to_numpy(np.int32),
-            "song_id": data.song_ids[item],
+            "item": item.astype(np.int32),
             "score": frame["score"].to_numpy(),
-            "because_song_id": np.where(because >= 0, data.song_ids[np.maximum(because, 0)], None),
+            "because": np.asarray(because, dtype=np.int32),
         }
     )
 
@@ -354,8 +354,8 @@ def prediction_frame(data: ScoringData, model: RatingRecommender, method: str) -
     return pd.DataFrame(
         {
             "method": method,
-            "influencer_id": data.influencer_ids[test.user],
-            "song_id": data.song_ids[test.item],
+            "user": test.user,
+            "item": test.item,
             "prediction": model.predict(test.user, test.item),
         }
     )
@@ -369,11 +369,11 @@ def neighbour_frame(
     return pd.DataFrame(
         {
             "method": method,
-            "song_id": data.song_ids[np.repeat(np.arange(n_items), k).reshape(n_items, k)[keep]],
+            "item": np.repeat(np.arange(n_items, dtype=np.int32), k).reshape(n_items, k)[keep],
             "neighbour_rank": np.broadcast_to(np.arange(1, k + 1, dtype=np.int32), (n_items, k))[
                 keep
             ],
-            "neighbour_song_id": data.song_ids[neighbours[keep]],
+            "neighbour_item": neighbours[keep].astype(np.int32),
             "similarity": similarities[keep],
         }
     )
@@ -473,11 +473,11 @@ def cold_influencer_frame(data: ScoringData, top_n: int, run_id: str) -> tuple[p
         {
             "method": NEW_INFLUENCER_METHOD,
             "scenario": "cold_influencer",
-            "influencer_id": data.influencer_ids[owners[keep]],
+            "user": owners[keep].astype(np.int32),
             "rank": ranks[keep],
-            "song_id": data.song_ids[items[keep]],
+            "item": items[keep].astype(np.int32),
             "score": scores[keep],
-            "because_song_id": None,
+            "because": np.int32(-1),
         }
     )
     run = {
@@ -497,8 +497,19 @@ def cold_influencer_frame(data: ScoringData, top_n: int, run_id: str) -> tuple[p
     return frame, run
 
 
-def write_scores(con: duckdb.DuckDBPyConnection, tables: ScoreTables) -> None:
-    """Replace the contents of every scores table (shapes fixed by score_tables.TABLES)."""
+# Coded columns of the frames the models return, and the id column each becomes.
+CODED_COLUMNS = {
+    "user": ("influencer_codes", "influencer_id"),
+    "item": ("song_codes", "song_id"),
+    "because": ("song_codes", "because_song_id"),
+    "neighbour_item": ("song_codes", "neighbour_song_id"),
+}
+
+
+def write_scores(con: duckdb.DuckDBPyConnection, tables: ScoreTables, data: ScoringData) -> None:
+    """Replace the contents of every scores table (shapes fixed by score_tables.TABLES). The
+    frames carry integer codes (cheap to send back from the workers); DuckDB joins them to
+    the ids (no code: NULL)."""
     frames = {
         "test_predictions": tables.test_predictions,
         "evaluation_recommendations": tables.evaluation_recommendations,
@@ -506,19 +517,40 @@ def write_scores(con: duckdb.DuckDBPyConnection, tables: ScoreTables) -> None:
         "song_neighbours": tables.song_neighbours,
         "model_runs": [pd.DataFrame(tables.model_runs)],
     }
-    for name, parts in frames.items():
-        parts = [p for p in parts if len(p)]
-        con.execute(f"delete from {SCHEMA}.{name}").fetchall()
-        if not parts:
-            continue
-        frame = pd.concat(parts, ignore_index=True)
-        con.register("incoming_scores", frame)
-        try:
-            con.execute(
-                f"insert into {SCHEMA}.{name} by name select * from incoming_scores"
-            ).fetchall()
-        finally:
-            con.unregister("incoming_scores")
+    codes = {
+        "influencer_codes": pd.DataFrame({"code": np.arange(len(data.influencer_ids)),
+                                          "id": data.influencer_ids}),
+        "song_codes": pd.DataFrame({"code": np.arange(len(data.song_ids)), "id": data.song_ids}),
+    }  # fmt: skip
+    for name, frame in codes.items():
+        con.register(name, frame)
+    try:
+        for name, parts in frames.items():
+            parts = [p for p in parts if len(p)]
+            con.execute(f"delete from {SCHEMA}.{name}").fetchall()
+            if parts:
+                _insert_decoded(con, name, pd.concat(parts, ignore_index=True))
+    finally:
+        for name in codes:
+            con.unregister(name)
+
+
+def _insert_decoded(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
+    coded = [c for c in frame.columns if c in CODED_COLUMNS]
+    select = [f"incoming.{c}" for c in frame.columns if c not in CODED_COLUMNS]
+    joins = []
+    for k, column in enumerate(coded):
+        lookup, as_name = CODED_COLUMNS[column]
+        select.append(f"c{k}.id as {as_name}")
+        joins.append(f"left join {lookup} as c{k} on c{k}.code = incoming.{column}")
+    con.register("incoming", frame)
+    try:
+        con.execute(
+            f"insert into {SCHEMA}.{table} by name select {', '.join(select)} "
+            f"from incoming {' '.join(joins)}"
+        ).fetchall()
+    finally:
+        con.unregister("incoming")
 
 
 def truth_matches(truth_dir: Path, loaded_files: set[str]) -> bool:
@@ -670,5 +702,5 @@ def run_scoring(
         )
     specs += oracle_specs(truth_dir, data) if with_truth else []
     out = score_all(specs, data, top_n, run_id, echo, workers=workers)
-    write_scores(con, out)
+    write_scores(con, out, data)
     return out

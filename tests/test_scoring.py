@@ -103,10 +103,10 @@ def test_used_songs_without_a_rating_are_never_recommended_back() -> None:
     )
     model = BiasBaseline().fit(rated)
     frame = recommendation_frame(data, model, "m", 3, unrated)
-    b = frame[frame["influencer_id"] == "b"]
-    assert not set(b["song_id"]) & {"s1", "s2", "s3"}
+    b = frame[frame["user"] == 1]  # codes: write_scores turns them into ids
+    assert not set(b["item"]) & {1, 2, 3}
     assert list(b["rank"]) == [1, 2, 3]
-    assert len(frame[frame["influencer_id"] == "a"]) == 3
+    assert len(frame[frame["user"] == 0]) == 3
 
 
 def test_truth_is_used_only_for_the_files_it_describes(tmp_path) -> None:
@@ -163,3 +163,45 @@ def test_the_reports_own_methods_are_left_out_past_their_size_limit(built: Built
     # The scoring stage reads the limit the warehouse was built with.
     with duckdb.connect(str(built.warehouse), read_only=True) as con:
         assert faithful_max_ratings(con) == project_var("faithful_max_ratings")
+
+
+def test_scores_are_written_with_ids_for_the_models_codes() -> None:
+    """The models hand back codes; the score tables get the ids (no `because`: NULL)."""
+    import numpy as np
+
+    from models_py.recommenders.data import Ratings
+    from models_py.score_tables import create_score_tables
+    from models_py.scoring import ScoreTables, ScoringData, write_scores
+
+    none = Ratings(np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0), 3, 4)
+    data = ScoringData(
+        influencer_ids=np.array(["https://a/", "https://b/", "https://c/"], dtype=object),
+        song_ids=np.array(["S0", "S1", "S2", "S3"]),
+        train=none,
+        test=none,
+        everything=none,
+        user_er=np.zeros(3),
+        unrated=pd.DataFrame({"user": [], "item": [], "split": []}),
+    )
+    recs = pd.DataFrame(
+        {"method": "m", "user": np.array([2, 0], np.int32), "rank": np.array([1, 1], np.int32),
+         "item": np.array([3, 1], np.int32), "score": [0.5, 0.25],
+         "because": np.array([-1, 2], np.int32)}
+    )  # fmt: skip
+    neighbours = pd.DataFrame(
+        {"method": "item_knn", "item": np.array([1], np.int32),
+         "neighbour_rank": np.array([1], np.int32), "neighbour_item": np.array([0], np.int32),
+         "similarity": [0.9]}
+    )  # fmt: skip
+    with duckdb.connect() as con:
+        create_score_tables(con)
+        write_scores(con, ScoreTables([], [], [recs], [neighbours], []), data)
+        got = con.execute(
+            "select influencer_id, song_id, because_song_id, score "
+            "from scores.recommendations order by score"
+        ).fetchall()
+        pairs = con.execute(
+            "select song_id, neighbour_song_id from scores.song_neighbours"
+        ).fetchall()
+    assert got == [("https://a/", "S1", "S2", 0.25), ("https://c/", "S3", None, 0.5)]
+    assert pairs == [("S1", "S0")]
