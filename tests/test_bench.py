@@ -132,6 +132,15 @@ def test_py_spy_stacks_are_summed_per_function(tmp_path: Path) -> None:
     assert "main (stages.py)" not in inclusive  # on every stack: says nothing
     assert "50.0%  top_n (base.py)" in inclusive
     assert "50.0%  top_n (base.py)" in own and "50.0%  main (stages.py)" in own
+    # A frame on 19 of 20 stacks (the worker pool, the parent waiting once) is left out too;
+    # one on 17 of 20 is shown.
+    raw.write_text(
+        'process 1:"python";main (a/stages.py:1);pool (p/process.py:2);work (w/m.py:3) 17\n'
+        'process 1:"python";main (a/stages.py:1);pool (p/process.py:2) 2\n'
+        'process 2:"python";main (a/stages.py:1);wait (p/_base.py:4) 1\n'
+    )
+    inclusive = runner.summarise_stacks(raw).split("self:")[0]
+    assert "pool (process.py)" not in inclusive and "85.0%  work (m.py)" in inclusive
 
 
 def test_the_scoring_stage_is_shown_model_by_model(tmp_path: Path) -> None:

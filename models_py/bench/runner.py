@@ -123,6 +123,9 @@ def _frame(text: str) -> str:
     return f"{name} ({where.rstrip(')').rsplit(':', 1)[0].split('/')[-1]})"
 
 
+SHARED_SHARE = 0.9
+
+
 def summarise_stacks(raw: Path, top: int = 25) -> str:
     """py-spy's collapsed stacks as a table: share of samples in each function, inclusive
     (anywhere on the stack) and self (the innermost frame)."""
@@ -142,9 +145,14 @@ def summarise_stacks(raw: Path, top: int = 25) -> str:
             own[frames[-1]] = own.get(frames[-1], 0) + n
     if not total:
         return ""
-    lines = [f"{total:,} samples (20/s, all processes of the stage)", "", "inclusive:"]
-    # Frames on every stack (the entry point, the worker pool) say nothing: left out.
-    shared = [f for f, n in inclusive.items() if n == total]
+    lines = [
+        f"{total:,} samples (20/s, all processes of the stage)",
+        "",
+        f"inclusive (frames on {SHARED_SHARE:.0%} of the stacks or more left out):",
+    ]
+    # Frames on (nearly) every stack say nothing: the entry point, the worker pool's
+    # plumbing (absent only from the samples of the parent waiting for its workers).
+    shared = [f for f, n in inclusive.items() if n >= SHARED_SHARE * total]
     for f, n in sorted(inclusive.items(), key=lambda kv: -kv[1])[: top + len(shared)]:
         if f in shared:
             continue
