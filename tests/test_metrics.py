@@ -5,9 +5,11 @@ from __future__ import annotations
 import math
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
 
+from models_py.recommenders.tuning import average_precision_at_k
 from tests.sql_macros import render
 
 K = 3
@@ -74,3 +76,40 @@ def test_coverage_is_distinct_songs_over_catalogue(metrics: pd.DataFrame) -> Non
     assert coverage["value"] == pytest.approx(6 / 10)  # x1-x3, y1-y3 within k
     assert coverage["users_evaluated"] == 2
     assert (metrics["run_id"] == "r1").all() and (metrics["k"] == K).all()
+
+
+def test_python_average_precision_agrees_with_the_macro() -> None:
+    """Model tuning and the benchmarks rank in Python: their AP@k must be the macro's."""
+    rng = np.random.default_rng(7)
+    n_users, n_items, k = 40, 25, 5
+    lists = np.stack([rng.permutation(n_items)[:k] for _ in range(n_users)])
+    lists[rng.random(lists.shape) < 0.2] = -1  # padding where a model had fewer songs
+    # 0 to 12 relevant songs each, so min(k, |relevant|) is sometimes k and sometimes not.
+    n_relevant = rng.integers(0, 13, size=n_users)
+    relevant = np.concatenate(
+        [u * n_items + rng.choice(n_items, n, replace=False) for u, n in enumerate(n_relevant)]
+    )
+    relevant = np.sort(relevant)
+
+    ap = average_precision_at_k(lists, np.arange(n_users), relevant, n_items, n_relevant)
+
+    user, rank = np.nonzero(lists >= 0)
+    recs = pd.DataFrame(
+        {"method": "m", "scenario": "warm", "influencer_id": user, "rank": rank + 1}
+    ).assign(song_id=lists[user, rank])
+    held_out = pd.DataFrame(
+        {"scenario": "warm", "relevance": "used", "influencer_id": relevant // n_items}
+    ).assign(song_id=relevant % n_items)
+    con = duckdb.connect()
+    con.register("recs", recs)
+    con.register("relevant", held_out)
+    con.register("influencers", pd.DataFrame({"influencer_id": np.arange(n_users)}))
+    con.register("catalogue", pd.DataFrame({"song_id": np.arange(n_items)}))
+    sql = render(f"ranking_metrics('recs', 'relevant', 'influencers', 'catalogue', {k})")
+    metrics = con.execute(sql).df().set_index(["relevance", "metric"])
+
+    assert (ap[n_relevant == 0] == 0).all() and (n_relevant == 0).any()
+    # The draw has hits for users with fewer and with more relevant songs than k.
+    assert (ap[(n_relevant > 0) & (n_relevant < k)] > 0).any()
+    assert (ap[n_relevant > k] > 0).any()
+    assert metrics.loc[("used", "map"), "value"] == pytest.approx(ap[n_relevant > 0].mean())

@@ -104,17 +104,14 @@ def map_at_k(rec_ids: np.ndarray, test: Ratings, k: int = TOP_K) -> tuple[float,
     """MAP@k of top-k lists (users x k item codes, -1 padding; row u = user u) against the
     held-out items of each user, AP normalised by min(k, |relevant|) as in macros/metrics.sql.
     Users with no held-out item are left out; returns (MAP, users evaluated)."""
-    n_users, width = rec_ids.shape
-    ids = rec_ids[:, :k]
+    from models_py.recommenders.tuning import average_precision_at_k
+
+    n_users = rec_ids.shape[0]
     n_rel = np.bincount(test.user, minlength=n_users)
     keys = np.sort(test.user.astype(np.int64) * test.n_items + test.item)
-    want = np.arange(n_users, dtype=np.int64)[:, None] * test.n_items + ids
-    pos = np.minimum(np.searchsorted(keys, want), max(keys.size - 1, 0))
-    hit = (ids >= 0) & (keys.size > 0) & (keys[pos] == want)
-    precision = np.cumsum(hit, axis=1) / np.arange(1, ids.shape[1] + 1)
+    ap = average_precision_at_k(rec_ids[:, :k], np.arange(n_users), keys, test.n_items, n_rel)
     evaluated = n_rel > 0
-    ap = (precision * hit).sum(axis=1)[evaluated] / np.minimum(k, n_rel[evaluated])
-    return (float(ap.mean()) if ap.size else 0.0), int(evaluated.sum())
+    return (float(ap[evaluated].mean()) if evaluated.any() else 0.0), int(evaluated.sum())
 
 
 def rmse(truth: np.ndarray, pred: np.ndarray) -> float:

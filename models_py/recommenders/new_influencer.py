@@ -25,6 +25,7 @@ from sklearn.base import BaseEstimator
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from models_py.recommenders.base import block_rows, top_n
+from models_py.recommenders.tuning import average_precision_at_k
 
 ALL_TIERS = "all"
 # Tuning plays at most this many known influencers as new: MAP@10 is stable long before.
@@ -185,18 +186,14 @@ def _combine(votes: np.ndarray, weight: np.ndarray, prior: np.ndarray, m: float)
 
 
 def _map_at_10(ids: np.ndarray, relevant: sp.csr_matrix) -> float:
-    """MAP@k (AP normalised by min(k, |relevant|)), as dbt's metrics macro defines it."""
-    k = ids.shape[1]
+    """MAP@k over the rows with a relevant song (dbt's metrics macro)."""
     relevant = relevant.tocsr()
     relevant.sort_indices()
     n_items = relevant.shape[1]
-    rows = np.repeat(np.arange(relevant.shape[0], dtype=np.int64), np.diff(relevant.indptr))
-    keys = rows * n_items + relevant.indices  # sorted: rows ascending, indices sorted
-    want = np.arange(ids.shape[0], dtype=np.int64)[:, None] * n_items + ids
-    pos = np.minimum(np.searchsorted(keys, want), max(keys.size - 1, 0))
-    hit = (keys[pos] == want) & (ids >= 0) if keys.size else np.zeros(ids.shape, dtype=bool)
     n_rel = np.diff(relevant.indptr)
-    ap = (np.cumsum(hit, axis=1) / np.arange(1, k + 1) * hit).sum(axis=1) / np.minimum(k, n_rel)
+    rows = np.repeat(np.arange(relevant.shape[0], dtype=np.int64), n_rel)
+    keys = rows * n_items + relevant.indices  # sorted: rows ascending, indices sorted
+    ap = average_precision_at_k(ids, np.arange(ids.shape[0]), keys, n_items, n_rel)
     return float(ap[n_rel > 0].mean()) if (n_rel > 0).any() else 0.0
 
 

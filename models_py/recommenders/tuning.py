@@ -89,14 +89,33 @@ class ValidationLists:
         """MAP@k of top-k lists, one row per user of ``users`` (-1 padding)."""
         if self.users.size == 0:
             return 0.0
-        k = recs.shape[1]
-        row = np.repeat(np.arange(self.users.size), k)
-        keys = self.users[row].astype(np.int64) * self.n_items + recs.ravel()
-        pos = np.minimum(np.searchsorted(self.relevant, keys), self.relevant.size - 1)
-        hit = ((self.relevant[pos] == keys) & (recs.ravel() >= 0)).reshape(-1, k)
-        precision_at_hits = np.cumsum(hit, axis=1) / np.arange(1, k + 1) * hit
-        ap = precision_at_hits.sum(axis=1) / np.minimum(k, self.n_relevant)
+        ap = average_precision_at_k(recs, self.users, self.relevant, self.n_items, self.n_relevant)
         return float(ap.mean())
+
+
+def average_precision_at_k(
+    lists: np.ndarray,
+    users: np.ndarray,
+    relevant: np.ndarray,
+    n_items: int,
+    n_relevant: np.ndarray,
+) -> np.ndarray:
+    """AP@k of each row of ``lists`` (top-k item codes, -1 padding; row r belongs to user
+    ``users[r]``) as dbt's metrics macro defines it: precision at each hit, summed, over
+    min(k, the user's ``n_relevant``). ``relevant``: sorted keys user * n_items + item. Rows
+    with nothing relevant get 0."""
+    k = lists.shape[1]
+    want = users.astype(np.int64)[:, None] * n_items + lists
+    if relevant.size:
+        pos = np.minimum(np.searchsorted(relevant, want), relevant.size - 1)
+        hit = (relevant[pos] == want) & (lists >= 0)
+    else:
+        hit = np.zeros(lists.shape, dtype=bool)
+    precision_at_hits = np.cumsum(hit, axis=1) / np.arange(1, k + 1) * hit
+    limit = np.minimum(k, n_relevant)
+    return np.divide(
+        precision_at_hits.sum(axis=1), limit, out=np.zeros(len(lists)), where=limit > 0
+    )
 
 
 def map_at_k(
