@@ -60,6 +60,14 @@ def test_measure_sees_a_child_process_memory_and_its_failure(tmp_path: Path) -> 
     assert wall > 0.5
 
 
+def test_memory_sampling_backs_off_when_a_reading_is_costly() -> None:
+    assert runner.sampling_wait(0.0) == runner.SAMPLE_SECONDS
+    # A 0.3 s reading (PSS of ~13 GB of processes) is followed by a wait that keeps the
+    # sampler at its share of a core.
+    wait = runner.sampling_wait(0.3)
+    assert 0.3 / (0.3 + wait) == pytest.approx(runner.SAMPLER_SHARE)
+
+
 def test_measure_kills_a_stage_at_its_timeout(tmp_path: Path) -> None:
     status, wall, _ = runner.measure(
         [sys.executable, "-c", "import time; time.sleep(30)"], tmp_path / "x.log", 1.0

@@ -82,9 +82,17 @@ class Measured:
 
 
 # Reading PSS walks the process's page tables: at 0.1 s the sampler took ~11 % of a core from
-# a stage holding 2 GB (measured), on a 2-core machine. The largest process's exact peak
-# comes from wait4 whatever the interval.
+# a stage holding 2 GB (measured), on a 2-core machine, and at 0.5 s beside the 10M scoring
+# stage's ~13 GB about 28 % of one. So the wait grows with what a reading costs, keeping the
+# sampler to SAMPLER_SHARE of a core. The largest process's exact peak comes from wait4
+# whatever the interval.
 SAMPLE_SECONDS = 0.5
+SAMPLER_SHARE = 0.05
+
+
+def sampling_wait(reading_cpu_s: float) -> float:
+    """Seconds to wait after a reading that took ``reading_cpu_s`` of CPU."""
+    return max(SAMPLE_SECONDS, reading_cpu_s * (1 / SAMPLER_SHARE - 1))
 
 
 def _tree_memory(pid: int) -> int:
@@ -178,8 +186,9 @@ def measure(
 
         def sample() -> None:
             while not done.is_set():
+                cpu = time.thread_time()
                 peak[0] = max(peak[0], _tree_memory(proc.pid))
-                done.wait(SAMPLE_SECONDS)
+                done.wait(sampling_wait(time.thread_time() - cpu))
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
