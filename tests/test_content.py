@@ -470,3 +470,22 @@ def test_hybrid_ranks_every_weight_at_once_as_it_ranks_each(monkeypatch) -> None
     alone = clone(hybrid).fit(train)
     expected = [map_at_k(alone.set_params(weight=w), valid, 3) for w in (0.0, 0.5, 1.0)]
     assert [v for _, v in table] == expected and len(set(expected)) > 1
+
+
+def test_explanations_do_not_depend_on_how_many_pairs_are_compared_at_once(monkeypatch) -> None:
+    """`because` compares picks with used songs a chunk of pairs at a time (the whole 10M
+    serve at once went past 20 GB): any chunking gives the same answer."""
+    from models_py.recommenders import content
+
+    rng = np.random.default_rng(11)
+    n_users, n_songs = 60, len(SONGS)
+    cells = rng.choice(n_users * n_songs, 150, replace=False)
+    users, songs = cells // n_songs, cells % n_songs
+    fit = Ratings(users, songs, rng.normal(0, 2, cells.size), n_users, n_songs)
+    model = ContentRecommender(song_features=song_features(SONGS)).fit(fit)
+    ids, _ = model.recommend(np.arange(n_users), 4)  # -1 where a user has fewer unused songs
+    who = np.repeat(np.arange(n_users), 4)
+    whole = model.because(who, ids.ravel())
+    monkeypatch.setattr(content, "BECAUSE_PAIRS", 2)
+    assert (model.because(who, ids.ravel()) == whole).all()
+    assert (whole >= 0).any() and (whole == -1).any() and (ids == -1).any()

@@ -23,6 +23,16 @@ def block_rows(n_items: int, max_rows: int = MAX_BLOCK_USERS) -> int:
     return max(1, min(max_rows, MAX_BLOCK_CELLS // max(n_items, 1)))
 
 
+def chunks_by_weight(weights: np.ndarray, budget: int) -> list[slice]:
+    """Consecutive slices of roughly ``budget`` total weight (one heavy element may exceed it)."""
+    if weights.size == 0:
+        return []
+    start_offset = np.cumsum(weights) - weights
+    chunk = start_offset // max(budget, 1)
+    bounds = np.r_[0, np.flatnonzero(np.diff(chunk)) + 1, weights.size]
+    return [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
 def as_codes(a: np.ndarray | list[int], name: str) -> np.ndarray:
     codes = np.asarray(a)
     if codes.ndim != 1:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from models_py.recommenders.base import RatingRecommender, cell_keys, lookup
+from models_py.recommenders.base import RatingRecommender, cell_keys, chunks_by_weight, lookup
 from models_py.recommenders.baselines import fit_biases
 from models_py.recommenders.data import Ratings
 from models_py.recommenders.separable_rank import dense_top_n as _dense_top_n
@@ -40,16 +40,6 @@ def expand_rows(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.nd
     owner = np.repeat(np.arange(rows.size), lens)
     first = np.cumsum(lens) - lens
     return owner, np.arange(owner.size) - (first - starts)[owner]
-
-
-def _chunks_by_weight(weights: np.ndarray, budget: int) -> list[slice]:
-    """Consecutive slices of roughly ``budget`` total weight (one heavy element may exceed it)."""
-    if weights.size == 0:
-        return []
-    start_offset = np.cumsum(weights) - weights
-    chunk = start_offset // max(budget, 1)
-    bounds = np.r_[0, np.flatnonzero(np.diff(chunk)) + 1, weights.size]
-    return [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
 def _top_per_group(group: np.ndarray, sim: np.ndarray, k: int) -> np.ndarray:
@@ -182,7 +172,7 @@ class KNNBaseline(RatingRecommender):
     def _predict_known(self, user: np.ndarray, item: np.ndarray) -> np.ndarray:
         out = self._baseline(user, item)
         n_rated = np.diff(self.used_.indptr)[user]
-        for part in _chunks_by_weight(n_rated, MAX_CANDIDATES):
+        for part in chunks_by_weight(n_rated, MAX_CANDIDATES):
             u, i = user[part], item[part]
             owner, pos = expand_rows(self.used_.indptr, u)  # every item j the user rated
             want = i[owner].astype(np.int64) * self.n_items_ + self.used_.indices[pos]
@@ -203,7 +193,7 @@ class KNNBaseline(RatingRecommender):
         rated.data = np.ones_like(rated.data)
         weight = rated @ np.diff(rev.indptr)
         keys, corrs = [np.zeros(0, dtype=np.int64)], [np.zeros(0)]
-        for part in _chunks_by_weight(weight, MAX_CANDIDATES):
+        for part in chunks_by_weight(weight, MAX_CANDIDATES):
             u = users[part]
             owner, pos = expand_rows(self.used_.indptr, u)  # (user row, rated item j)
             owner2, pos2 = expand_rows(rev.indptr, self.used_.indices[pos])  # items i listing j
