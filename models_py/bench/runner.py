@@ -280,13 +280,14 @@ def machine() -> dict[str, Any]:
 
 
 def commit() -> str:
-    """The code measured: HEAD, marked when the tree has uncommitted changes."""
+    """The code measured: HEAD, marked when the tree has uncommitted changes outside bench/
+    (the results the run itself is writing made every size after the first "modified")."""
     try:
         head = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!bench"],
             cwd=REPO,
             capture_output=True,
             text=True,
