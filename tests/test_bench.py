@@ -127,6 +127,15 @@ def test_render_writes_every_size_and_stage(tmp_path: Path) -> None:
     assert csv[0].startswith("size,stage,status,wall_s,peak_mb") and len(csv) == 2
 
 
+def test_a_run_stopped_mid_size_still_renders(tmp_path: Path) -> None:
+    """A size whose bench was stopped has stages but no end: it is written, shown as such."""
+    stopped = _run("10m", [{"stage": "load", "wall_s": 60.0, "rows_per_s": 2e5}])
+    del stopped["finished"], stopped["load_end"]
+    report.write({"machine": runner.machine(), "runs": {"10m": stopped}}, tmp_path)
+    assert "| load | 60.0 |" in (tmp_path / "results.md").read_text()
+    assert len((tmp_path / "results.csv").read_text().splitlines()) == 2
+
+
 def test_py_spy_stacks_are_summed_per_function(tmp_path: Path) -> None:
     raw = tmp_path / "x.raw"
     raw.write_text(

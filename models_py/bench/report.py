@@ -452,7 +452,8 @@ def write(results: dict[str, Any], out: Path) -> None:
     notes = notes_file.read_text() if notes_file.exists() else ""
     (out / "results.md").write_text(render(results, notes))
     rows = [
-        {**st, **{k: run[k] for k in ("started", "load_start", "load_end")}}
+        # A run stopped mid-size has no load_end: its rows are written all the same.
+        {**st, **{k: run.get(k, "") for k in ("started", "load_start", "load_end")}}
         for size in _sizes(results)
         for run in [results["runs"][size]]
         for st in run["stages"]
