@@ -136,6 +136,21 @@ def test_a_run_stopped_mid_size_still_renders(tmp_path: Path) -> None:
     assert len((tmp_path / "results.csv").read_text().splitlines()) == 2
 
 
+def test_a_second_bench_on_the_same_data_stops_with_a_message(tmp_path: Path, monkeypatch) -> None:
+    import fcntl
+
+    def benched(*args: object) -> None:
+        raise AssertionError("a size was benched while another bench held the data")
+
+    monkeypatch.setattr(runner, "bench_size", benched)
+    lock = tmp_path / "data" / ".bench.lock"
+    lock.parent.mkdir()
+    with lock.open("w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)  # the first bench
+        with pytest.raises(SystemExit, match="another bench is running"):
+            runner.main(["--sizes", "100k", "--data", str(lock.parent), "--out", str(tmp_path)])
+
+
 def test_py_spy_stacks_are_summed_per_function(tmp_path: Path) -> None:
     raw = tmp_path / "x.raw"
     raw.write_text(

@@ -22,6 +22,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from fnmatch import fnmatch
@@ -389,6 +390,24 @@ def slowest_profile(run: dict[str, Any], size_dir: Path) -> dict[str, Any] | Non
     return None
 
 
+@contextlib.contextmanager
+def exclusive(lock: Path) -> Iterator[None]:
+    """Hold ``lock`` while benching: a second bench on the same data would delete the first's
+    warehouse and interleave its stages (it happened once), so it stops with a message."""
+    import fcntl
+
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with lock.open("w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise SystemExit(
+                f"another bench is running on {lock.parent} (it holds {lock}): "
+                "wait for it to finish or stop it"
+            ) from None
+        yield
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100k,1m,10m", help="e.g. 100k or 100k,1m,10m")
@@ -416,18 +435,19 @@ def main(argv: list[str] | None = None) -> int:
         report.write(results, args.out)
         return 0
     results["machine"] = machine()
-    for label, rows in sizes:
-        print(f"size {label}: {rows:,} rows (load {load_average()})", flush=True)
-        only = [p.strip() for p in args.stages.split(",") if p.strip()]
+    with exclusive(args.data / ".bench.lock"):
+        for label, rows in sizes:
+            print(f"size {label}: {rows:,} rows (load {load_average()})", flush=True)
+            only = [p.strip() for p in args.stages.split(",") if p.strip()]
 
-        def save(run: dict[str, Any], label: str = label) -> None:
-            results["runs"][label] = run | {"note": args.note}
-            store.write_text(json.dumps(results, indent=1, default=str))
+            def save(run: dict[str, Any], label: str = label) -> None:
+                results["runs"][label] = run | {"note": args.note}
+                store.write_text(json.dumps(results, indent=1, default=str))
 
-        run = bench_size(
-            label, rows, args.data, args.timeout, lambda s: print(s, flush=True), only, save
-        )
-        save(run)
-        report.write(results, args.out)
+            run = bench_size(
+                label, rows, args.data, args.timeout, lambda s: print(s, flush=True), only, save
+            )
+            save(run)
+            report.write(results, args.out)
     print(f"results: {args.out / 'results.md'}, {args.out / 'results.csv'}")
     return 0
