@@ -103,7 +103,7 @@ def test_pair_sims_are_the_dense_products_bit_for_bit() -> None:
     p = sp.random(20, 40, density=0.3, random_state=2, format="csr")
     dense = dot_rows(p, x)
     row, item = rng.integers(0, 20, 5_000), rng.integers(0, 300, 5_000)
-    got = pair_sims(x, p.toarray(), row, item)
+    got = pair_sims(x, p.T.toarray(), row, item)
     assert np.array_equal(got, dense[row, item])
 
 

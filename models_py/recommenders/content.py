@@ -18,7 +18,9 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import Ridge
 from sklearn.preprocessing import OneHotEncoder, normalize
 
+from models_py.recommenders import shortlist_rank
 from models_py.recommenders.base import (
+    MAX_BLOCK_CELLS,
     RatingRecommender,
     as_codes,
     block_rows,
@@ -26,10 +28,24 @@ from models_py.recommenders.base import (
     top_n,
 )
 from models_py.recommenders.baselines import fit_biases
-from models_py.recommenders.content_rank import ContentIndex, content_top_n
+from models_py.recommenders.content_rank import (
+    ContentIndex,
+    content_top_n,
+    dense_profiles,
+    pair_sims,
+)
 from models_py.recommenders.content_rank import dot_rows as _dot_rows
 from models_py.recommenders.data import Ratings
 from models_py.recommenders.separable_rank import dense_top_n
+from models_py.recommenders.shortlist_rank import (
+    at_scale,
+    mixed_top_n,
+    score_columns,
+    score_pairs,
+    standardise,
+    stats_sample,
+    union_rows,
+)
 
 # Relative weights of the feature groups (each group is L2-normalised before weighting).
 # Artist and decade carry most of what makes two songs suit the same influencer; titles
@@ -247,6 +263,29 @@ class ContentRecommender(RatingRecommender):
         scores += self._base()
         return scores
 
+    def _score_items(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
+        """``_score_block``'s columns ``items``, computed on those songs alone."""
+        scores = _dot_rows(self.profiles_[users], self.features_[items])
+        scores += self._base()[items]
+        return scores
+
+    def _score_pairs(self, user: np.ndarray, item: np.ndarray) -> np.ndarray:
+        """The score of each (user, item) pair (the same floats as ``_score_block``'s cell),
+        a few users' profiles made dense at a time."""
+        out = np.empty(user.size)
+        order = np.argsort(user, kind="stable")
+        who, first = np.unique(user[order], return_index=True)
+        ends = np.r_[first, user.size]
+        step = max(1, MAX_BLOCK_CELLS // max(self.features_.shape[1], 1))
+        base = self._base()
+        for s in range(0, who.size, step):
+            pairs = order[ends[s] : ends[min(s + step, who.size)]]
+            block = who[s : s + step]
+            profile_t = dense_profiles(self.profiles_[block])
+            row = np.searchsorted(block, user[pairs])
+            out[pairs] = pair_sims(self.features_, profile_t, row, item[pairs]) + base[item[pairs]]
+        return out
+
     def _recommend_block_rows(self) -> int:
         return 1 << 30  # content_top_n blocks users itself (and learns from the first block)
 
@@ -271,6 +310,7 @@ class ContentRecommender(RatingRecommender):
             base,
             order,
             lambda rest: dense_top_n(self, rest, n, exclude_used),
+            shortlist=at_scale(self),
         )
 
     def recommend(
@@ -399,7 +439,11 @@ class HybridRecommender(RatingRecommender):
 
     def _recommend_block_rows(self) -> int:
         alone = self._alone()
-        return super()._recommend_block_rows() if alone is None else alone._recommend_block_rows()
+        if alone is not None:
+            return alone._recommend_block_rows()
+        if at_scale(self):  # a block's shortlist and sample scores stay within the block cap
+            return block_rows(shortlist_rank.SHORTLIST_SONGS + shortlist_rank.STATS_SAMPLE)
+        return super()._recommend_block_rows()
 
     def _top_n_block(
         self,
@@ -412,9 +456,43 @@ class HybridRecommender(RatingRecommender):
         same ratings: its exact non-dense ranking applies. A mix standardises each row over
         all its songs, so it is ranked densely."""
         alone = self._alone()
-        if alone is None:
-            return super()._top_n_block(users, n, exclude_used, candidates)
-        return alone._top_n_block(users, n, exclude_used, candidates)
+        if alone is not None:
+            return alone._top_n_block(users, n, exclude_used, candidates)
+        if candidates is None and at_scale(self):
+            return mixed_top_n(*self._shortlists(users, n, exclude_used), float(self.weight), n)
+        return super()._top_n_block(users, n, exclude_used, candidates)
+
+    def _shortlists(
+        self, users: np.ndarray, n: int, exclude_used: bool
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """At catalogue scale (shortlist_rank): each user's candidates by code, whether each
+        is one, and their standardised usage and content scores."""
+        _, by_usage, _ = self.usage_._rank_index()
+        common = np.sort(by_usage[: shortlist_rank.SHORTLIST_SONGS])
+        own, _ = self.content_.recommend(users, shortlist_rank.SHORTLIST_FACTOR * n, exclude_used)
+        cand, column, valid = union_rows(common, own)
+        sample = stats_sample(self.n_items_)
+        who = np.broadcast_to(users[:, None], own.shape).ravel()
+        parts = []
+        for part in (self.usage_, self.content_):
+            scores = np.concatenate(
+                [
+                    score_columns(part, users, common),
+                    score_pairs(part, who, np.maximum(own, 0).ravel()).reshape(own.shape),
+                ],
+                axis=1,
+            )
+            scores = standardise(scores, score_columns(part, users, sample))
+            parts.append(np.take_along_axis(scores, column, axis=1))
+        if exclude_used:  # content's own list has none; the common songs may
+            used = self.used_[users]
+            row = np.repeat(np.arange(users.size), np.diff(used.indptr))
+            # Rows in order and codes sorted within each: one sorted key per cell.
+            keys = (np.arange(users.size)[:, None] * (self.n_items_ + 1) + cand + 1).ravel()
+            want = row * (self.n_items_ + 1) + used.indices + 1
+            at = np.minimum(np.searchsorted(keys, want), keys.size - 1)
+            valid.ravel()[at[keys[at] == want]] = False
+        return cand, valid, parts[0], parts[1]
 
     def because(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
         return self.content_.because(users, items)
@@ -439,9 +517,17 @@ class HybridRecommender(RatingRecommender):
                 np.full((users.size, n), -1, dtype=np.int32),
                 np.full((users.size, n), np.nan),
             )
-        step = block_rows(self.n_items_)  # the block of recommend() for a mix
+        step = self._recommend_block_rows()  # the block of recommend() for a mix
         for start in range(0, users.size, step):
             block = users[start : start + step]
+            if at_scale(self):
+                parts = self._shortlists(block, n, True)
+                for j in mixes:
+                    ids, vals = out[j]
+                    ids[start : start + step], vals[start : start + step] = mixed_top_n(
+                        *parts, weights[j], n
+                    )
+                continue
             usage = row_standardise(self.usage_._score_block(block))
             content = row_standardise(self.content_._score_block(block))
             used = self.used_[block]

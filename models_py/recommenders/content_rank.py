@@ -101,10 +101,11 @@ def _pattern(m: sp.csr_matrix, columns: np.ndarray) -> sp.csr_matrix:
 
 
 def pair_sims(
-    features: sp.csr_matrix, profile: np.ndarray, row: np.ndarray, item: np.ndarray
+    features: sp.csr_matrix, profile_t: np.ndarray, row: np.ndarray, item: np.ndarray
 ) -> np.ndarray:
-    """sum_f x[item, f] * profile[row, f], each summed from 0 over the song's stored entries in
-    their order, as scipy's csr @ dense does (bitwise the same floats)."""
+    """sum_f x[item, f] * profile_t[f, row], each summed from 0 over the song's stored entries
+    in their order, as scipy's csr @ dense does (bitwise the same floats). ``profile_t``:
+    features x users, as ``dense_profiles`` makes it."""
     out = np.zeros(item.size)
     if item.size == 0:
         return out
@@ -117,7 +118,7 @@ def pair_sims(
     for k in range(int(lens_sorted[0])):
         live = int(np.searchsorted(-lens_sorted, -k, side="left"))  # pairs with > k entries
         at = start[:live] + k
-        acc[:live] += features.data[at] * profile[prow[:live], features.indices[at]]
+        acc[:live] += features.data[at] * profile_t[features.indices[at], prow[:live]]
     out[order] = acc
     return out
 
@@ -130,8 +131,11 @@ def content_top_n(
     base: np.ndarray,
     base_order: np.ndarray,
     dense,  # noqa: ANN001 - (users) -> (ids, vals), the dense ranking of those users
+    shortlist: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``recommend`` of ``users`` without candidates, equal to the dense ranking."""
+    """``recommend`` of ``users`` without candidates, equal to the dense ranking. With
+    ``shortlist`` (catalogue scale, see shortlist_rank) a user the bound does not settle keeps
+    the top n of the songs scored for them instead of being ranked densely."""
     index: ContentIndex = model.index_
     features = model.features_
     n_items = features.shape[0]
@@ -146,10 +150,12 @@ def content_top_n(
     settled = 0
     for s in range(0, users.size, step):
         rows = np.arange(s, min(s + step, users.size))
-        if s and settled < MIN_SETTLED * s:  # the bound does not work for these scores
+        if not shortlist and s and settled < MIN_SETTLED * s:  # the bound fails these scores
             dense_rows.append(np.arange(s, users.size))
             break
-        left = _block(model, index, users[rows], n, exclude_used, base, base_order, base_rank)
+        left = _block(
+            model, index, users[rows], n, exclude_used, base, base_order, base_rank, shortlist
+        )
         got_ids, got_vals, ok = left
         ids[rows[ok]], vals[rows[ok]] = got_ids[ok], got_vals[ok]
         dense_rows.append(rows[~ok])
@@ -160,12 +166,24 @@ def content_top_n(
     return ids, vals
 
 
+def dense_profiles(profiles: sp.csr_matrix) -> np.ndarray:
+    """A block of profiles as a dense features x users array, the layout scipy's csr x dense
+    product reads as is (users x features would be copied into it: ~1/3 of the time)."""
+    return profiles.T.tocsr().toarray()
+
+
+def products(songs: sp.csr_matrix, profile_t: np.ndarray) -> np.ndarray:
+    """users x songs similarities of the ``dense_profiles`` block against ``songs``' rows. Each
+    cell is summed over the song's row in its stored order, whichever other songs and users
+    are in the product."""
+    return np.ascontiguousarray(np.asarray(songs @ profile_t).T)
+
+
 def dot_rows(left: sp.csr_matrix, right: sp.csr_matrix) -> np.ndarray:
     """Dense left @ right.T for a small block of ``left`` rows. Densifying the block and
     multiplying sparse x dense is ~3x faster than sparse x sparse here (measured), since
-    shared decades make the product mostly non-zero. Each cell is summed over ``right``'s row
-    in its stored order, whichever other rows and columns are in the product."""
-    return np.ascontiguousarray(np.asarray(right @ left.toarray().T).T)
+    shared decades make the product mostly non-zero."""
+    return products(right, dense_profiles(left))
 
 
 def _block(
@@ -177,8 +195,10 @@ def _block(
     base: np.ndarray,
     base_order: np.ndarray,
     base_rank: np.ndarray,
+    shortlist: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(ids, scores, settled) of one block of users: see the module docstring."""
+    """(ids, scores, settled) of one block of users: see the module docstring. With
+    ``shortlist`` every user tried counts as settled, on the songs scored at their last try."""
     features = model.features_
     n_items = features.shape[0]
     b = users.size
@@ -195,7 +215,7 @@ def _block(
     if used is not None and used.nnz:
         used.sort_indices()
         used_keys = cell_keys(used)
-    profile = prof.toarray() if s_row.size else None
+    profile_t = dense_profiles(prof)  # once per block: the dense products and the pairs
     # No similarity exceeds |p_u| x the largest |x_i|: a shared song whose base plus that is
     # below the n-th best of the dense part cannot enter the top n (no need to score it).
     reach = np.sqrt(np.asarray(prof.multiply(prof).sum(axis=1)).ravel()) * index.max_norm
@@ -208,7 +228,7 @@ def _block(
         # The m songs of highest base, scored densely (by code: top_n's ties by column are
         # then ties by code), and the shared songs outside them, pair by pair.
         cand = np.sort(base_order[:m])
-        scores = dot_rows(prof[pending], features[cand])
+        scores = products(features[cand], profile_t[:, pending] if pending.size < b else profile_t)
         scores += base[cand]
         sub = used[pending] if used is not None else None
         top_ids, top_vals = top_n_of_candidates(scores, cand, sub, n)
@@ -223,7 +243,7 @@ def _block(
         if used_keys is not None:
             keep = ~np.isin(row * n_items + item, used_keys)
             row, item = row[keep], item[keep]
-        score = pair_sims(features, profile, row, item) + base[item]
+        score = pair_sims(features, profile_t, row, item) + base[item]
         # Merge the two top-n lists of each user (disjoint songs): the top n of both.
         got = top_ids >= 0
         p_row = np.repeat(pending, n).reshape(pending.size, n)
@@ -244,11 +264,15 @@ def _block(
             # above. nan (fewer than n scored) fails too.
             ok = in_pending & (got_vals[:, n - 1] > bound + slack)
         ids[ok], vals[ok], done[ok] = got_ids[ok], got_vals[ok], True
-        if m == n_items or m * GROWTH > n_items // GROWTH:
-            break
-        # Retried with 4x the songs: users whose n-th best already clears the next level's
-        # bound (the rest, e.g. with appeal_weight 0, would not settle: ranked densely).
-        nxt = bound_common + base[base_order[m * GROWTH]]
-        pending = np.flatnonzero(in_pending & ~ok & (got_vals[:, n - 1] > nxt))
+        retry = np.zeros(b, dtype=bool)
+        if m < n_items and m * GROWTH <= n_items // GROWTH:
+            # Retried with 4x the songs: users whose n-th best already clears the next level's
+            # bound (the rest, e.g. with appeal_weight 0, would not settle: ranked densely).
+            nxt = bound_common + base[base_order[m * GROWTH]]
+            retry = in_pending & ~ok & (got_vals[:, n - 1] > nxt)
+        if shortlist:  # the songs scored so far are the shortlist of those not retried
+            keep = in_pending & ~ok & ~retry
+            ids[keep], vals[keep], done[keep] = got_ids[keep], got_vals[keep], True
+        pending = np.flatnonzero(retry)
         m *= GROWTH
     return ids, vals, done
