@@ -61,7 +61,8 @@ def parse(value: Any, col: str) -> float | None:
     if col == "ER" and text.endswith("%"):
         text = text[:-1]
     if col == "Followers" and re.fullmatch(r"\d+(\.\d)?[km]", text):
-        return float(text[:-1]) * (1_000 if text[-1] == "k" else 1_000_000)
+        # A whole count, as the whole_count macro rounds it ("32.7k" is 32700.000000000004).
+        return float(round(float(text[:-1]) * (1_000 if text[-1] == "k" else 1_000_000)))
     if col == "Time" and re.fullmatch(r"\d+[dw]", text):
         return float(text[:-1]) * (7 if text[-1] == "w" else 1)
     if not NUMBER.fullmatch(text):
