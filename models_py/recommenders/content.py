@@ -454,7 +454,8 @@ class HybridRecommender(RatingRecommender):
     ) -> tuple[np.ndarray, np.ndarray]:
         """At weight 0 or 1 the scores are one component's (``_score_block``), fitted on the
         same ratings: its exact non-dense ranking applies. A mix standardises each row over
-        all its songs, so it is ranked densely."""
+        all its songs, so it is ranked densely, or from shortlists at catalogue scale
+        (shortlist_rank)."""
         alone = self._alone()
         if alone is not None:
             return alone._top_n_block(users, n, exclude_used, candidates)
