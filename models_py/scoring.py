@@ -81,7 +81,15 @@ MODELS: tuple[ModelSpec, ...] = (
     ),
     ModelSpec("report_svd", "faithful", lambda data: ReportSVD(random_state=0), cost=3.9),
     ModelSpec("item_knn", "model", lambda data: ItemKNN(n_neighbors=20), serve=True, cost=2.2),
-    ModelSpec("knn_baseline", "model", lambda data: KNNBaseline(), serve=True, cost=6.5),
+    # Koren's rule (n_stored = n_neighbors) or wider candidate lists: see knn_baseline.
+    ModelSpec(
+        "knn_baseline",
+        "model",
+        lambda data: KNNBaseline(),
+        serve=True,
+        grid={"n_stored": [40, 100]},
+        cost=6.5,
+    ),
     ModelSpec(
         "biased_mf",
         "model",
