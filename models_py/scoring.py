@@ -81,7 +81,15 @@ MODELS: tuple[ModelSpec, ...] = (
     ),
     ModelSpec("report_svd", "faithful", lambda data: ReportSVD(random_state=0), cost=3.9),
     ModelSpec("item_knn", "model", lambda data: ItemKNN(n_neighbors=20), serve=True, cost=2.2),
-    ModelSpec("knn_baseline", "model", lambda data: KNNBaseline(), serve=True, cost=6.5),
+    # Koren's rule (n_stored = n_neighbors) or wider candidate lists: see knn_baseline.
+    ModelSpec(
+        "knn_baseline",
+        "model",
+        lambda data: KNNBaseline(),
+        serve=True,
+        grid={"n_stored": [40, 100]},
+        cost=6.5,
+    ),
     ModelSpec(
         "biased_mf",
         "model",
@@ -497,19 +505,20 @@ def cold_influencer_frame(data: ScoringData, top_n: int, run_id: str) -> tuple[p
     return frame, run
 
 
-# Coded columns of the frames the models return, and the id column each becomes.
+# Coded columns of the frames the models return: the code table (of _CODES) each is looked up
+# in, its code and id columns, and the id column it becomes.
 CODED_COLUMNS = {
-    "user": ("influencer_codes", "influencer_id"),
-    "item": ("song_codes", "song_id"),
-    "because": ("song_codes", "because_song_id"),
-    "neighbour_item": ("song_codes", "neighbour_song_id"),
+    "user": ("influencer_codes", "user_code", "influencer_id", "influencer_id"),
+    "item": ("song_codes", "item_code", "song_id", "song_id"),
+    "because": ("song_codes", "item_code", "song_id", "because_song_id"),
+    "neighbour_item": ("song_codes", "item_code", "song_id", "neighbour_song_id"),
 }
 
 
-def write_scores(con: duckdb.DuckDBPyConnection, tables: ScoreTables, data: ScoringData) -> None:
+def write_scores(con: duckdb.DuckDBPyConnection, tables: ScoreTables) -> None:
     """Replace the contents of every scores table (shapes fixed by score_tables.TABLES). The
     frames carry integer codes (cheap to send back from the workers); DuckDB joins them to
-    the ids (no code: NULL)."""
+    the ids by the same numbering the read used (_CODES; no code: NULL)."""
     frames = {
         "test_predictions": tables.test_predictions,
         "evaluation_recommendations": tables.evaluation_recommendations,
@@ -517,22 +526,11 @@ def write_scores(con: duckdb.DuckDBPyConnection, tables: ScoreTables, data: Scor
         "song_neighbours": tables.song_neighbours,
         "model_runs": [pd.DataFrame(tables.model_runs)],
     }
-    codes = {
-        "influencer_codes": pd.DataFrame({"code": np.arange(len(data.influencer_ids)),
-                                          "id": data.influencer_ids}),
-        "song_codes": pd.DataFrame({"code": np.arange(len(data.song_ids)), "id": data.song_ids}),
-    }  # fmt: skip
-    for name, frame in codes.items():
-        con.register(name, frame)
-    try:
-        for name, parts in frames.items():
-            parts = [p for p in parts if len(p)]
-            con.execute(f"delete from {SCHEMA}.{name}").fetchall()
-            if parts:
-                _insert_decoded(con, name, pd.concat(parts, ignore_index=True))
-    finally:
-        for name in codes:
-            con.unregister(name)
+    for name, parts in frames.items():
+        parts = [p for p in parts if len(p)]
+        con.execute(f"delete from {SCHEMA}.{name}").fetchall()
+        if parts:
+            _insert_decoded(con, name, pd.concat(parts, ignore_index=True))
 
 
 def _insert_decoded(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
@@ -540,13 +538,13 @@ def _insert_decoded(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFr
     select = [f"incoming.{c}" for c in frame.columns if c not in CODED_COLUMNS]
     joins = []
     for k, column in enumerate(coded):
-        lookup, as_name = CODED_COLUMNS[column]
-        select.append(f"c{k}.id as {as_name}")
-        joins.append(f"left join {lookup} as c{k} on c{k}.code = incoming.{column}")
+        lookup, code, id_column, as_name = CODED_COLUMNS[column]
+        select.append(f"c{k}.{id_column} as {as_name}")
+        joins.append(f"left join {lookup} as c{k} on c{k}.{code} = incoming.{column}")
     con.register("incoming", frame)
     try:
         con.execute(
-            f"insert into {SCHEMA}.{table} by name select {', '.join(select)} "
+            f"insert into {SCHEMA}.{table} by name {_CODES} select {', '.join(select)} "
             f"from incoming {' '.join(joins)}"
         ).fetchall()
     finally:
@@ -702,5 +700,5 @@ def run_scoring(
         )
     specs += oracle_specs(truth_dir, data) if with_truth else []
     out = score_all(specs, data, top_n, run_id, echo, workers=workers)
-    write_scores(con, out, data)
+    write_scores(con, out)
     return out

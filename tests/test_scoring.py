@@ -166,23 +166,13 @@ def test_the_reports_own_methods_are_left_out_past_their_size_limit(built: Built
 
 
 def test_scores_are_written_with_ids_for_the_models_codes() -> None:
-    """The models hand back codes; the score tables get the ids (no `because`: NULL)."""
+    """The models hand back codes (positions in the sorted ids, as the read numbers them); the
+    score tables get the ids (no `because`: NULL)."""
     import numpy as np
 
-    from models_py.recommenders.data import Ratings
     from models_py.score_tables import create_score_tables
-    from models_py.scoring import ScoreTables, ScoringData, write_scores
+    from models_py.scoring import ScoreTables, read_coded, write_scores
 
-    none = Ratings(np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0), 3, 4)
-    data = ScoringData(
-        influencer_ids=np.array(["https://a/", "https://b/", "https://c/"], dtype=object),
-        song_ids=np.array(["S0", "S1", "S2", "S3"]),
-        train=none,
-        test=none,
-        everything=none,
-        user_er=np.zeros(3),
-        unrated=pd.DataFrame({"user": [], "item": [], "split": []}),
-    )
     recs = pd.DataFrame(
         {"method": "m", "user": np.array([2, 0], np.int32), "rank": np.array([1, 1], np.int32),
          "item": np.array([3, 1], np.int32), "score": [0.5, 0.25],
@@ -194,8 +184,19 @@ def test_scores_are_written_with_ids_for_the_models_codes() -> None:
          "similarity": [0.9]}
     )  # fmt: skip
     with duckdb.connect() as con:
+        # Stored out of order: codes follow the sorted ids, not the storage.
+        con.execute(
+            "create table influencers as select * from (values "
+            "('https://c/'), ('https://a/'), ('https://b/')) as t(influencer_id)"
+        )
+        con.execute("create table songs as select * from (values "
+                    "('S2'), ('S0'), ('S3'), ('S1')) as t(song_id)")  # fmt: skip
+        con.execute(
+            "create table pairs as select * from (values ('https://c/', 'S3'), "
+            "('https://a/', 'S1')) as t(influencer_id, song_id)"
+        )
         create_score_tables(con)
-        write_scores(con, ScoreTables([], [], [recs], [neighbours], []), data)
+        write_scores(con, ScoreTables([], [], [recs], [neighbours], []))
         got = con.execute(
             "select influencer_id, song_id, because_song_id, score "
             "from scores.recommendations order by score"
@@ -203,5 +204,8 @@ def test_scores_are_written_with_ids_for_the_models_codes() -> None:
         pairs = con.execute(
             "select song_id, neighbour_song_id from scores.song_neighbours"
         ).fetchall()
+        # The read's codes of those pairs are the codes written: one numbering both ways.
+        read = read_coded(con, "pairs", "1 as one")
     assert got == [("https://a/", "S1", "S2", 0.25), ("https://c/", "S3", None, 0.5)]
+    assert sorted(zip(read["user"], read["item"], strict=True)) == [(0, 1), (2, 3)]
     assert pairs == [("S1", "S0")]

@@ -8,6 +8,7 @@ import pytest
 from models_py.recommenders import BiasedMF, content, content_rank, shortlist_rank
 from models_py.recommenders.content import ContentRecommender, HybridRecommender
 from models_py.recommenders.covariate_adjusted import CovariateAdjusted
+from models_py.recommenders.item_knn import ItemKNN
 from models_py.recommenders.separable_rank import dense_top_n
 from tests.test_content_rank import N_USERS, features, ratings
 
@@ -129,3 +130,21 @@ def test_stats_sample_is_fixed_sorted_and_bounded(monkeypatch: pytest.MonkeyPatc
     a, b = shortlist_rank.stats_sample(10_000), shortlist_rank.stats_sample(10_000)
     assert a.size == 100 and np.array_equal(a, b) and (np.diff(a) > 0).all()
     assert np.array_equal(shortlist_rank.stats_sample(50), np.arange(50))
+
+
+def test_a_mix_whose_usage_has_no_per_song_order_is_ranked_densely(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    m = HybridRecommender(
+        usage=ItemKNN(n_neighbors=5),
+        content=ContentRecommender(song_features=features(5, N_ITEMS)),
+        weight=0.5,
+    ).fit(ratings(5, N_ITEMS))
+    users = np.arange(N_USERS)
+    monkeypatch.setattr(shortlist_rank, "SHORTLIST_CELLS", 0)
+    assert shortlist_rank.at_scale(m) and not m._shortlisted()
+    ids, vals = m.recommend(users, 10)
+    want_ids, want_vals = dense_top_n(m, users, 10, True)
+    np.testing.assert_array_equal(ids, want_ids)
+    np.testing.assert_array_equal(vals, want_vals)
+    assert hybrid(0.5)._shortlisted()  # MF usage: shortlisted at this threshold

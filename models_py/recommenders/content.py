@@ -36,7 +36,7 @@ from models_py.recommenders.content_rank import (
 )
 from models_py.recommenders.content_rank import dot_rows as _dot_rows
 from models_py.recommenders.data import Ratings
-from models_py.recommenders.separable_rank import dense_top_n
+from models_py.recommenders.separable_rank import SeparableRanking, dense_top_n
 from models_py.recommenders.shortlist_rank import (
     at_scale,
     mixed_top_n,
@@ -441,7 +441,7 @@ class HybridRecommender(RatingRecommender):
         alone = self._alone()
         if alone is not None:
             return alone._recommend_block_rows()
-        if at_scale(self):  # a block's shortlist and sample scores stay within the block cap
+        if self._shortlisted():  # a block's shortlist and sample scores stay within the cap
             return block_rows(shortlist_rank.SHORTLIST_SONGS + shortlist_rank.STATS_SAMPLE)
         return super()._recommend_block_rows()
 
@@ -454,13 +454,25 @@ class HybridRecommender(RatingRecommender):
     ) -> tuple[np.ndarray, np.ndarray]:
         """At weight 0 or 1 the scores are one component's (``_score_block``), fitted on the
         same ratings: its exact non-dense ranking applies. A mix standardises each row over
-        all its songs, so it is ranked densely."""
+        all its songs, so it is ranked densely, or from shortlists at catalogue scale
+        (shortlist_rank)."""
         alone = self._alone()
         if alone is not None:
             return alone._top_n_block(users, n, exclude_used, candidates)
-        if candidates is None and at_scale(self):
+        if candidates is None and self._shortlisted():
             return mixed_top_n(*self._shortlists(users, n, exclude_used), float(self.weight), n)
         return super()._top_n_block(users, n, exclude_used, candidates)
+
+    def _shortlisted(self) -> bool:
+        """Whether a mix ranks shortlists: at catalogue scale, with a usage model that orders
+        its songs by a per-song score (their top is the shortlist's common part); a mix with
+        any other usage model is ranked densely."""
+        usage = self.usage_
+        if hasattr(usage, "_separable"):
+            separable = usage._separable()
+        else:
+            separable = isinstance(usage, SeparableRanking)
+        return at_scale(self) and separable
 
     def _shortlists(
         self, users: np.ndarray, n: int, exclude_used: bool
@@ -520,7 +532,7 @@ class HybridRecommender(RatingRecommender):
         step = self._recommend_block_rows()  # the block of recommend() for a mix
         for start in range(0, users.size, step):
             block = users[start : start + step]
-            if at_scale(self):
+            if self._shortlisted():
                 parts = self._shortlists(block, n, True)
                 for j in mixes:
                     ids, vals = out[j]

@@ -9,7 +9,12 @@ baseline residuals over the users who rated both) shrunk by n_ij / (n_ij + shrin
 (items x n_stored, never items x items), so a user's candidates for item i are the items they
 rated among i's stored neighbours; with ``n_stored`` >= every item's number of positive
 neighbours this is exactly Surprise's rule, with ``n_stored == n_neighbors`` it is Koren's
-R^k(i; u) = R(u) & S^k(i).
+R^k(i; u) = R(u) & S^k(i). Which predicts better depends on the data, so the run tunes it
+(scoring.MODELS): on the bench data Koren's rule wins against ``n_stored`` = 100 (test RMSE
+1.3244 vs 1.3421, MAP@10 9.4e-4 vs 7.4e-4 at 100k rows; 1.2877 vs 1.3033 and 2.7e-4 vs 2.5e-4
+at 1M, where top-10 for everyone is also 1.8x faster: fewer stored neighbours, fewer candidate
+entries to sum, 1,032 vs 1,839 per user); on denser data (~47 songs per influencer, the
+planted-recovery test) Surprise's does, 1.15 vs 1.19.
 """
 
 from __future__ import annotations
