@@ -67,3 +67,27 @@ def test_rows_whose_best_base_columns_are_taken_look_further(seed: int) -> None:
     ids, vals = top_n_base_plus_sparse(stored, base, n, exclude)
     assert (ids == want_ids).all()
     np.testing.assert_array_equal(vals, want_vals)
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("n", [1, 3, 50])
+def test_top_entries_are_each_rows_best_by_value_then_column(seed: int, n: int) -> None:
+    """Against a 3-key lexsort of every entry: ties at the cut (values on a coarse grid), rows
+    with fewer than n entries, -inf scores, rows of very different lengths."""
+    from models_py.recommenders.sparse_rank import _top_entries
+
+    rng = np.random.default_rng(seed)
+    row = np.repeat(np.arange(300), rng.geometric(0.02, 300))
+    col = rng.permutation(row.size) % 997
+    val = np.round(rng.normal(size=row.size), 1)
+    val[rng.random(row.size) < 0.01] = -np.inf
+    order = np.lexsort((col, -val, row))
+    rank = np.arange(row.size) - np.searchsorted(row[order], row[order])
+    want = [a[order][rank < n] for a in (row, col, val)]
+    for got in (_top_entries(row, col, val, n), _top_entries(row, col, val, n, col_sorted=False)):
+        for g, w in zip(got, want, strict=True):
+            np.testing.assert_array_equal(g, w)
+    by_col = np.lexsort((col, row))
+    got = _top_entries(row[by_col], col[by_col], val[by_col], n, col_sorted=True)
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_array_equal(g, w)
