@@ -11,8 +11,9 @@ import json
 import multiprocessing
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import duckdb
@@ -515,22 +516,38 @@ CODED_COLUMNS = {
 }
 
 
-def write_scores(con: duckdb.DuckDBPyConnection, tables: ScoreTables) -> None:
-    """Replace the contents of every scores table (shapes fixed by score_tables.TABLES). The
-    frames carry integer codes (cheap to send back from the workers); DuckDB joins them to
-    the ids by the same numbering the read used (_CODES; no code: NULL)."""
-    frames = {
-        "test_predictions": tables.test_predictions,
-        "evaluation_recommendations": tables.evaluation_recommendations,
-        "recommendations": tables.recommendations,
-        "song_neighbours": tables.song_neighbours,
-        "model_runs": [pd.DataFrame(tables.model_runs)],
-    }
-    for name, parts in frames.items():
-        parts = [p for p in parts if len(p)]
+SCORE_TABLES = (
+    "test_predictions",
+    "evaluation_recommendations",
+    "recommendations",
+    "song_neighbours",
+    "model_runs",
+)
+
+
+def clear_scores(con: duckdb.DuckDBPyConnection) -> None:
+    """Empty every scores table (shapes fixed by score_tables.TABLES) before a run appends."""
+    for name in SCORE_TABLES:
         con.execute(f"delete from {SCHEMA}.{name}").fetchall()
+
+
+def append_scores(con: duckdb.DuckDBPyConnection, tables: ScoreTables) -> None:
+    """Add one job's frames to the scores tables. The frames carry integer codes (cheap to send
+    back from the workers); DuckDB joins them to the ids by the same numbering the read used
+    (_CODES; no code: NULL)."""
+    for name in SCORE_TABLES:
+        parts = getattr(tables, name)
+        if name == "model_runs":
+            parts = [pd.DataFrame(parts)]
+        parts = [p for p in parts if len(p)]
         if parts:
             _insert_decoded(con, name, pd.concat(parts, ignore_index=True))
+
+
+def write_scores(con: duckdb.DuckDBPyConnection, tables: ScoreTables) -> None:
+    """Replace the contents of every scores table with `tables`."""
+    clear_scores(con)
+    append_scores(con, tables)
 
 
 def _insert_decoded(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
@@ -606,15 +623,16 @@ def score_all(
     top_n: int,
     run_id: str,
     echo: Callable[[str], None],
+    sink: Callable[[ScoreTables], None],
     workers: int = 2,
-) -> ScoreTables:
-    """Score every model and the new-influencer model, `workers` at a time; results merged
-    in spec order, the new-influencer model last (deterministic)."""
+) -> None:
+    """Score every model and the new-influencer model, `workers` at a time, longest first.
+    Each job's tables go to `sink` as soon as it finishes and are then dropped: at 10M ratings
+    holding every model's frames until the end took the parent past 10 GB."""
     global _WORK
     _WORK = (specs, data, top_n, run_id)
     names = [spec.method for spec in specs] + [NEW_INFLUENCER_METHOD]
     costs = [spec.cost for spec in specs] + [NEW_INFLUENCER_COST]
-    merged = ScoreTables([], [], [], [], [])
     try:
         context = multiprocessing.get_context("fork")
         with (
@@ -623,24 +641,17 @@ def score_all(
         ):
             # Longest first (LPT): the short models fill in while the long ones run.
             order = sorted(range(len(names)), key=lambda i: -costs[i])
-            finished: dict[int, tuple[ScoreTables, float]] = {}
-            for index, result in zip(order, pool.map(_score_in_worker, order), strict=True):
+            pending = {pool.submit(_score_in_worker, index): index for index in order}
+            for future in as_completed(pending):
+                index = pending.pop(future)
+                out, seconds = future.result()
+                del future  # its result is `out`: let it go once written
+                sink(out)
+                del out
                 done.update(1)
-                finished[index] = result
-            for index, name in enumerate(names):
-                out, seconds = finished[index]
-                echo(f"  {name:<18} {seconds:6.1f}s")
-                for table in (
-                    "test_predictions",
-                    "evaluation_recommendations",
-                    "recommendations",
-                    "song_neighbours",
-                    "model_runs",
-                ):
-                    getattr(merged, table).extend(getattr(out, table))
+                echo(f"  {names[index]:<18} {seconds:6.1f}s")
     finally:
         _WORK = None
-    return merged
 
 
 def faithful_max_ratings(con: duckdb.DuckDBPyConnection) -> int:
@@ -675,7 +686,8 @@ def run_scoring(
     truth_dir: Path | None,
     workers: int = 2,
     echo: Callable[[str], None] = print,
-) -> ScoreTables:
+) -> None:
+    """Fit, evaluate and serve every model on the built warehouse; write the scores tables."""
     data = read_scoring_data(con)
     echo(
         f"  {len(data.train.rating):,} training and {len(data.test.rating):,} test ratings, "
@@ -686,7 +698,7 @@ def run_scoring(
             f"  ! too few clean reels to fit the models ({len(data.train.rating):,} training "
             f"ratings, fewer than {MIN_TRAINING_RATINGS}): only the popularity methods rank"
         )
-        return ScoreTables([], [], [], [], [])
+        return
     loaded = {r[0] for r in con.execute("select source_file from raw.source_files").fetchall()}
     with_truth = truth_dir is not None and truth_matches(truth_dir, loaded)
     faithful_max = faithful_max_ratings(con)
@@ -699,6 +711,5 @@ def run_scoring(
             "them anyway"
         )
     specs += oracle_specs(truth_dir, data) if with_truth else []
-    out = score_all(specs, data, top_n, run_id, echo, workers=workers)
-    write_scores(con, out)
-    return out
+    clear_scores(con)
+    score_all(specs, data, top_n, run_id, echo, partial(append_scores, con), workers=workers)

@@ -209,3 +209,23 @@ def test_scores_are_written_with_ids_for_the_models_codes() -> None:
     assert got == [("https://a/", "S1", "S2", 0.25), ("https://c/", "S3", None, 0.5)]
     assert sorted(zip(read["user"], read["item"], strict=True)) == [(0, 1), (2, 3)]
     assert pairs == [("S1", "S0")]
+
+
+def test_each_job_is_written_as_it_finishes_then_dropped(built: Built) -> None:
+    """score_all hands every job's tables to the sink on their own (one model's rows each), so
+    the parent never gathers every model's frames: what kept 10M-rating scoring past 12 GB."""
+    from models_py.scoring import ScoreTables, read_scoring_data, score_all
+
+    with duckdb.connect(str(built.warehouse), read_only=True) as con:
+        data = read_scoring_data(con)
+    specs = [s for s in MODELS if s.method in {"global_mean", "bias_baseline", "item_knn"}]
+    calls: list[set[str]] = []
+
+    def sink(out: ScoreTables) -> None:
+        frames = out.test_predictions + out.evaluation_recommendations + out.recommendations
+        methods = {m for frame in frames for m in frame["method"]}
+        calls.append(methods | {run["method"] for run in out.model_runs})
+
+    score_all(specs, data, 10, "run", echo=lambda _: None, sink=sink)
+    assert sorted(len(c) for c in calls) == [1] * (len(specs) + 1)
+    assert set().union(*calls) == {s.method for s in specs} | {NEW_INFLUENCER_METHOD}
