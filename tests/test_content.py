@@ -443,8 +443,9 @@ def test_new_influencer_lists_do_not_depend_on_the_block_size(monkeypatch) -> No
 
 def test_hybrid_ranks_every_weight_at_once_as_it_ranks_each(monkeypatch) -> None:
     """recommend_each (the tuning path: each block's components computed once) gives the lists
-    recommend() gives at each weight, across several blocks, and leaves the last weight set;
-    tune_ranking's table equals judging each weight on its own."""
+    recommend() gives at each weight, across several blocks no larger than a mix's (whatever
+    weight the lone components left set), and leaves the last weight set; tune_ranking's table
+    equals judging each weight on its own."""
     from models_py.recommenders import base
 
     rng = np.random.default_rng(5)
@@ -459,7 +460,15 @@ def test_hybrid_ranks_every_weight_at_once_as_it_ranks_each(monkeypatch) -> None
     monkeypatch.setattr(base, "MAX_BLOCK_CELLS", 7 * n_songs)  # blocks of 7 users
     grid = [{"weight": w} for w in (0.25, 0.0, 0.5, 1.0, 0.75)]
     who = np.arange(n_users)
+    blocks: list[int] = []
+    score_usage = hybrid.usage_._score_block
+    monkeypatch.setattr(
+        hybrid.usage_, "_score_block", lambda u: blocks.append(u.size) or score_usage(u)
+    )
     ranked = hybrid.recommend_each(who, 3, grid)
+    assert max(blocks) == 7 and sum(blocks) == n_users  # the mixes' blocks, each scored once
+    monkeypatch.undo()
+    monkeypatch.setattr(base, "MAX_BLOCK_CELLS", 7 * n_songs)
     assert hybrid.weight == 0.75
     for params, (ids, vals) in zip(grid, ranked, strict=True):
         want_ids, want_vals = hybrid.set_params(**params).recommend(who, 3)

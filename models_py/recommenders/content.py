@@ -439,8 +439,10 @@ class HybridRecommender(RatingRecommender):
 
     def _recommend_block_rows(self) -> int:
         alone = self._alone()
-        if alone is not None:
-            return alone._recommend_block_rows()
+        return self._mix_block_rows() if alone is None else alone._recommend_block_rows()
+
+    def _mix_block_rows(self) -> int:
+        """Users per block when both components are scored, whatever the weight is set to."""
         if self._shortlisted():  # a block's shortlist and sample scores stay within the cap
             return block_rows(shortlist_rank.SHORTLIST_SONGS + shortlist_rank.STATS_SAMPLE)
         return super()._recommend_block_rows()
@@ -529,7 +531,9 @@ class HybridRecommender(RatingRecommender):
                 np.full((users.size, n), -1, dtype=np.int32),
                 np.full((users.size, n), np.nan),
             )
-        step = self._recommend_block_rows()  # the block of recommend() for a mix
+        # Not _recommend_block_rows(): the weight is still the last lone component's (content
+        # alone blocks all users at once) and a 1M tuning scored every user densely (23 GB).
+        step = self._mix_block_rows()
         for start in range(0, users.size, step):
             block = users[start : start + step]
             if self._shortlisted():
