@@ -321,7 +321,7 @@ def recommendation_frame(
     users: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Top-n unused songs for every influencer (or the codes in `users`), as codes (user,
-    item; write_scores turns them into ids), ranks 1..n (padding dropped).
+    item; append_scores turns them into ids), ranks 1..n (padding dropped).
 
     `also_used` (user, item) are used songs the model never saw (no rating): the lists are
     asked for enough extra songs to drop them and still hold top_n. `candidates`: a mask
@@ -542,12 +542,6 @@ def append_scores(con: duckdb.DuckDBPyConnection, tables: ScoreTables) -> None:
         parts = [p for p in parts if len(p)]
         if parts:
             _insert_decoded(con, name, pd.concat(parts, ignore_index=True))
-
-
-def write_scores(con: duckdb.DuckDBPyConnection, tables: ScoreTables) -> None:
-    """Replace the contents of every scores table with `tables`."""
-    clear_scores(con)
-    append_scores(con, tables)
 
 
 def _insert_decoded(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:

@@ -103,7 +103,7 @@ def test_used_songs_without_a_rating_are_never_recommended_back() -> None:
     )
     model = BiasBaseline().fit(rated)
     frame = recommendation_frame(data, model, "m", 3, unrated)
-    b = frame[frame["user"] == 1]  # codes: write_scores turns them into ids
+    b = frame[frame["user"] == 1]  # codes: append_scores turns them into ids
     assert not set(b["item"]) & {1, 2, 3}
     assert list(b["rank"]) == [1, 2, 3]
     assert len(frame[frame["user"] == 0]) == 3
@@ -171,7 +171,7 @@ def test_scores_are_written_with_ids_for_the_models_codes() -> None:
     import numpy as np
 
     from models_py.score_tables import create_score_tables
-    from models_py.scoring import ScoreTables, read_coded, write_scores
+    from models_py.scoring import ScoreTables, append_scores, read_coded
 
     recs = pd.DataFrame(
         {"method": "m", "user": np.array([2, 0], np.int32), "rank": np.array([1, 1], np.int32),
@@ -196,7 +196,7 @@ def test_scores_are_written_with_ids_for_the_models_codes() -> None:
             "('https://a/', 'S1')) as t(influencer_id, song_id)"
         )
         create_score_tables(con)
-        write_scores(con, ScoreTables([], [], [recs], [neighbours], []))
+        append_scores(con, ScoreTables([], [], [recs], [neighbours], []))
         got = con.execute(
             "select influencer_id, song_id, because_song_id, score "
             "from scores.recommendations order by score"
