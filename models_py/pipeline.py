@@ -14,9 +14,10 @@ from typing import TypeVar
 
 import duckdb
 
-from models_py import progress, warehouse
-from models_py.dbt_runner import project_var, run_dbt
-from models_py.ingest import SUPPORTED, LoadReport, load_folder
+from models_py import progress
+from models_py.ingest.load import SUPPORTED, LoadReport, load_folder
+from models_py.warehouse import file as warehouse
+from models_py.warehouse.dbt_runner import project_var, run_dbt
 
 T = TypeVar("T")
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -88,7 +89,7 @@ def run(
     """
     timings: dict[str, float] = {}
     if generate_if_empty and not has_input_files(input_dir):
-        from models_py.generate_data import generate
+        from models_py.synth.generate import generate
 
         with stage(f"generate default dataset into {input_dir.parent}", timings, echo):
             generate(input_dir.parent)
@@ -114,7 +115,7 @@ def run(
             )
         if score_models:
             with stage("fit and score models", timings, echo), warehouse.connect(build) as con:
-                from models_py.scoring import run_scoring
+                from models_py.scoring.runner import run_scoring
 
                 run_scoring(
                     con,
@@ -137,7 +138,7 @@ def run(
                     )
                 )
         if report:
-            from models_py.report import write_report
+            from models_py.report.page import write_report
 
             with stage("render the HTML report", timings, echo):
                 report_partial = write_report(

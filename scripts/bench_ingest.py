@@ -20,8 +20,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from models_py import warehouse  # noqa: E402
-from models_py.ingest import discover_files, load_folder, read_files  # noqa: E402
+from models_py.ingest.load import discover_files, load_folder, read_files  # noqa: E402
+from models_py.warehouse import file as warehouse  # noqa: E402
 
 
 def measure_read(input_dir: Path) -> tuple[int, float]:

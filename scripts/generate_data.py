@@ -6,7 +6,7 @@ from pathlib import Path
 # Runnable from a fresh checkout without installing the package.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from models_py.generate_data import main  # noqa: E402
+from models_py.synth.generate import main  # noqa: E402
 
 if __name__ == "__main__":
     sys.exit(main())

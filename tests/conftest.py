@@ -27,7 +27,7 @@ class Built:
 
 @pytest.fixture(scope="session")
 def small_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from models_py.generate_data import generate
+    from models_py.synth.generate import generate
 
     out = tmp_path_factory.mktemp("data")
     generate(out, seed=7, **SMALL)
@@ -37,7 +37,7 @@ def small_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def built(small_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Built:
     """The warehouse as a user builds it: through the `reelrec run` command."""
-    from models_py.cli import main
+    from models_py.cli.commands import main
 
     path = tmp_path_factory.mktemp("wh") / "warehouse.duckdb"
     overrides = [arg for k, v in SMALL_VARS.items() for arg in ("--var", f"{k}={v}")]

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from models_py.bench import report, runner
-from models_py.bench.stages import map_at_k
 from models_py.recommenders import Ratings
+from scripts.benchmarks import report, runner
+from scripts.benchmarks.stages import map_at_k
 
 
 def test_map_at_k_matches_a_hand_computed_example() -> None:

@@ -64,9 +64,9 @@ CHILD = textwrap.dedent(
     """
     import json, resource, sys
     from pathlib import Path
-    from models_py import warehouse
-    from models_py.dbt_runner import run_dbt
-    from models_py.ingest import load_folder
+    from models_py.warehouse import file as warehouse
+    from models_py.warehouse.dbt_runner import run_dbt
+    from models_py.ingest.load import load_folder
     from models_py.pipeline import SCORE_MARTS
 
     folder, target = Path(sys.argv[1]), Path(sys.argv[2])

@@ -6,7 +6,7 @@ import duckdb
 import pytest
 
 from models_py import pipeline
-from models_py.cli import main
+from models_py.cli.commands import main
 from models_py.errors import ReelRecError
 from tests.conftest import Built
 

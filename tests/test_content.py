@@ -9,7 +9,7 @@ import pytest
 import scipy.sparse as sp
 from sklearn.base import clone
 
-from models_py.cli import main
+from models_py.cli.commands import main
 from models_py.recommenders.baselines import BiasBaseline
 from models_py.recommenders.content import (
     ContentRecommender,
@@ -231,7 +231,7 @@ def test_new_influencer_uses_bio_neighbours_of_the_same_tier() -> None:
 def test_content_beats_chance_on_new_songs() -> None:
     """The planted truth lets metadata carry real signal: on songs nobody has used yet,
     content's MAP@10 is well above chance (random orderings of the same shelf)."""
-    import models_py.generate_data as gd
+    import models_py.synth.generate as gd
 
     planted = gd.simulate(seed=3, n_influencers=2500, n_celebrities=500, n_songs=2500)
     rows, songs = planted.rows, planted.songs

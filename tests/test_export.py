@@ -8,8 +8,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from models_py.cli.export import XLSX_MAX_ROWS, escape_cell, write_table
 from models_py.errors import ReelRecError
-from models_py.export import XLSX_MAX_ROWS, escape_cell, write_table
 
 HOSTILE = [
     '=HYPERLINK("http://evil.example","click")',

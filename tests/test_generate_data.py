@@ -22,7 +22,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from models_py import generate_data as gd
+from models_py.synth import generate as gd
 
 SMALL = {"n_influencers": 400, "n_celebrities": 80, "n_songs": 500, "n_rows": 6000}
 SEED = 7

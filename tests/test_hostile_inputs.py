@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from models_py.cli import main
+from models_py.cli.commands import main
 from tests.files import HEADER, reel_row, write_xlsx
 
 pytestmark = pytest.mark.slow

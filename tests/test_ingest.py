@@ -12,9 +12,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from models_py.columns import parse_column_map
 from models_py.errors import ReelRecError
-from models_py.ingest import load_folder
+from models_py.ingest.columns import parse_column_map
+from models_py.ingest.load import load_folder
 from tests.files import HEADER, reel_row, write_xlsx
 
 

@@ -15,8 +15,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from models_py import pipeline, warehouse
+from models_py import pipeline
 from models_py.errors import ReelRecError
+from models_py.warehouse import file as warehouse
 from tests.conftest import Built
 
 pytestmark = pytest.mark.slow

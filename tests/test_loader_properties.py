@@ -10,7 +10,7 @@ import duckdb
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from models_py.ingest import load_folder
+from models_py.ingest.load import load_folder
 from tests.files import HEADER, write_xlsx
 
 # Text a scrape can hold: emoji, right-to-left scripts, quotes, separators, newlines, tabs.

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 from tqdm import tqdm
 
 from models_py import progress
-from models_py.dbt_runner import _progress_callback
+from models_py.warehouse.dbt_runner import _progress_callback
 
 
 def event(name: str, **data: object) -> SimpleNamespace:

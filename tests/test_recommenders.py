@@ -44,7 +44,7 @@ from models_py.recommenders import base as base_module
 from models_py.recommenders.base import top_n
 from models_py.recommenders.baselines import fit_biases
 from models_py.recommenders.matrix_factorization import RowGroups, ridge_rows, solve_packed
-from models_py.recommenders.report_dense import report_predict, report_weights
+from scripts.benchmarks.report_dense import report_predict, report_weights
 
 N_USERS, N_ITEMS = 30, 20
 
@@ -493,7 +493,7 @@ def test_biased_mf_fits_a_planted_low_rank_matrix() -> None:
 @pytest.fixture(scope="module")
 def planted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Ratings, np.ndarray, float]:
     """A dense small dataset (~47 songs per influencer): ratings, oracle Delta, planted sigma."""
-    from models_py.generate_data import generate
+    from models_py.synth.generate import generate
 
     out = tmp_path_factory.mktemp("planted")
     params = generate(

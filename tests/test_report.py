@@ -11,8 +11,8 @@ import duckdb
 import pytest
 
 from models_py import pipeline
-from models_py.cli import main
-from models_py.report import write_report
+from models_py.cli.commands import main
+from models_py.report.page import write_report
 from tests.conftest import Built
 
 pytestmark = pytest.mark.slow

@@ -8,8 +8,8 @@ import duckdb
 import pandas as pd
 import pytest
 
-from models_py.dbt_runner import project_var
-from models_py.scoring import MODELS, NEW_INFLUENCER_METHOD
+from models_py.scoring.runner import MODELS, NEW_INFLUENCER_METHOD
+from models_py.warehouse.dbt_runner import project_var
 from tests.conftest import SMALL_VARS, Built
 
 pytestmark = pytest.mark.slow
@@ -81,7 +81,7 @@ def test_used_songs_without_a_rating_are_never_recommended_back() -> None:
 
     from models_py.recommenders.baselines import BiasBaseline
     from models_py.recommenders.data import Ratings
-    from models_py.scoring import ScoringData, recommendation_frame
+    from models_py.scoring.runner import ScoringData, recommendation_frame
 
     rated = Ratings(
         user=np.array([0, 0, 1], np.int32),
@@ -112,7 +112,7 @@ def test_used_songs_without_a_rating_are_never_recommended_back() -> None:
 def test_truth_is_used_only_for_the_files_it_describes(tmp_path) -> None:
     import json
 
-    from models_py.scoring import truth_matches
+    from models_py.scoring.runner import truth_matches
 
     (tmp_path / "params.json").write_text(json.dumps({"files": [{"file": "data1.xlsx"}]}))
     assert truth_matches(tmp_path, {"data1.xlsx"})
@@ -150,7 +150,7 @@ def test_every_method_is_judged_on_the_same_fixed_sample(built: Built) -> None:
 
 
 def test_the_reports_own_methods_are_left_out_past_their_size_limit(built: Built) -> None:
-    from models_py.scoring import faithful_max_ratings, within_size_limits
+    from models_py.scoring.runner import faithful_max_ratings, within_size_limits
 
     specs = list(MODELS)
     faithful = [s.method for s in specs if s.family == "faithful"]
@@ -170,8 +170,8 @@ def test_scores_are_written_with_ids_for_the_models_codes() -> None:
     score tables get the ids (no `because`: NULL)."""
     import numpy as np
 
-    from models_py.score_tables import create_score_tables
-    from models_py.scoring import ScoreTables, append_scores, read_coded
+    from models_py.scoring.runner import ScoreTables, append_scores, read_coded
+    from models_py.scoring.writer import create_score_tables
 
     recs = pd.DataFrame(
         {"method": "m", "user": np.array([2, 0], np.int32), "rank": np.array([1, 1], np.int32),
@@ -214,7 +214,7 @@ def test_scores_are_written_with_ids_for_the_models_codes() -> None:
 def test_each_job_is_written_as_it_finishes_then_dropped(built: Built) -> None:
     """score_all hands every job's tables to the sink on their own (one model's rows each), so
     the parent never gathers every model's frames: what kept 10M-rating scoring past 12 GB."""
-    from models_py.scoring import ScoreTables, read_scoring_data, score_all
+    from models_py.scoring.runner import ScoreTables, read_scoring_data, score_all
 
     with duckdb.connect(str(built.warehouse), read_only=True) as con:
         data = read_scoring_data(con)

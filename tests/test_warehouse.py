@@ -10,7 +10,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from models_py import pipeline, warehouse
+from models_py import pipeline
+from models_py.warehouse import file as warehouse
 from tests.conftest import SMALL_VARS, Built
 
 pytestmark = pytest.mark.slow

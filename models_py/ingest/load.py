@@ -17,14 +17,14 @@ import duckdb
 import pandas  # noqa: F401  (see below)
 import pyarrow as pa
 
-from models_py.columns import (
+from models_py.errors import ReelRecError
+from models_py.ingest.columns import (
     CANONICAL_COLUMNS,
     match_headers,
     missing_required_message,
 )
-from models_py.errors import ReelRecError
-from models_py.readers import SheetData, read_csv, read_xlsx
-from models_py.score_tables import create_score_tables
+from models_py.ingest.readers import SheetData, read_csv, read_xlsx
+from models_py.scoring.writer import create_score_tables
 
 READERS = {".xlsx": read_xlsx, ".xlsm": read_xlsx, ".csv": read_csv}
 SUPPORTED = (*READERS, ".parquet")

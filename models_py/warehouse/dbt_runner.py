@@ -11,7 +11,7 @@ from pathlib import Path
 from models_py import progress
 from models_py.errors import ReelRecError
 
-DBT_PROJECT = Path(__file__).resolve().parent.parent / "dbt_project"
+DBT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
 
 # dbt must never phone home; set before dbt is imported anywhere.
 os.environ.setdefault("DO_NOT_TRACK", "1")

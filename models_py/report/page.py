@@ -10,10 +10,10 @@ from pathlib import Path
 import jinja2
 import pandas as pd
 
-from models_py import report_charts as charts
-from models_py import report_data as q
-from models_py import warehouse
 from models_py.errors import ReelRecError
+from models_py.report import charts
+from models_py.report import data as q
+from models_py.warehouse import file as warehouse
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 EXAMPLE_METHODS = ["er_biased_mf", "content", "item_knn", "count"]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from models_py import warehouse
+from models_py.warehouse import file as warehouse
 
 
 def rows_by_rule(path: Path) -> tuple[int, int, int, list[tuple[str, int]]]:
@@ -38,7 +38,7 @@ def tiers(path: Path) -> list[tuple[str, int]]:
 
 def metrics_table(path: Path) -> str:
     """One line per method: rating accuracy and ranking quality at k, best first."""
-    from models_py.report_data import model_comparison  # the report's table, the same query
+    from models_py.report.data import model_comparison  # the report's table, the same query
 
     with warehouse.connect(path, read_only=True) as con:
         methods = model_comparison(con)

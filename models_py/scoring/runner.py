@@ -23,8 +23,6 @@ import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
 from models_py import progress
-from models_py.dbt_runner import project_var
-from models_py.oracle import PlantedModel
 from models_py.recommenders.base import RatingRecommender
 from models_py.recommenders.baselines import BiasBaseline, GlobalMean
 from models_py.recommenders.content import (
@@ -42,7 +40,9 @@ from models_py.recommenders.new_influencer import SimilarInfluencers
 from models_py.recommenders.report_cf import ReportItemCF, ReportUserCF
 from models_py.recommenders.report_svd import ReportSVD
 from models_py.recommenders.tuning import tune, tune_ranking
-from models_py.score_tables import SCHEMA
+from models_py.scoring.writer import SCHEMA
+from models_py.synth.oracle import PlantedModel
+from models_py.warehouse.dbt_runner import project_var
 
 
 @dataclass(frozen=True)

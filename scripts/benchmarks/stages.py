@@ -1,4 +1,4 @@
-"""One benchmark stage per process: ``python -m models_py.bench.stages STAGE --dir D --result F``.
+"""One benchmark stage per process: ``python -m scripts.benchmarks.stages STAGE --dir D``.
 
 A size's folder ``D`` holds ``raw/`` and ``truth/`` (generated), ``warehouse.duckdb.building``
 while the run's stages build it, then ``warehouse.duckdb``. The model and peer stages read the
@@ -53,7 +53,7 @@ class Phases:
 
 
 def building(size_dir: Path) -> Path:
-    from models_py import warehouse
+    from models_py.warehouse import file as warehouse
 
     return warehouse.building_path(size_dir / "warehouse.duckdb")
 
@@ -70,8 +70,8 @@ def built(size_dir: Path) -> Path:
 
 
 def scoring_data(size_dir: Path) -> Any:
-    from models_py import warehouse
-    from models_py.scoring import read_scoring_data
+    from models_py.scoring.runner import read_scoring_data
+    from models_py.warehouse import file as warehouse
 
     with warehouse.connect(built(size_dir), read_only=True) as con:
         return read_scoring_data(con)
@@ -80,7 +80,7 @@ def scoring_data(size_dir: Path) -> Any:
 def tuned_params(size_dir: Path, method: str) -> tuple[dict[str, Any], float | None]:
     """The run's winning parameters for ``method`` and its fit seconds including tuning
     ({} and None when the run did not get to score models: the defaults are used)."""
-    from models_py import warehouse
+    from models_py.warehouse import file as warehouse
 
     with warehouse.connect(built(size_dir), read_only=True) as con:
         rows = con.execute(
@@ -93,8 +93,8 @@ def tuned_params(size_dir: Path, method: str) -> tuple[dict[str, Any], float | N
 
 def faithful_limit(size_dir: Path) -> int:
     """The run's faithful_max_ratings (the warehouse's run_settings)."""
-    from models_py import warehouse
-    from models_py.scoring import faithful_max_ratings
+    from models_py.scoring.runner import faithful_max_ratings
+    from models_py.warehouse import file as warehouse
 
     with warehouse.connect(built(size_dir), read_only=True) as con:
         return faithful_max_ratings(con)
@@ -124,7 +124,7 @@ def rmse(truth: np.ndarray, pred: np.ndarray) -> float:
 def stage_generate(size_dir: Path, rows: int) -> dict[str, Any]:
     """The default xlsx dataset at 100k rows (what `make run` reads), ``--scale`` parquet else.
     An existing dataset of the same size and format is reused."""
-    from models_py.generate_data import generate, scale_sizes
+    from models_py.synth.generate import generate, scale_sizes
 
     fmt = "xlsx" if rows == 100_000 else "parquet"
     params_file = size_dir / "truth" / "params.json"
@@ -147,9 +147,9 @@ def stage_generate(size_dir: Path, rows: int) -> dict[str, Any]:
 
 
 def stage_load(size_dir: Path) -> dict[str, Any]:
-    from models_py import warehouse
-    from models_py.ingest import load_folder
+    from models_py.ingest.load import load_folder
     from models_py.pipeline import run_fingerprint
+    from models_py.warehouse import file as warehouse
 
     build = building(size_dir)
     warehouse.create_database(build)
@@ -163,7 +163,7 @@ def stage_load(size_dir: Path) -> dict[str, Any]:
 
 
 def stage_dbt_build(size_dir: Path, select: str | None = None) -> dict[str, Any]:
-    from models_py.dbt_runner import run_dbt
+    from models_py.warehouse.dbt_runner import run_dbt
 
     start = time.perf_counter()
     summary = run_dbt("build", building(size_dir), run_vars(size_dir), select=select, quiet=True)
@@ -171,9 +171,9 @@ def stage_dbt_build(size_dir: Path, select: str | None = None) -> dict[str, Any]
 
 
 def stage_scoring(size_dir: Path) -> dict[str, Any]:
-    from models_py import warehouse
-    from models_py.dbt_runner import project_var
-    from models_py.scoring import run_scoring
+    from models_py.scoring.runner import run_scoring
+    from models_py.warehouse import file as warehouse
+    from models_py.warehouse.dbt_runner import project_var
 
     start = time.perf_counter()
     with warehouse.connect(building(size_dir)) as con:
@@ -194,7 +194,7 @@ def stage_scoring(size_dir: Path) -> dict[str, Any]:
 
 
 def stage_publish(size_dir: Path) -> dict[str, Any]:
-    from models_py import warehouse
+    from models_py.warehouse import file as warehouse
 
     start = time.perf_counter()
     warehouse.publish(building(size_dir), size_dir / "warehouse.duckdb")
@@ -220,7 +220,7 @@ def stage_model(size_dir: Path, method: str) -> dict[str, Any]:
     recommend top-10 for every influencer and evaluate (test RMSE, MAP@10 on held-out reels)."""
     from threadpoolctl import threadpool_limits
 
-    from models_py.scoring import MODELS, fit_model, within_size_limits
+    from models_py.scoring.runner import MODELS, fit_model, within_size_limits
 
     spec = {s.method: s for s in MODELS}[method]
     data = scoring_data(size_dir)
@@ -343,7 +343,7 @@ def stage_report_dense(size_dir: Path) -> dict[str, Any]:
     """The report's approach as written (recommenders.report_dense), or why it cannot run."""
     import pandas as pd
 
-    from models_py.recommenders.report_dense import peak_bytes, run_report_approach
+    from scripts.benchmarks.report_dense import peak_bytes, run_report_approach
 
     data = scoring_data(size_dir)
     need = peak_bytes(data.train.n_users, data.train.n_items)

@@ -20,13 +20,13 @@ import fastexcel
 import numpy as np
 import pyarrow as pa
 
-from models_py.columns import (
+from models_py.errors import ReelRecError
+from models_py.ingest.columns import (
     CANONICAL_COLUMNS,
     HeaderMatch,
     match_headers,
     missing_required_message,
 )
-from models_py.errors import ReelRecError
 
 # A header may sit below a title block; look this far down for it.
 HEADER_SEARCH_ROWS = 20

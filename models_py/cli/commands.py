@@ -7,8 +7,8 @@ import sys
 import traceback
 from pathlib import Path
 
-from models_py.columns import parse_column_map
 from models_py.errors import ReelRecError
+from models_py.ingest.columns import parse_column_map
 
 
 def _parse_vars(items: list[str]) -> dict[str, object]:
@@ -39,7 +39,8 @@ def _positive_int(text: str) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from models_py import pipeline, summary
+    from models_py import pipeline
+    from models_py.cli import summary
 
     input_dir = Path(args.input) if args.input else pipeline.DEFAULT_INPUT
     result = pipeline.run(
@@ -53,7 +54,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     total = sum(result.stage_seconds.values())
     print()
     print(summary.render(result.warehouse))
-    from models_py.lookup import example_influencer, recommendations
+    from models_py.cli.lookup import example_influencer, recommendations
 
     handle = example_influencer(result.warehouse)
     # A small input may lack a method (too few reels to fit models, songs below min_user_count).
@@ -81,7 +82,7 @@ def _print_rows(headers: tuple[str, ...], rows: list[tuple]) -> None:
 
 
 def cmd_recommend(args: argparse.Namespace) -> int:
-    from models_py.lookup import recommendations
+    from models_py.cli.lookup import recommendations
 
     (_, handle, name), rows = recommendations(
         Path(args.warehouse), args.influencer, args.method, args.n
@@ -95,14 +96,14 @@ def cmd_recommend(args: argparse.Namespace) -> int:
 
 
 def _export(path: Path, headers: tuple[str, ...], rows: list[tuple]) -> int:
-    from models_py.export import write_table
+    from models_py.cli.export import write_table
 
     print(f"Wrote {write_table(path, headers, rows):,} rows to {path}")
     return 0
 
 
 def cmd_new(args: argparse.Namespace) -> int:
-    from models_py.lookup import new_influencer_recommendations
+    from models_py.cli.lookup import new_influencer_recommendations
 
     tier, neighbours, prior, rows = new_influencer_recommendations(
         Path(args.warehouse), args.handle, args.bio, args.followers, args.n
@@ -119,7 +120,7 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 
 def cmd_similar(args: argparse.Namespace) -> int:
-    from models_py.lookup import similar_songs
+    from models_py.cli.lookup import similar_songs
 
     (song_id, title, artist), rows = similar_songs(Path(args.warehouse), args.song, args.n, args.by)
     headers = ("rank", "title", "artist", "similarity")
@@ -132,7 +133,7 @@ def cmd_similar(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from models_py.pipeline import report_path_for
-    from models_py.report import write_report
+    from models_py.report.page import write_report
 
     source = Path(args.warehouse)
     output = Path(args.output) if args.output else report_path_for(source)
@@ -141,7 +142,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from models_py.generate_data import main as generate_main
+    from models_py.synth.generate import main as generate_main
 
     passed = args.generate_args
     # `reelrec generate -- --scale N`: the "--" only shields the options from our parser.

@@ -29,7 +29,7 @@ from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
 
-from models_py.bench import report
+from scripts.benchmarks import report
 
 REPO = Path(__file__).resolve().parent.parent.parent
 SIZES = {"100k": 100_000, "1m": 1_000_000, "10m": 10_000_000}
@@ -219,7 +219,7 @@ def run_stage(
     result = size_dir / "stages" / (stage.replace(":", "-") + ".json")
     result.parent.mkdir(parents=True, exist_ok=True)
     result.unlink(missing_ok=True)
-    cmd = [sys.executable, "-m", "models_py.bench.stages", stage, "--dir", str(size_dir)]
+    cmd = [sys.executable, "-m", "scripts.benchmarks.stages", stage, "--dir", str(size_dir)]
     cmd += ["--rows", str(rows), "--result", str(result)]
     if profile:
         cmd += ["--profile", str(profile)]
@@ -310,7 +310,7 @@ TARGET_MODELS = ("biased_mf", "er_biased_mf", "item_knn")
 
 
 def model_methods(rows: int) -> list[str]:
-    from models_py.scoring import MODELS
+    from models_py.scoring.runner import MODELS
 
     names = [spec.method for spec in MODELS]
     return [m for m in names if rows < TARGET_MODELS_ONLY_FROM or m in TARGET_MODELS]

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import duckdb
 
-from models_py import warehouse
 from models_py.errors import ReelRecError
+from models_py.warehouse import file as warehouse
 
 
 def handle_of(text: str) -> str:

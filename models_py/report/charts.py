@@ -15,7 +15,7 @@ import pandas as pd  # noqa: E402
 from matplotlib.colors import LogNorm  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from models_py.report_data import Histogram  # noqa: E402
+from models_py.report.data import Histogram  # noqa: E402
 
 INK = "#1f2933"
 ACCENT = "#d6336c"

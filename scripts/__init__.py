@@ -1,0 +1,1 @@
+"""Scripts and benchmarks beside the package; not installed."""
