@@ -15,9 +15,10 @@ from typing import TypeVar
 import duckdb
 
 from models_py import progress
+from models_py.contract import project_var
 from models_py.ingest.load import SUPPORTED, LoadReport, load_folder
 from models_py.warehouse import file as warehouse
-from models_py.warehouse.dbt_runner import project_var, run_dbt
+from models_py.warehouse.dbt_runner import run_dbt
 
 T = TypeVar("T")
 REPO_ROOT = Path(__file__).resolve().parent.parent

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from models_py.warehouse.dbt_runner import DBT_PROJECT, run_dbt
+from models_py.contract import DBT_PROJECT
+from models_py.warehouse.dbt_runner import run_dbt
 from tests.conftest import Built
 
 pytestmark = pytest.mark.slow

@@ -138,7 +138,7 @@ def test_run_settings_record_every_var_of_the_build(built: Built) -> None:
     """Every dbt var is in run_settings, with the value this build used (overrides included)."""
     import yaml
 
-    from models_py.warehouse.dbt_runner import DBT_PROJECT
+    from models_py.contract import DBT_PROJECT
     from tests.conftest import SMALL_VARS
 
     defaults = yaml.safe_load((DBT_PROJECT / "dbt_project.yml").read_text())["vars"]

@@ -6,7 +6,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from models_py.warehouse.dbt_runner import project_var
+from models_py.contract import project_var
 from tests.conftest import Built
 
 pytestmark = pytest.mark.slow

@@ -8,8 +8,8 @@ import duckdb
 import pandas as pd
 import pytest
 
+from models_py.contract import project_var
 from models_py.scoring.runner import MODELS, NEW_INFLUENCER_METHOD
-from models_py.warehouse.dbt_runner import project_var
 from tests.conftest import SMALL_VARS, Built
 
 pytestmark = pytest.mark.slow

@@ -6,29 +6,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from models_py.contract import RAW_COLUMNS, REQUIRED_COLUMNS
 from models_py.errors import ReelRecError
 
-# The report's data1.xlsx / data2.xlsx layout; raw tables keep these names.
-CANONICAL_COLUMNS: tuple[str, ...] = (
-    "Song",
-    "use_count",
-    "Name",
-    "Followers",
-    "Posts",
-    "Bio",
-    "URL",
-    "ER",
-    "title",
-    "release",
-    "artist_name",
-    "year",
-    "Delta",
-    "Curr_ER",
-    "Comments",
-    "Likes",
-    "Time",
-)
-REQUIRED_COLUMNS: tuple[str, ...] = ("URL", "Song")
+# The contract's column list; raw tables keep these names.
+CANONICAL_COLUMNS = RAW_COLUMNS
 
 
 def header_key(name: object) -> str:

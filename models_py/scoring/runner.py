@@ -23,6 +23,7 @@ import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
 from models_py import progress
+from models_py.contract import project_var
 from models_py.recommenders.base import RatingRecommender
 from models_py.recommenders.baselines import BiasBaseline, GlobalMean
 from models_py.recommenders.content import (
@@ -42,7 +43,6 @@ from models_py.recommenders.report_svd import ReportSVD
 from models_py.recommenders.tuning import tune, tune_ranking
 from models_py.scoring.writer import SCHEMA
 from models_py.synth.oracle import PlantedModel
-from models_py.warehouse.dbt_runner import project_var
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from models_py import progress
+from models_py.contract import DBT_PROJECT
 from models_py.errors import ReelRecError
-
-DBT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
 
 # dbt must never phone home; set before dbt is imported anywhere.
 os.environ.setdefault("DO_NOT_TRACK", "1")
@@ -96,10 +95,3 @@ def summarise(results: object) -> str:
     problems = {k: n for k, n in statuses.items() if k not in ("success", "pass")}
     outcome = "all passed" if not problems else ", ".join(f"{n} {k}" for k, n in problems.items())
     return f"{parts} — {outcome}"
-
-
-def project_var(name: str) -> object:
-    """A var's default as set in dbt_project.yml (the one place defaults live)."""
-    import yaml
-
-    return yaml.safe_load((DBT_PROJECT / "dbt_project.yml").read_text())["vars"][name]

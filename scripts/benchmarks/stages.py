@@ -171,9 +171,9 @@ def stage_dbt_build(size_dir: Path, select: str | None = None) -> dict[str, Any]
 
 
 def stage_scoring(size_dir: Path) -> dict[str, Any]:
+    from models_py.contract import project_var
     from models_py.scoring.runner import run_scoring
     from models_py.warehouse import file as warehouse
-    from models_py.warehouse.dbt_runner import project_var
 
     start = time.perf_counter()
     with warehouse.connect(building(size_dir)) as con:
