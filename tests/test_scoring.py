@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from models_py.contract import project_var
-from models_py.scoring.runner import MODELS, NEW_INFLUENCER_METHOD
+from models_py.scoring.registry import MODELS, NEW_INFLUENCER_METHOD
 from tests.conftest import SMALL_VARS, Built
 
 pytestmark = pytest.mark.slow
@@ -81,7 +81,8 @@ def test_used_songs_without_a_rating_are_never_recommended_back() -> None:
 
     from models_py.recommenders.baselines import BiasBaseline
     from models_py.recommenders.data import Ratings
-    from models_py.scoring.runner import ScoringData, recommendation_frame
+    from models_py.scoring.data import ScoringData
+    from models_py.scoring.frames import recommendation_frame
 
     rated = Ratings(
         user=np.array([0, 0, 1], np.int32),
@@ -112,7 +113,7 @@ def test_used_songs_without_a_rating_are_never_recommended_back() -> None:
 def test_truth_is_used_only_for_the_files_it_describes(tmp_path) -> None:
     import json
 
-    from models_py.scoring.runner import truth_matches
+    from models_py.scoring.registry import truth_matches
 
     (tmp_path / "params.json").write_text(json.dumps({"files": [{"file": "data1.xlsx"}]}))
     assert truth_matches(tmp_path, {"data1.xlsx"})
@@ -150,7 +151,8 @@ def test_every_method_is_judged_on_the_same_fixed_sample(built: Built) -> None:
 
 
 def test_the_reports_own_methods_are_left_out_past_their_size_limit(built: Built) -> None:
-    from models_py.scoring.runner import faithful_max_ratings, within_size_limits
+    from models_py.scoring.data import faithful_max_ratings
+    from models_py.scoring.registry import within_size_limits
 
     specs = list(MODELS)
     faithful = [s.method for s in specs if s.family == "faithful"]
@@ -170,8 +172,8 @@ def test_scores_are_written_with_ids_for_the_models_codes() -> None:
     score tables get the ids (no `because`: NULL)."""
     import numpy as np
 
-    from models_py.scoring.runner import ScoreTables, append_scores, read_coded
-    from models_py.scoring.writer import create_score_tables
+    from models_py.scoring.data import read_coded
+    from models_py.scoring.writer import ScoreTables, append_scores, create_score_tables
 
     recs = pd.DataFrame(
         {"method": "m", "user": np.array([2, 0], np.int32), "rank": np.array([1, 1], np.int32),
@@ -214,7 +216,9 @@ def test_scores_are_written_with_ids_for_the_models_codes() -> None:
 def test_each_job_is_written_as_it_finishes_then_dropped(built: Built) -> None:
     """score_all hands every job's tables to the sink on their own (one model's rows each), so
     the parent never gathers every model's frames: what kept 10M-rating scoring past 12 GB."""
-    from models_py.scoring.runner import ScoreTables, read_scoring_data, score_all
+    from models_py.scoring.data import read_scoring_data
+    from models_py.scoring.runner import score_all
+    from models_py.scoring.writer import ScoreTables
 
     with duckdb.connect(str(built.warehouse), read_only=True) as con:
         data = read_scoring_data(con)
@@ -229,3 +233,15 @@ def test_each_job_is_written_as_it_finishes_then_dropped(built: Built) -> None:
     score_all(specs, data, 10, "run", echo=lambda _: None, sink=sink)
     assert sorted(len(c) for c in calls) == [1] * (len(specs) + 1)
     assert set().union(*calls) == {s.method for s in specs} | {NEW_INFLUENCER_METHOD}
+
+
+def test_the_job_tables_and_the_decoded_columns_follow_the_score_tables() -> None:
+    """TABLES is the one definition: a job carries rows for each of its tables, and every
+    coded column becomes one of their columns."""
+    from dataclasses import fields
+
+    from models_py.scoring.writer import CODED_COLUMNS, TABLES, ScoreTables
+
+    assert [f.name for f in fields(ScoreTables)] == list(TABLES)
+    columns = {c.split()[0] for ddl in TABLES.values() for c in ddl.split(",")}
+    assert {as_name for *_, as_name in CODED_COLUMNS.values()} <= columns

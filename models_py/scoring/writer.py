@@ -6,10 +6,16 @@ Created empty with the raw tables, so dbt's sources always exist and the first `
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import duckdb
+import pandas as pd
+
+from models_py.scoring.codes import CODES
 
 SCHEMA = "scores"
 
+# Every score table and its columns, in the order the scoring stage writes them.
 TABLES: dict[str, str] = {
     "test_predictions": """
         method varchar, influencer_id varchar, song_id varchar, prediction double
@@ -33,8 +39,65 @@ TABLES: dict[str, str] = {
     """,
 }
 
+# Coded columns of the frames the models return: the code table (of CODES) each is looked up
+# in, its code and id columns, and the column of TABLES it becomes.
+CODED_COLUMNS = {
+    "user": ("influencer_codes", "user_code", "influencer_id", "influencer_id"),
+    "item": ("song_codes", "item_code", "song_id", "song_id"),
+    "because": ("song_codes", "item_code", "song_id", "because_song_id"),
+    "neighbour_item": ("song_codes", "item_code", "song_id", "neighbour_song_id"),
+}
+
+
+@dataclass
+class ScoreTables:
+    """One job's rows for each of TABLES (a field per table, same names)."""
+
+    test_predictions: list[pd.DataFrame]
+    evaluation_recommendations: list[pd.DataFrame]
+    recommendations: list[pd.DataFrame]
+    song_neighbours: list[pd.DataFrame]
+    model_runs: list[dict]
+
 
 def create_score_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"create schema if not exists {SCHEMA}").fetchall()
     for name, columns in TABLES.items():
         con.execute(f"create or replace table {SCHEMA}.{name} ({columns})").fetchall()
+
+
+def clear_scores(con: duckdb.DuckDBPyConnection) -> None:
+    """Empty every scores table (shapes fixed by TABLES) before a run appends."""
+    for name in TABLES:
+        con.execute(f"delete from {SCHEMA}.{name}").fetchall()
+
+
+def append_scores(con: duckdb.DuckDBPyConnection, tables: ScoreTables) -> None:
+    """Add one job's frames to the scores tables. The frames carry integer codes (cheap to send
+    back from the workers); DuckDB joins them to the ids by the same numbering the read used
+    (CODES; no code: NULL)."""
+    for name in TABLES:
+        parts = getattr(tables, name)
+        if name == "model_runs":
+            parts = [pd.DataFrame(parts)]
+        parts = [p for p in parts if len(p)]
+        if parts:
+            _insert_decoded(con, name, pd.concat(parts, ignore_index=True))
+
+
+def _insert_decoded(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
+    coded = [c for c in frame.columns if c in CODED_COLUMNS]
+    select = [f"incoming.{c}" for c in frame.columns if c not in CODED_COLUMNS]
+    joins = []
+    for k, column in enumerate(coded):
+        lookup, code, id_column, as_name = CODED_COLUMNS[column]
+        select.append(f"c{k}.{id_column} as {as_name}")
+        joins.append(f"left join {lookup} as c{k} on c{k}.{code} = incoming.{column}")
+    con.register("incoming", frame)
+    try:
+        con.execute(
+            f"insert into {SCHEMA}.{table} by name {CODES} select {', '.join(select)} "
+            f"from incoming {' '.join(joins)}"
+        ).fetchall()
+    finally:
+        con.unregister("incoming")

@@ -310,7 +310,7 @@ TARGET_MODELS = ("biased_mf", "er_biased_mf", "item_knn")
 
 
 def model_methods(rows: int) -> list[str]:
-    from models_py.scoring.runner import MODELS
+    from models_py.scoring.registry import MODELS
 
     names = [spec.method for spec in MODELS]
     return [m for m in names if rows < TARGET_MODELS_ONLY_FROM or m in TARGET_MODELS]

@@ -70,7 +70,7 @@ def built(size_dir: Path) -> Path:
 
 
 def scoring_data(size_dir: Path) -> Any:
-    from models_py.scoring.runner import read_scoring_data
+    from models_py.scoring.data import read_scoring_data
     from models_py.warehouse import file as warehouse
 
     with warehouse.connect(built(size_dir), read_only=True) as con:
@@ -93,7 +93,7 @@ def tuned_params(size_dir: Path, method: str) -> tuple[dict[str, Any], float | N
 
 def faithful_limit(size_dir: Path) -> int:
     """The run's faithful_max_ratings (the warehouse's run_settings)."""
-    from models_py.scoring.runner import faithful_max_ratings
+    from models_py.scoring.data import faithful_max_ratings
     from models_py.warehouse import file as warehouse
 
     with warehouse.connect(built(size_dir), read_only=True) as con:
@@ -220,7 +220,8 @@ def stage_model(size_dir: Path, method: str) -> dict[str, Any]:
     recommend top-10 for every influencer and evaluate (test RMSE, MAP@10 on held-out reels)."""
     from threadpoolctl import threadpool_limits
 
-    from models_py.scoring.runner import MODELS, fit_model, within_size_limits
+    from models_py.scoring.registry import MODELS, within_size_limits
+    from models_py.scoring.runner import fit_model
 
     spec = {s.method: s for s in MODELS}[method]
     data = scoring_data(size_dir)

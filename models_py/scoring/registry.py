@@ -1,0 +1,154 @@
+"""The models the scoring stage fits: what each is called, how it is built, what it is for."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from models_py.recommenders.base import RatingRecommender
+from models_py.recommenders.baselines import BiasBaseline, GlobalMean
+from models_py.recommenders.content import ContentRecommender, HybridRecommender
+from models_py.recommenders.covariate_adjusted import CovariateAdjusted
+from models_py.recommenders.item_knn import ItemKNN
+from models_py.recommenders.knn_baseline import KNNBaseline
+from models_py.recommenders.matrix_factorization import BiasedMF
+from models_py.recommenders.report_cf import ReportItemCF, ReportUserCF
+from models_py.recommenders.report_svd import ReportSVD
+from models_py.scoring.data import ScoringData
+from models_py.synth.oracle import PlantedModel
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A model as the warehouse knows it: its method name, how to build it, what it is for."""
+
+    method: str
+    family: str  # baseline | faithful | model | oracle
+    make: Callable[[ScoringData], RatingRecommender]
+    serve: bool = False  # refit on all reels and publish recommendations
+    grid: dict[str, list] | None = None  # tuned on a validation cut of the training split
+    # Tuned by validation MAP@10 (lifted) instead of RMSE: parameters that only reorder lists.
+    rank_grid: dict[str, list] | None = None
+    cold_song: bool = False  # also judged on songs it never saw used (scenario cold_song)
+    # Rough seconds to fit and score on the default data. Only orders the work, longest
+    # first, so the two workers finish together; results are merged in spec order regardless.
+    cost: float = 1.0
+
+
+MODELS: tuple[ModelSpec, ...] = (
+    ModelSpec("global_mean", "baseline", lambda data: GlobalMean()),
+    ModelSpec("bias_baseline", "baseline", lambda data: BiasBaseline(), cost=0.2),
+    # Biases on what the influencer's usual ER does not explain (see covariate_adjusted).
+    ModelSpec(
+        "er_bias_baseline",
+        "model",
+        lambda data: CovariateAdjusted(BiasBaseline(), user_covariate=data.user_er),
+        serve=True,
+        grid={"estimator__reg_user": [5.0, 15.0, 30.0], "estimator__reg_item": [5.0, 15.0, 30.0]},
+        cost=0.6,
+    ),
+    ModelSpec(
+        "report_user_cf", "faithful", lambda data: ReportUserCF(similarity="cosine"), cost=2.7
+    ),
+    ModelSpec(
+        "report_item_cf", "faithful", lambda data: ReportItemCF(similarity="cosine"), cost=3.3
+    ),
+    ModelSpec("report_svd", "faithful", lambda data: ReportSVD(random_state=0), cost=3.9),
+    ModelSpec("item_knn", "model", lambda data: ItemKNN(n_neighbors=20), serve=True, cost=2.2),
+    # Koren's rule (n_stored = n_neighbors) or wider candidate lists: see knn_baseline.
+    ModelSpec(
+        "knn_baseline",
+        "model",
+        lambda data: KNNBaseline(),
+        serve=True,
+        grid={"n_stored": [40, 100]},
+        cost=6.5,
+    ),
+    ModelSpec(
+        "biased_mf",
+        "model",
+        lambda data: BiasedMF(random_state=0),
+        serve=True,
+        grid={"n_factors": [2, 8], "reg": [10.0, 40.0]},
+        cost=1.4,
+    ),
+    ModelSpec(
+        "er_biased_mf",
+        "model",
+        lambda data: CovariateAdjusted(
+            BiasedMF(random_state=0, reg_item_bias=15.0), user_covariate=data.user_er
+        ),
+        serve=True,
+        grid={"estimator__reg": [10.0, 40.0], "estimator__reg_user_bias": [5.0, 15.0]},
+        cost=1.8,
+    ),
+    # Metadata only: ranks songs nobody has used like any other.
+    ModelSpec(
+        "content",
+        "model",
+        lambda data: ContentRecommender(song_features=data.song_features),
+        serve=True,
+        rank_grid={"appeal_weight": [0.0, 0.5, 1.0, 2.0]},
+        cold_song=True,
+        cost=7.9,
+    ),
+    ModelSpec(
+        "hybrid",
+        "model",
+        lambda data: HybridRecommender(
+            usage=CovariateAdjusted(
+                # er_biased_mf at the setting its tuning picks on the default data.
+                BiasedMF(random_state=0, reg_item_bias=15.0, reg=40.0, reg_user_bias=15.0),
+                user_covariate=data.user_er,
+            ),
+            content=ContentRecommender(song_features=data.song_features),
+        ),
+        serve=True,
+        rank_grid={"weight": [0.0, 0.25, 0.5, 0.75, 1.0]},
+        # Not refitted for cold_song: its usage part scores every unseen song alike, so on
+        # new songs it orders them exactly as content does (any weight > 0).
+        cost=6.2,
+    ),
+)
+NEW_INFLUENCER_METHOD = "similar_influencers"  # cold_influencer only; served by the CLI
+NEW_INFLUENCER_COST = 2.0  # seconds on the default data, like ModelSpec.cost
+
+
+def truth_matches(truth_dir: Path, loaded_files: set[str]) -> bool:
+    """The truth describes exactly the files loaded (so it is the generator's for this data)."""
+    params = truth_dir / "params.json"
+    if not params.exists():
+        return False
+    planted = {f["file"] for f in json.loads(params.read_text()).get("files", [])}
+    return planted == loaded_files
+
+
+def oracle_specs(truth_dir: Path, data: ScoringData) -> list[ModelSpec]:
+    """The planted model itself, and its biases alone, when the data came from the generator."""
+
+    def planted(include_factors: bool) -> Callable[[ScoringData], RatingRecommender]:
+        return lambda data: PlantedModel(
+            truth_dir=str(truth_dir),
+            influencer_ids=data.influencer_ids,
+            song_ids=data.song_ids,
+            include_factors=include_factors,
+        )
+
+    return [
+        ModelSpec("oracle", "oracle", planted(True), cost=1.4),
+        ModelSpec("oracle_biases", "oracle", planted(False), cost=1.2),
+    ]
+
+
+def within_size_limits(
+    specs: list[ModelSpec], n_train: int, faithful_max: int
+) -> tuple[list[ModelSpec], list[str]]:
+    """The specs to fit, and the methods left out: the report's own methods (comparisons,
+    never served) past `faithful_max` training ratings, where their co-rating products and
+    dense blocks would take longer than every other model together."""
+    if n_train <= faithful_max:
+        return specs, []
+    kept = [spec for spec in specs if spec.family != "faithful"]
+    return kept, [spec.method for spec in specs if spec.family == "faithful"]
