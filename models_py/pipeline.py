@@ -17,6 +17,7 @@ import duckdb
 from models_py import progress
 from models_py.contract import project_var
 from models_py.ingest.load import SUPPORTED, LoadReport, load_folder
+from models_py.scoring.writer import create_score_tables
 from models_py.warehouse import file as warehouse
 from models_py.warehouse.dbt_runner import run_dbt
 
@@ -103,6 +104,8 @@ def run(
         warehouse.create_database(build)
         with stage(f"load {input_dir}", timings, echo), warehouse.connect(build) as con:
             loaded = load_folder(con, input_dir, column_map or {})
+            # Empty until scoring fills them, so the first dbt build finds its scores sources.
+            create_score_tables(con)
             dbt_vars = {**(dbt_vars or {}), "run_id": run_fingerprint(con, dbt_vars or {})}
         for warning in loaded.warnings:
             echo(f"  ! {warning}")

@@ -24,7 +24,6 @@ from models_py.ingest.columns import (
     missing_required_message,
 )
 from models_py.ingest.readers import SheetData, read_csv, read_xlsx
-from models_py.scoring.writer import create_score_tables
 
 READERS = {".xlsx": read_xlsx, ".xlsm": read_xlsx, ".csv": read_csv}
 SUPPORTED = (*READERS, ".parquet")
@@ -234,7 +233,6 @@ def load_folder(
     """Replace raw.reels and raw.source_files with the contents of every file in `folder`."""
     paths = discover_files(folder)
     create_raw_tables(con)
-    create_score_tables(con)
     report = LoadReport(files=len(paths))
     path_by_name = {p.relative_to(folder).as_posix(): p for p in paths}
     spreadsheets = [p for p in paths if p.suffix.lower() in READERS]

@@ -149,6 +149,7 @@ def stage_generate(size_dir: Path, rows: int) -> dict[str, Any]:
 def stage_load(size_dir: Path) -> dict[str, Any]:
     from models_py.ingest.load import load_folder
     from models_py.pipeline import run_fingerprint
+    from models_py.scoring.writer import create_score_tables
     from models_py.warehouse import file as warehouse
 
     build = building(size_dir)
@@ -156,6 +157,7 @@ def stage_load(size_dir: Path) -> dict[str, Any]:
     start = time.perf_counter()
     with warehouse.connect(build) as con:
         report = load_folder(con, size_dir / "raw", {})
+        create_score_tables(con)  # as the run does: the dbt build stage reads them as sources
         seconds = time.perf_counter() - start
         run_id = run_fingerprint(con, {})
     (size_dir / "run.json").write_text(json.dumps({"run_id": run_id}))
