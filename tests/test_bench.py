@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from models_py.recommenders import Ratings
-from scripts.benchmarks import report, runner
+from scripts.benchmarks import measure, profiles, report, runner, targets
 from scripts.benchmarks.stages import map_at_k
 
 
@@ -54,22 +54,22 @@ def test_measure_sees_a_child_process_memory_and_its_failure(tmp_path: Path) -> 
         "'import numpy as np, time; a = np.ones(300 * 2**20 // 8); time.sleep(0.5)'], check=True)\n"
         "sys.exit(3)\n"
     )
-    status, wall, peak = runner.measure([sys.executable, "-c", code], tmp_path / "x.log", 60)
+    status, wall, peak = measure.measure([sys.executable, "-c", code], tmp_path / "x.log", 60)
     assert status == 3
     assert peak > 300
     assert wall > 0.5
 
 
 def test_memory_sampling_backs_off_when_a_reading_is_costly() -> None:
-    assert runner.sampling_wait(0.0) == runner.SAMPLE_SECONDS
+    assert measure.sampling_wait(0.0) == measure.SAMPLE_SECONDS
     # A 0.3 s reading (PSS of ~13 GB of processes) is followed by a wait that keeps the
     # sampler at its share of a core.
-    wait = runner.sampling_wait(0.3)
-    assert 0.3 / (0.3 + wait) == pytest.approx(runner.SAMPLER_SHARE)
+    wait = measure.sampling_wait(0.3)
+    assert 0.3 / (0.3 + wait) == pytest.approx(measure.SAMPLER_SHARE)
 
 
 def test_measure_kills_a_stage_at_its_timeout(tmp_path: Path) -> None:
-    status, wall, _ = runner.measure(
+    status, wall, _ = measure.measure(
         [sys.executable, "-c", "import time; time.sleep(30)"], tmp_path / "x.log", 1.0
     )
     assert status is None
@@ -101,9 +101,9 @@ def test_targets_say_met_or_by_how_much_missed() -> None:
     )
     big = _run(
         "10m",
-        [{"stage": s, "wall_s": 200.0, "peak_mb": 13 * 1024.0} for s in report.RUN_STAGES],
+        [{"stage": s, "wall_s": 200.0, "peak_mb": 13 * 1024.0} for s in targets.RUN_STAGES],
     )
-    rows = {(t[0], t[1]): t for t in report.targets({"runs": {"100k": small, "10m": big}})}
+    rows = {(t[0], t[1]): t for t in targets.targets({"runs": {"100k": small, "10m": big}})}
     assert rows[("`make run` end to end < 60 s", "100k (default xlsx)")][3] == (
         "missed: 1.50x the limit"
     )
@@ -158,7 +158,7 @@ def test_py_spy_stacks_are_summed_per_function(tmp_path: Path) -> None:
         'process 2:"python";main (a/stages.py:10);top_n (x/base.py:97) 1\n'
         'process 2:"python";main (a/stages.py:12) 4\n'
     )
-    text = runner.summarise_stacks(raw)
+    text = profiles.summarise_stacks(raw)
     assert "8 samples" in text
     inclusive, own = text.split("self:")
     assert "main (stages.py)" not in inclusive  # on every stack: says nothing
@@ -171,7 +171,7 @@ def test_py_spy_stacks_are_summed_per_function(tmp_path: Path) -> None:
         'process 1:"python";main (a/stages.py:1);pool (p/process.py:2) 2\n'
         'process 2:"python";main (a/stages.py:1);wait (p/_base.py:4) 1\n'
     )
-    inclusive = runner.summarise_stacks(raw).split("self:")[0]
+    inclusive = profiles.summarise_stacks(raw).split("self:")[0]
     assert "pool (process.py)" not in inclusive and "85.0%  work (m.py)" in inclusive
 
 
@@ -205,7 +205,7 @@ def test_item_knn_is_held_to_implicit_from_1m_rows() -> None:
         {"stage": "implicit:cosine", "wall_s": 2, "fit_s": 0.5, "recommend_s": 0.5, "map10": 0.1},
     ]
     small, big = _run("100k", stages), _run("1m", stages) | {"rows": 1_000_000}
-    rows = report.targets({"runs": {"100k": small, "1m": big}})
+    rows = targets.targets({"runs": {"100k": small, "1m": big}})
     knn = [t for t in rows if t[0].startswith("item KNN")]
     assert [t[1] for t in knn] == ["1m"]
     assert knn[0][2].startswith("2.00x its time") and knn[0][3] == "missed: 1.33x over the bound"

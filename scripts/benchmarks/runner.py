@@ -17,11 +17,8 @@ import json
 import os
 import platform
 import shutil
-import signal
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,10 +27,12 @@ from pathlib import Path
 from typing import Any
 
 from scripts.benchmarks import report
+from scripts.benchmarks.measure import measure
+from scripts.benchmarks.profiles import slowest_profile, summarise_stacks
+from scripts.benchmarks.targets import RUN_STAGES
 
 REPO = Path(__file__).resolve().parent.parent.parent
 SIZES = {"100k": 100_000, "1m": 1_000_000, "10m": 10_000_000}
-RUN_STAGES = ("load", "dbt_build", "scoring", "score_marts", "publish")
 NEEDED = ("generate", "load", "dbt_build")  # every other stage reads what these build
 PEER_STAGES = (
     "surprise:svd",
@@ -82,137 +81,6 @@ class Measured:
         }
 
 
-# Reading PSS walks the process's page tables: at 0.1 s the sampler took ~11 % of a core from
-# a stage holding 2 GB (measured), on a 2-core machine, and at 0.5 s beside the 10M scoring
-# stage's ~13 GB about 28 % of one. So the wait grows with what a reading costs, keeping the
-# sampler to SAMPLER_SHARE of a core. The largest process's exact peak comes from wait4
-# whatever the interval.
-SAMPLE_SECONDS = 0.5
-SAMPLER_SHARE = 0.05
-
-
-def sampling_wait(reading_cpu_s: float) -> float:
-    """Seconds to wait after a reading that took ``reading_cpu_s`` of CPU."""
-    return max(SAMPLE_SECONDS, reading_cpu_s * (1 / SAMPLER_SHARE - 1))
-
-
-def _tree_memory(pid: int) -> int:
-    """Bytes the process tree holds: summed PSS (a page shared by k processes counts 1/k in
-    each, so copy-on-write pages of forked workers count once)."""
-    import psutil
-
-    try:
-        proc = psutil.Process(pid)
-        procs = [proc, *proc.children(recursive=True)]
-    except psutil.Error:
-        return 0
-    total = 0
-    for p in procs:
-        with contextlib.suppress(psutil.Error):
-            total += p.memory_full_info().pss
-    return total
-
-
-def spy(pid: int, out: Path) -> subprocess.Popen | None:
-    """py-spy sampling ``pid`` and its forked workers (where pyinstrument cannot follow), or
-    None when py-spy is not installed."""
-    exe = Path(sys.executable).with_name("py-spy")
-    if not exe.exists():
-        return None
-    cmd = [str(exe), "record", "--pid", str(pid), "--subprocesses", "--nonblocking"]
-    cmd += ["--rate", "20", "--format", "raw", "--output", str(out)]
-    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-def _frame(text: str) -> str:
-    """'top_n (models_py/recommenders/base.py:96)' -> 'top_n (base.py)': lines merged."""
-    name, _, where = text.rpartition(" (")
-    if not name:
-        return text
-    return f"{name} ({where.rstrip(')').rsplit(':', 1)[0].split('/')[-1]})"
-
-
-SHARED_SHARE = 0.9
-
-
-def summarise_stacks(raw: Path, top: int = 25) -> str:
-    """py-spy's collapsed stacks as a table: share of samples in each function, inclusive
-    (anywhere on the stack) and self (the innermost frame)."""
-    inclusive: dict[str, int] = {}
-    own: dict[str, int] = {}
-    total = 0
-    for line in raw.read_text().splitlines():
-        stack, _, count = line.rpartition(" ")
-        if not stack or not count.isdigit():
-            continue
-        n = int(count)
-        total += n
-        frames = [_frame(f) for f in stack.split(";") if not f.startswith("process ")]
-        for f in set(frames):
-            inclusive[f] = inclusive.get(f, 0) + n
-        if frames:
-            own[frames[-1]] = own.get(frames[-1], 0) + n
-    if not total:
-        return ""
-    lines = [
-        f"{total:,} samples (20/s, all processes of the stage)",
-        "",
-        f"inclusive (frames on {SHARED_SHARE:.0%} of the stacks or more left out):",
-    ]
-    # Frames on (nearly) every stack say nothing: the entry point, the worker pool's
-    # plumbing (absent only from the samples of the parent waiting for its workers).
-    shared = [f for f, n in inclusive.items() if n >= SHARED_SHARE * total]
-    for f, n in sorted(inclusive.items(), key=lambda kv: -kv[1])[: top + len(shared)]:
-        if f in shared:
-            continue
-        lines.append(f"{100 * n / total:6.1f}%  {f}")
-    lines += ["", "self:"]
-    for f, n in sorted(own.items(), key=lambda kv: -kv[1])[:top]:
-        lines.append(f"{100 * n / total:6.1f}%  {f}")
-    return "\n".join(lines)
-
-
-def measure(
-    cmd: list[str], log: Path, timeout: float, spy_out: Path | None = None
-) -> tuple[int | None, float, float]:
-    """Run ``cmd``; (exit code or None on timeout, wall seconds, peak MB)."""
-    peak = [0]
-    done = threading.Event()
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("w") as out:
-        start = time.perf_counter()
-        proc = subprocess.Popen(
-            cmd, stdout=out, stderr=subprocess.STDOUT, cwd=REPO, start_new_session=True
-        )
-
-        def sample() -> None:
-            while not done.is_set():
-                cpu = time.thread_time()
-                peak[0] = max(peak[0], _tree_memory(proc.pid))
-                done.wait(sampling_wait(time.thread_time() - cpu))
-
-        sampler = threading.Thread(target=sample, daemon=True)
-        sampler.start()
-        spying = spy(proc.pid, spy_out) if spy_out else None
-        timer = threading.Timer(timeout, lambda: os.killpg(proc.pid, signal.SIGKILL))
-        timer.start()
-        try:
-            _, status, usage = os.wait4(proc.pid, 0)
-        finally:
-            timer.cancel()
-            done.set()
-            sampler.join()
-            if spying is not None:
-                try:
-                    spying.wait(timeout=60)  # it writes its output once the target is gone
-                except subprocess.TimeoutExpired:
-                    spying.kill()
-        wall = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
-    code = None if proc.returncode == -signal.SIGKILL and wall >= timeout else proc.returncode
-    return code, wall, max(peak[0] / 2**20, usage.ru_maxrss / 1024)
-
-
 def run_stage(
     stage: str, size_dir: Path, rows: int, timeout: float, profile: Path | None = None
 ) -> Measured:
@@ -228,7 +96,7 @@ def run_stage(
     if spy_out:
         spy_out.parent.mkdir(parents=True, exist_ok=True)
         spy_out.unlink(missing_ok=True)
-    code, wall, peak = measure(cmd, log, timeout, spy_out)
+    code, wall, peak = measure(cmd, log, timeout, spy_out, cwd=REPO)
     if spy_out and spy_out.exists():
         (size_dir / "profiles" / "scoring.txt").write_text(summarise_stacks(spy_out))
     if code is None:
@@ -366,28 +234,6 @@ def bench_size(
     run["finished"] = f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
     run["profile"] = slowest_profile(run, size_dir)
     return run
-
-
-def slowest_profile(run: dict[str, Any], size_dir: Path) -> dict[str, Any] | None:
-    """The profile of the slowest profiled stage of this size: scoring (py-spy, all its
-    worker processes) or a model stage (pyinstrument)."""
-    profiled = [
-        s
-        for s in run["stages"]
-        if (s["stage"].startswith("model:") and s["status"] == "ok") or s["stage"] == "scoring"
-    ]
-    for stage in sorted(profiled, key=lambda s: -s["wall_s"]):
-        path = size_dir / "profiles" / f"{stage['stage'].replace(':', '-')}.txt"
-        if path.exists() and path.read_text().strip():
-            tool = "py-spy" if stage["stage"] == "scoring" else "pyinstrument"
-            return {
-                "stage": stage["stage"],
-                "status": stage["status"],
-                "wall_s": stage["wall_s"],
-                "tool": tool,
-                "text": path.read_text(),
-            }
-    return None
 
 
 @contextlib.contextmanager

@@ -1,0 +1,217 @@
+"""The issue's targets and ours-versus-peer comparisons, read from the bench results."""
+
+from __future__ import annotations
+
+from typing import Any
+
+SIZE_ORDER = ("100k", "1m", "10m")
+RUN_STAGES = ("load", "dbt_build", "scoring", "score_marts", "publish")
+MF_METHODS = ("biased_mf", "er_biased_mf")
+FAITHFUL = ("model:report_user_cf", "model:report_item_cf", "model:report_svd", "model:item_knn")
+
+
+def sizes_in_order(results: dict[str, Any]) -> list[str]:
+    runs = results["runs"]
+    return sorted(runs, key=lambda s: (SIZE_ORDER.index(s) if s in SIZE_ORDER else 99, s))
+
+
+def stages_by_name(run: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {s["stage"]: s for s in run["stages"]}
+
+
+def ok_stage(stage: dict[str, Any] | None) -> bool:
+    return stage is not None and stage["status"] == "ok"
+
+
+def _ratio(ours: float | None, peer: float | None) -> float | None:
+    return ours / peer if ours is not None and peer else None
+
+
+def end_to_end(run: dict[str, Any]) -> tuple[float | None, float | None, bool]:
+    """(sum of the run stages' wall seconds, their largest peak MB, all of them ok)."""
+    stages = stages_by_name(run)
+    parts = [stages.get(s) for s in RUN_STAGES]
+    done = [p for p in parts if p is not None and p["status"] != "skipped"]
+    if not done:
+        return None, None, False
+    return (
+        sum(p["wall_s"] for p in done),
+        max(p["peak_mb"] for p in done),
+        all(ok_stage(p) for p in parts),
+    )
+
+
+def work_seconds(stage: dict[str, Any] | None, phases: tuple[str, ...]) -> float | None:
+    if not ok_stage(stage):
+        return None
+    return sum(stage.get(f"{p}_s", 0.0) for p in phases)
+
+
+def best_mf(stages: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
+    fitted = [stages.get(f"model:{m}") for m in MF_METHODS]
+    fitted = [s for s in fitted if ok_stage(s)]
+    return min(fitted, key=lambda s: s["rmse"]) if fitted else None
+
+
+def comparisons(run: dict[str, Any]) -> list[dict[str, Any]]:
+    """Ours vs each peer on this size's run: time ratio ours/peer and the quality of both."""
+    s = stages_by_name(run)
+    out = []
+    mf = best_mf(s)
+    pairs = [
+        ("surprise:svd", mf, ("fit",), "RMSE", "rmse"),
+        ("surprise:knnwithmeans", s.get("model:item_knn"), ("fit",), "RMSE", "rmse"),
+        ("surprise:knnbaseline", s.get("model:knn_baseline"), ("fit",), "RMSE", "rmse"),
+        ("implicit:cosine", s.get("model:item_knn"), ("fit", "recommend"), "MAP@10", "map10"),
+        ("implicit:als", mf, ("fit", "recommend"), "MAP@10", "map10"),
+    ]
+    for peer_name, ours, phases, metric, key in pairs:
+        peer = s.get(peer_name)
+        row = {
+            "peer": peer_name,
+            "ours": ours["stage"] if ours else "—",
+            "what": " + ".join(phases),
+            "metric": metric,
+            "ours_s": work_seconds(ours, phases),
+            "peer_s": work_seconds(peer, phases),
+            "ours_q": ours.get(key) if ok_stage(ours) else None,
+            "peer_q": peer.get(key) if ok_stage(peer) else None,
+            "peer_status": peer["status"] if peer else "not run",
+            "peer_note": (peer or {}).get("skipped") or (peer or {}).get("error") or "",
+        }
+        row["ratio"] = _ratio(row["ours_s"], row["peer_s"])
+        out.append(row)
+    dense = s.get("report_dense")
+    faithful = [s.get(f) for f in FAITHFUL]
+    ours_s = (
+        sum(work_seconds(f, ("fit", "recommend", "evaluate")) for f in faithful)
+        if all(ok_stage(f) for f in faithful)
+        else None
+    )
+    row = {
+        "peer": "report_dense",
+        "ours": "report_user_cf + report_item_cf + report_svd + item_knn",
+        "what": "fit + recommend + evaluate",
+        "metric": "RMSE (user CF)",
+        "ours_s": ours_s,
+        "peer_s": dense.get("total_s") if ok_stage(dense) else None,
+        "ours_q": s["model:report_user_cf"].get("rmse")
+        if ok_stage(s.get("model:report_user_cf"))
+        else None,
+        "peer_q": dense.get("rmse_user_cf") if ok_stage(dense) else None,
+        "peer_status": dense["status"] if dense else "not run",
+        "peer_note": (dense or {}).get("skipped") or (dense or {}).get("error") or "",
+    }
+    row["ratio"] = _ratio(row["ours_s"], row["peer_s"])
+    out.append(row)
+    return out
+
+
+def _speed(times_faster: float) -> str:
+    if times_faster >= 1:
+        return f"{times_faster:.1f}x faster"
+    return f"{1 / times_faster:.2f}x slower"
+
+
+def _verdict(ok: bool | None, text: str) -> str:
+    return "—" if ok is None else ("met" if ok else f"missed: {text}")
+
+
+def targets(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """(target, size, measured, verdict) for every target of the issue."""
+    runs = results["runs"]
+    rows: list[tuple[str, str, str, str]] = []
+    small = runs.get("100k")
+    if small:
+        e2e = stages_by_name(small).get("e2e")
+        if ok_stage(e2e):
+            sec = e2e["wall_s"]
+            rows.append(
+                (
+                    "`make run` end to end < 60 s",
+                    "100k (default xlsx)",
+                    f"{sec:.1f} s",
+                    _verdict(sec < 60, f"{sec / 60:.2f}x the limit"),
+                )
+            )
+        load = stages_by_name(small).get("load")
+        if ok_stage(load):
+            rate = load["rows_per_s"]
+            rows.append(
+                (
+                    "xlsx ingestion >= 50,000 rows/s",
+                    "100k (default xlsx)",
+                    f"{rate:,.0f} rows/s",
+                    _verdict(rate >= 50_000, f"{50_000 / rate:.2f}x too slow"),
+                )
+            )
+    big = runs.get("10m")
+    if big:
+        sec, peak, complete = end_to_end(big)
+        if sec is not None:
+            measured = f"{sec:,.0f} s, peak {peak / 1024:.1f} GB" + (
+                "" if complete else " (incomplete)"
+            )
+            ok = complete and sec < 600 and peak < 12 * 1024
+            why = []
+            if not complete:
+                why.append("a stage did not finish")
+            if sec >= 600:
+                why.append(f"time {sec / 600:.2f}x the limit")
+            if peak >= 12 * 1024:
+                why.append(f"memory {peak / 12 / 1024:.2f}x the limit")
+            rows.append(
+                (
+                    "10M rows end to end < 10 min, peak < 12 GB",
+                    "10m",
+                    measured,
+                    _verdict(ok, ", ".join(why)),
+                )
+            )
+    for size in sizes_in_order(results):
+        for c in comparisons(runs[size]):
+            if c["ratio"] is None:
+                continue
+            if c["peer"] == "surprise:svd":
+                quality_ok = c["ours_q"] <= c["peer_q"]
+                speed = 1 / c["ratio"]
+                rows.append(
+                    (
+                        "best MF >= 5x faster than Surprise SVD (fit) at <= RMSE",
+                        size,
+                        f"{_speed(speed)}; RMSE {c['ours_q']:.4f} vs {c['peer_q']:.4f}",
+                        _verdict(
+                            speed >= 5 and quality_ok,
+                            f"{_speed(speed)} (needs 5x faster)" if speed < 5 else "higher RMSE",
+                        ),
+                    )
+                )
+            # The issue sets implicit at 1M and 10M rows; at 100k both take about a second,
+            # where process noise decides the ratio (the peers table still shows it).
+            if c["peer"] == "implicit:cosine" and runs[size]["rows"] >= 1_000_000:
+                quality_ok = c["ours_q"] >= c["peer_q"]
+                rows.append(
+                    (
+                        "item KNN time <= 1.5x implicit Cosine at >= MAP@10",
+                        size,
+                        f"{c['ratio']:.2f}x its time; MAP@10 "
+                        f"{c['ours_q']:.3g} vs {c['peer_q']:.3g}",
+                        _verdict(
+                            c["ratio"] <= 1.5 and quality_ok,
+                            f"{c['ratio'] / 1.5:.2f}x over the bound"
+                            if c["ratio"] > 1.5
+                            else "lower MAP@10",
+                        ),
+                    )
+                )
+            if c["peer"] == "report_dense":
+                speed = 1 / c["ratio"]
+                rows.append(
+                    (
+                        ">= 20x faster than the report's approach",
+                        size,
+                        f"{speed:.1f}x faster",
+                        _verdict(speed >= 20, f"{speed:.1f}x (needs 20x)"),
+                    )
+                )
+    return rows
