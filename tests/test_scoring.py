@@ -215,7 +215,7 @@ def test_scores_are_written_with_ids_for_the_models_codes() -> None:
 
 def test_each_job_is_written_as_it_finishes_then_dropped(built: Built) -> None:
     """score_all hands every job's tables to the sink on their own (one model's rows each), so
-    the parent never gathers every model's frames: what kept 10M-rating scoring past 12 GB."""
+    the parent never gathers every model's frames, whose sum set the peak of large runs."""
     from models_py.scoring.data import read_scoring_data
     from models_py.scoring.runner import score_all
     from models_py.scoring.writer import ScoreTables

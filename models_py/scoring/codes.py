@@ -1,7 +1,8 @@
 """The numbering of influencers and songs that the read and the writer share."""
 
 # Codes are positions in the sorted ids, numbered in SQL, so the reels come into Python as
-# integers: as text, 10M reels and their cold-start copies held ~8 GB in the scoring process.
+# integers: as text, the reels and their cold-start copies made the scoring process's memory
+# grow with every character of every id (figures in bench/notes.md).
 CODES = """
     with influencer_codes as (
         select

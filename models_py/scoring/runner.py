@@ -148,8 +148,8 @@ def score_all(
     workers: int = 2,
 ) -> None:
     """Score every model and the new-influencer model, `workers` at a time, longest first.
-    Each job's tables go to `sink` as soon as it finishes and are then dropped: at 10M ratings
-    holding every model's frames until the end took the parent past 10 GB."""
+    Each job's tables go to `sink` as soon as it finishes and are then dropped: holding every
+    model's frames until the end makes the parent's peak the sum of all of them."""
     global _WORK
     _WORK = (specs, data, top_n, run_id)
     names = [spec.method for spec in specs] + [NEW_INFLUENCER_METHOD]

@@ -11,11 +11,11 @@ import threading
 import time
 from pathlib import Path
 
-# Reading PSS walks the process's page tables: at 0.1 s the sampler took ~11 % of a core from
-# a stage holding 2 GB (measured), on a 2-core machine, and at 0.5 s beside the 10M scoring
-# stage's ~13 GB about 28 % of one. So the wait grows with what a reading costs, keeping the
-# sampler to SAMPLER_SHARE of a core. The largest process's exact peak comes from wait4
-# whatever the interval.
+# Reading PSS walks the process's page tables, so a reading costs CPU in proportion to the
+# memory the stage holds: at a fixed interval the sampler takes a real share of a core from
+# the largest stages on a 2-core machine (figures in bench/notes.md). So the wait grows with
+# what a reading costs, keeping the sampler to SAMPLER_SHARE of a core. The largest
+# process's exact peak comes from wait4 whatever the interval.
 SAMPLE_SECONDS = 0.5
 SAMPLER_SHARE = 0.05
 

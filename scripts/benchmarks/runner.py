@@ -100,7 +100,7 @@ def run_stage(
     if spy_out and spy_out.exists():
         (size_dir / "profiles" / "scoring.txt").write_text(summarise_stacks(spy_out))
     if code is None:
-        # A killed DuckDB leaves its spill files behind (67 GB at 10M): free the disk.
+        # A killed DuckDB leaves its spill files behind (tens of GB at 10M): free the disk.
         for spill in size_dir.glob("*.duckdb*.tmp"):
             shutil.rmtree(spill, ignore_errors=True)
         return Measured(stage, "timeout", wall, peak, {"error": f"killed after {timeout:.0f} s"})

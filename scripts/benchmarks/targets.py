@@ -186,8 +186,8 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                         ),
                     )
                 )
-            # The issue sets implicit at 1M and 10M rows; at 100k both take about a second,
-            # where process noise decides the ratio (the peers table still shows it).
+            # The issue sets implicit at 1M and 10M rows; at 100k both finish so fast that
+            # process noise decides the ratio (the peers table still shows it).
             if c["peer"] == "implicit:cosine" and runs[size]["rows"] >= 1_000_000:
                 quality_ok = c["ours_q"] >= c["peer_q"]
                 rows.append(
