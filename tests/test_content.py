@@ -231,11 +231,12 @@ def test_new_influencer_uses_bio_neighbours_of_the_same_tier() -> None:
 def test_content_beats_chance_on_new_songs() -> None:
     """The planted truth lets metadata carry real signal: on songs nobody has used yet,
     content's MAP@10 is well above chance (random orderings of the same shelf)."""
-    import models_py.synth.generate as gd
+    from models_py.synth.dirt import DIRT_BIT
+    from models_py.synth.simulate import simulate
 
-    planted = gd.simulate(seed=3, n_influencers=2500, n_celebrities=500, n_songs=2500)
+    planted = simulate(seed=3, n_influencers=2500, n_celebrities=500, n_songs=2500)
     rows, songs = planted.rows, planted.songs
-    keep = (rows["bits"] & gd.BIT["duplicate_url_song"]) == 0
+    keep = (rows["bits"] & DIRT_BIT["duplicate_url_song"]) == 0
     user, song, delta = rows["user"][keep], rows["song"][keep], rows["delta"][keep]
     n_users, n_songs = planted.inf["factors"].shape[0], songs["id"].size
     meta = pd.DataFrame(
