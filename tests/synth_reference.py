@@ -21,15 +21,6 @@ from models_py.contract import RAW_COLUMNS, project_var
 from models_py.synth.generate import generate
 
 MAX_POSTS, MAX_ER = project_var("max_posts"), project_var("max_er")
-# The rules the generator plants, in the spec's precedence (the cleaner's if/elif order).
-RULES = [
-    "missing_url_or_song",
-    "unparseable_number",
-    "posts_over_max",
-    "er_over_max",
-    "use_count_over_posts",
-    "duplicate_url_song",
-]
 NUMERIC = ["use_count", "Followers", "Posts", "ER", "Delta", "Curr_ER", "Comments", "Likes", "Time"]
 NULLS = {"", "na", "n/a", "null", "none", "-", "nan"}
 NUMBER = re.compile(r"[+-]?\d+(\.\d+)?([eE][+-]?\d+)?")

@@ -16,13 +16,12 @@ import pyarrow.parquet as pq
 import pytest
 
 from models_py.contract import CLEANING_RULES, RAW_COLUMNS
-from models_py.synth.dirt import DIRT_KINDS
+from models_py.synth.dirt import DIRT_KINDS, REJECT_RULES
 from models_py.synth.generate import generate, main
 from tests.synth_reference import (
     MAX_ER,
     MAX_POSTS,
     NUMERIC,
-    RULES,
     Run,
     canonical_url,
     detect_dirt,
@@ -107,15 +106,15 @@ def test_expected_rule_matches_reference_cleaner(small: Run) -> None:
     expected = [t["expected_rule"] for t in small.truth]
     assert reference_rules(small.rows) == expected
     by_rule = small.params["expected"]["quarantined_by_rule"]
-    assert by_rule == {rule: expected.count(rule) for rule in RULES}
+    assert by_rule == {rule: expected.count(rule) for rule in REJECT_RULES}
     assert small.params["expected"]["clean_rows"] == expected.count(None)
-    assert all(by_rule[rule] > 0 for rule in RULES)
+    assert all(by_rule[rule] > 0 for rule in REJECT_RULES)
 
 
 def test_truth_rule_follows_precedence_and_dirt(small: Run) -> None:
     for t in small.truth:
         kinds = t["dirt"].split(",") if t["dirt"] else []
-        rejecting = [k for k in kinds if k in RULES]
+        rejecting = [k for k in kinds if k in REJECT_RULES]
         assert len(rejecting) <= 1, t
         assert t["expected_rule"] == (rejecting[0] if rejecting else None)
         assert all(k in DIRT_KINDS for k in kinds)

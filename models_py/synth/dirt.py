@@ -17,19 +17,20 @@ from models_py.synth.sampling import choose_where
 from models_py.synth.settings import MAX_ER, MAX_POSTS, NANO_MAX_FOLLOWERS, DirtRates
 from models_py.synth.text import text_array
 
-# Cleaning rules the generator plants. The contract's others (formula_without_value,
-# out_of_range) are not planted; tests/test_hostile_inputs.py covers them.
-PLANTED_RULES = frozenset(
-    {
-        "missing_url_or_song",
-        "unparseable_number",
-        "posts_over_max",
-        "er_over_max",
-        "use_count_over_posts",
-        "duplicate_url_song",
-    }
-)
-_NOT_IN_CONTRACT = sorted(PLANTED_RULES.difference(CLEANING_RULES))
+# Cleaning rules the generator plants, and where: on an influencer (their posts or ER taint all
+# their rows), on a row's own cells, or as an extra copy of a clean row. The contract's other
+# rules (formula_without_value, out_of_range) are not planted; tests/test_hostile_inputs.py
+# covers them.
+PLANTED_RULES: dict[str, str] = {
+    "missing_url_or_song": "row",
+    "unparseable_number": "row",
+    "posts_over_max": "influencer",
+    "er_over_max": "influencer",
+    "use_count_over_posts": "row",
+    "duplicate_url_song": "copy",
+}
+INFLUENCER_RULES = tuple(rule for rule, on in PLANTED_RULES.items() if on == "influencer")
+_NOT_IN_CONTRACT = sorted(set(PLANTED_RULES).difference(CLEANING_RULES))
 if _NOT_IN_CONTRACT:
     raise ImportError(f"planted dirt names rules the contract lacks: {_NOT_IN_CONTRACT}")
 # In the contract's precedence: a row is quarantined by the FIRST rule it fails.
@@ -166,7 +167,7 @@ def rejecting_row_dirt(
     n = rows["user"].size
     bits = np.zeros(n, dtype=np.int64)
     rule = influencers["dirty_rule"][rows["user"]]
-    for name in ("posts_over_max", "er_over_max"):
+    for name in INFLUENCER_RULES:
         bits[rule == REJECT_RULES.index(name)] |= DIRT_BIT[name]
     free = bits == 0
     originals = choose_where(rng, free, n_duplicates)

@@ -10,6 +10,7 @@ import numpy as np
 from models_py.synth.dirt import (
     DIRT_BIT,
     DIRT_KINDS,
+    INFLUENCER_RULES,
     REJECT_RULES,
     expected_rules,
     harmless_dirt,
@@ -198,7 +199,7 @@ def _summary_params(
         "dirt_counts": {kind: int(has_dirt(bits, kind).sum()) for kind in DIRT_KINDS},  # rows
         "dirty_influencers": {
             name: int((influencers["dirty_rule"] == REJECT_RULES.index(name)).sum())
-            for name in ("posts_over_max", "er_over_max")
+            for name in INFLUENCER_RULES
         },
         "expected": {
             "clean_rows": int((rule < 0).sum()),
