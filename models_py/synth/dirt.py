@@ -61,8 +61,8 @@ JUNK_TOKENS = text_array(
     ["12abc", "1.2.3", "lots", "#VALUE!", "#REF!", "#DIV/0!", "??", "approx 40"]
 )
 # URL variant flags (a row may carry several).
-URL_UPPER, URL_NO_SLASH, URL_HTTP, URL_NO_WWW, URL_QUERY = (1 << i for i in range(5))
 N_URL_FLAGS = 5
+URL_UPPER, URL_NO_SLASH, URL_HTTP, URL_NO_WWW, URL_QUERY = (1 << i for i in range(N_URL_FLAGS))
 N_PAD_STYLES = 3  # " x ", "x  ", "  x"
 
 

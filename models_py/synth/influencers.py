@@ -152,7 +152,7 @@ def _brand_handles(
     noun_code: np.ndarray,
     city_code: np.ndarray,
 ) -> np.ndarray:
-    """ "desi.diaries", "thechennai_memes", ...: [the]<adjective or city>[sep]<noun>."""
+    """Page handles like "desi.diaries" or "thechennai_memes": [the]<adjective|city>[sep]<noun>."""
     n = adjective_code.size
     separator = pick(rng, text_array(["", ".", "_"]), n)
     word = np.where(

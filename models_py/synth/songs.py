@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -15,6 +16,11 @@ SONGS_PER_ARTIST = 4  # on average; catalogue sizes are Zipf-distributed
 ALBUMS_PER_ARTIST = 3  # at most
 FIRST_YEAR, LAST_YEAR = 1950, 2010
 N_DECADES = 6  # 1950s to 2000s; 2010 counts as the 2000s
+
+
+def _picker(rng: np.random.Generator) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """word(vocabulary, positions): one random word of ``vocabulary`` per position."""
+    return lambda vocabulary, positions: pick(rng, vocabulary, positions.size)
 
 
 def msd_ids(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -39,8 +45,7 @@ def msd_ids(rng: np.random.Generator, n: int) -> np.ndarray:
 def artist_names(rng: np.random.Generator, n: int) -> np.ndarray:
     """Distinct names: people, bands, foreign words, DJs."""
 
-    def word(vocabulary: np.ndarray, i: np.ndarray) -> np.ndarray:
-        return pick(rng, vocabulary, i.size)
+    word = _picker(rng)
 
     def person(i: np.ndarray) -> np.ndarray:
         return concat(word(words.ARTIST_FIRST_NAMES, i), " ", word(words.ARTIST_LAST_NAMES, i))
@@ -73,11 +78,9 @@ def artist_names(rng: np.random.Generator, n: int) -> np.ndarray:
 
 
 def titles(rng: np.random.Generator, n: int) -> np.ndarray:
-    """ "Thicker Than Water", "The Cove", "Dancing In The Rain", ..., a few with " (Live)"."""
+    """Titles like "Thicker Than Water" or "The Cove"; a tenth get a suffix like " (Live)"."""
 
-    def word(vocabulary: np.ndarray, i: np.ndarray) -> np.ndarray:
-        return pick(rng, vocabulary, i.size)
-
+    word = _picker(rng)
     nouns, foreign = words.TITLE_NOUNS, words.FOREIGN_WORDS
     out = random_styles(
         rng,
@@ -105,9 +108,8 @@ def titles(rng: np.random.Generator, n: int) -> np.ndarray:
 
 
 def album_names(rng: np.random.Generator, n: int) -> np.ndarray:
-    def word(vocabulary: np.ndarray, i: np.ndarray) -> np.ndarray:
-        return pick(rng, vocabulary, i.size)
-
+    """Release names like "Greatest Hits" or "Live At Pune"."""
+    word = _picker(rng)
     return random_styles(
         rng,
         n,
