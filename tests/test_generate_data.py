@@ -1,7 +1,7 @@
 """The generator's written files (models_py/synth): layout, truth and dirt, checked against an
 independent reference cleaner (tests/synth_reference.py), determinism, formats and the CLI.
 
-Small sizes keep each generation to a second or two.
+Small sizes keep each generation quick.
 """
 
 from __future__ import annotations
