@@ -1,4 +1,5 @@
-# ReelRec: `make run` builds the warehouse from the default data, `make test` checks everything.
+# ReelRec: `make run` builds the warehouse from the default data, `make test` checks it
+# (minutes), `make test-big` runs the heavy capacity checks (the 10M-row build).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -12,7 +13,7 @@ SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: run test lint bench bench-ingest clean
+.PHONY: run test test-big lint bench bench-ingest clean
 
 $(INSTALLED): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,8 +31,13 @@ $(CHROMIUM):
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium
 
+# Every test but the `big` tier (pyproject's addopts deselect it).
 test: lint $(CHROMIUM)
 	$(BIN)/pytest
+
+# The heavy tier alone: 10M rows loaded and built under a memory ceiling.
+test-big: $(INSTALLED)
+	$(BIN)/pytest -m big
 
 # Benchmarks with the peer libraries (optional extra); `make bench SIZES=100k` for one size.
 SIZES ?= 100k,1m,10m
