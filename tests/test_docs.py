@@ -9,17 +9,24 @@ from pathlib import Path
 import pytest
 
 from models_py.contract import DBT_PROJECT
-from models_py.warehouse.dbt_runner import run_dbt
+from models_py.warehouse import dbt_runner
 from tests.conftest import Built
 
 pytestmark = pytest.mark.slow
 
 
-def test_docs_generate_offline_describes_every_mart_column(built: Built, tmp_path: Path) -> None:
+def test_docs_generate_offline_describes_every_mart_column(
+    built: Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # dbt writes its target and logs inside the project: a copy keeps the shared
+    # dbt_project/target (which concurrent runs use) untouched.
+    project = tmp_path / "dbt_project"
+    shutil.copytree(DBT_PROJECT, project, ignore=shutil.ignore_patterns("target", "logs"))
+    monkeypatch.setattr(dbt_runner, "DBT_PROJECT", project)
     copy = tmp_path / "warehouse.duckdb"
     shutil.copy(built.warehouse, copy)
-    run_dbt("docs", copy, quiet=True, command_args=["generate"])
-    target = DBT_PROJECT / "target"
+    dbt_runner.run_dbt("docs", copy, quiet=True, command_args=["generate"])
+    target = project / "target"
     assert (target / "index.html").exists()
     catalog = json.loads((target / "catalog.json").read_text())
     manifest = json.loads((target / "manifest.json").read_text())
