@@ -83,9 +83,9 @@ def read_files(paths: list[Path], folder: Path, column_map: dict[str, str]) -> I
         for path, name in zip(paths, names, strict=True):
             yield from _read_one(path, column_map, name)
         return
-    # pyarrow imports pandas on its first array (~0.3 s); it is imported with this module so
-    # the forked readers inherit it instead of each paying for it (the pipeline needs
-    # pandas later anyway).
+    # pyarrow imports pandas on its first array; importing it with this module lets the forked
+    # readers inherit it instead of each paying for the import (the pipeline needs pandas
+    # later anyway).
     with ProcessPoolExecutor(max_workers=2) as pool:
         for sheets in pool.map(_read_one, paths, [column_map] * len(paths), names):
             yield from sheets
