@@ -35,9 +35,10 @@ $(CHROMIUM):
 test: lint $(CHROMIUM)
 	$(BIN)/pytest
 
-# The heavy tier alone: 10M rows loaded and built under a memory ceiling.
+# The heavy tier: 10M rows loaded and built under a memory ceiling, and every property test
+# at ten times the examples `make test` tries.
 test-big: $(INSTALLED)
-	$(BIN)/pytest -m big
+	$(BIN)/pytest -m "big or hypothesis" --hypothesis-profile=thorough
 
 # Benchmarks with the peer libraries (optional extra); `make bench SIZES=100k` for one size.
 SIZES ?= 100k,1m,10m

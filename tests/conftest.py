@@ -9,8 +9,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 os.environ.setdefault("DO_NOT_TRACK", "1")
+
+# Property tests try hypothesis's default number of examples in `make test`; the big tier
+# (`make test-big`: --hypothesis-profile=thorough) tries each ten times as many.
+settings.register_profile("thorough", max_examples=1000)
 
 SMALL = {"n_influencers": 400, "n_celebrities": 80, "n_songs": 500}
 # The report's min_user_count of 100 was for 12,000 influencers; scaled to 480 here.

@@ -44,7 +44,7 @@ def expected(table: list[list[str | None]], first_row: int) -> list[tuple]:
     return [(first_row + i, *row) for i, row in enumerate(table) if any(v is not None for v in row)]
 
 
-@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(table=rows)
 def test_csv_round_trip_conserves_rows_and_values(table: list[list[str | None]]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
@@ -61,7 +61,7 @@ def test_csv_round_trip_conserves_rows_and_values(table: list[list[str | None]])
         assert [r[0] for r in got] == sorted(r[0] for r in got)
 
 
-@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(table=rows)
 def test_xlsx_round_trip_conserves_rows_and_values(table: list[list[str | None]]) -> None:
     with tempfile.TemporaryDirectory() as tmp:

@@ -35,7 +35,7 @@ def test_count_rejects_fractions() -> None:
     ]
 
 
-@settings(max_examples=1000, deadline=None)
+@settings(deadline=None)
 @given(
     hundreds=st.integers(min_value=0, max_value=10**7),
     style=st.sampled_from(["k", "K", "m", "thousands", "plain"]),
@@ -73,7 +73,7 @@ def _format_number(value: float, style: str) -> str:
     return repr(value)
 
 
-@settings(max_examples=1000, deadline=None)
+@settings(deadline=None)
 @given(
     value=st.one_of(
         st.integers(min_value=0, max_value=10**12).map(float),
@@ -90,14 +90,14 @@ def test_any_formatted_number_parses_back(value: float, style: str) -> None:
     assert math.isclose(parsed, expected, rel_tol=1e-12, abs_tol=1e-9), (text, parsed)
 
 
-@settings(max_examples=1000, deadline=None)
+@settings(deadline=None)
 @given(days=st.integers(min_value=0, max_value=400), unit=st.sampled_from(["", "d", "w", " days"]))
 def test_any_time_text_parses_to_days(days: int, unit: str) -> None:
     (parsed,) = evaluate("parse_days('x')", [f"{days}{unit}"])
     assert parsed == days * (7 if unit == "w" else 1)
 
 
-@settings(max_examples=1000, deadline=None)
+@settings(deadline=None)
 @given(
     handle=st.from_regex(r"[a-z0-9_][a-z0-9_.]{0,28}[a-z0-9_]", fullmatch=True),
     scheme=st.sampled_from(["https://", "http://", ""]),
