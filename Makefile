@@ -1,5 +1,5 @@
 # ReelRec: `make run` builds the warehouse from the default data, `make test` checks it
-# (minutes), `make test-big` runs the heavy capacity checks (the 10M-row build).
+# (minutes), `make test-big` runs the heavy tier (the 10M-row build, long property tests).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -31,7 +31,7 @@ $(CHROMIUM):
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium
 
-# Every test but the `big` tier (pyproject's addopts deselect it).
+# Every test but those marked `big` (pyproject's addopts deselect them).
 test: lint $(CHROMIUM)
 	$(BIN)/pytest
 
