@@ -11,15 +11,11 @@ from sklearn.base import clone
 
 from models_py.cli.commands import main
 from models_py.recommenders.baselines import BiasBaseline
-from models_py.recommenders.content import (
-    ContentRecommender,
-    HybridRecommender,
-    lift_weights,
-    song_features,
-    top_k_neighbours,
-)
+from models_py.recommenders.content import ContentRecommender, lift_weights
 from models_py.recommenders.data import Ratings
+from models_py.recommenders.hybrid import HybridRecommender
 from models_py.recommenders.new_influencer import SimilarInfluencers
+from models_py.recommenders.song_features import song_features, top_k_neighbours
 from models_py.recommenders.tuning import map_at_k, tune_ranking
 from tests.conftest import Built
 
@@ -125,12 +121,12 @@ def test_songs_nobody_used_are_recommendable(features: sp.csr_matrix) -> None:
     assert 1 not in used_cold.recommend(np.array([0]), 4, candidates=cold)[0]
 
 
-def generic_recommend(  # the base class's path: score everything, then mask
+def generic_recommend(  # brute force: score everything, then mask
     model: ContentRecommender, users: np.ndarray, n: int, candidates: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    from models_py.recommenders.base import RatingRecommender
+    from models_py.recommenders.base import dense_top_n
 
-    return RatingRecommender.recommend(model, users, n, True, candidates)
+    return dense_top_n(model, users, n, True, candidates)
 
 
 def test_hybrid_weight_tuning_picks_the_better_component(features: sp.csr_matrix) -> None:
@@ -415,7 +411,7 @@ def test_new_influencer_tier_follows_the_builds_cut_offs(
 def test_new_influencer_lists_do_not_depend_on_the_block_size(monkeypatch) -> None:
     """Scored a block of new influencers at a time: one influencer per block gives the same
     lists, scores and neighbour counts as every influencer at once, at every prior strength."""
-    from models_py.recommenders import base
+    from models_py.recommenders import topn
 
     rng = np.random.default_rng(7)
     n, n_songs = 400, 60
@@ -429,7 +425,7 @@ def test_new_influencer_lists_do_not_depend_on_the_block_size(monkeypatch) -> No
     strengths = (1.0, 20.0)
     whole = SimilarInfluencers(n_neighbors=10).fit(used[50:], bios[50:], tiers[50:])
     expected = whole._recommend_each(new_bios, new_tiers, 10, strengths)
-    monkeypatch.setattr(base, "MAX_BLOCK_CELLS", 1)  # one new influencer per block
+    monkeypatch.setattr(topn, "MAX_BLOCK_CELLS", 1)  # one new influencer per block
     got = whole._recommend_each(new_bios, new_tiers, 10, strengths)
     for m in strengths:
         for want, have in zip(expected[m], got[m], strict=True):
@@ -447,7 +443,7 @@ def test_hybrid_ranks_every_weight_at_once_as_it_ranks_each(monkeypatch) -> None
     recommend() gives at each weight, across several blocks no larger than a mix's (whatever
     weight the lone components left set), and leaves the last weight set; tune_ranking's table
     equals judging each weight on its own."""
-    from models_py.recommenders import base
+    from models_py.recommenders import topn
 
     rng = np.random.default_rng(5)
     n_users, n_songs = 90, len(SONGS)
@@ -458,7 +454,7 @@ def test_hybrid_ranks_every_weight_at_once_as_it_ranks_each(monkeypatch) -> None
     hybrid = HybridRecommender(
         usage=BiasBaseline(), content=ContentRecommender(song_features=features)
     ).fit(fit)
-    monkeypatch.setattr(base, "MAX_BLOCK_CELLS", 7 * n_songs)  # blocks of 7 users
+    monkeypatch.setattr(topn, "MAX_BLOCK_CELLS", 7 * n_songs)  # blocks of 7 users
     grid = [{"weight": w} for w in (0.25, 0.0, 0.5, 1.0, 0.75)]
     who = np.arange(n_users)
     blocks: list[int] = []
@@ -469,7 +465,7 @@ def test_hybrid_ranks_every_weight_at_once_as_it_ranks_each(monkeypatch) -> None
     ranked = hybrid.recommend_each(who, 3, grid)
     assert max(blocks) == 7 and sum(blocks) == n_users  # the mixes' blocks, each scored once
     monkeypatch.undo()
-    monkeypatch.setattr(base, "MAX_BLOCK_CELLS", 7 * n_songs)
+    monkeypatch.setattr(topn, "MAX_BLOCK_CELLS", 7 * n_songs)
     assert hybrid.weight == 0.75
     for params, (ids, vals) in zip(grid, ranked, strict=True):
         want_ids, want_vals = hybrid.set_params(**params).recommend(who, 3)

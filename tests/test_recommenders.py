@@ -38,12 +38,12 @@ from models_py.recommenders import (
     knn_baseline,
     matrix_factorization,
     report_cf,
+    topn,
     tune,
 )
-from models_py.recommenders import base as base_module
-from models_py.recommenders.base import top_n
 from models_py.recommenders.baselines import fit_biases
 from models_py.recommenders.matrix_factorization import RowGroups, ridge_rows, solve_packed
+from models_py.recommenders.topn import top_n
 from scripts.benchmarks.report_dense import report_predict, report_weights
 
 N_USERS, N_ITEMS = 30, 20
@@ -591,7 +591,7 @@ def test_recommend_excludes_used_items_and_pads(
     model: RatingRecommender, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ratings, mask = small_matrix(11)
-    monkeypatch.setattr(base_module, "MAX_BLOCK_CELLS", 3 * N_ITEMS)  # force many blocks
+    monkeypatch.setattr(topn, "MAX_BLOCK_CELLS", 3 * N_ITEMS)  # force many blocks
     model = clone(model).fit(ratings)
     users = np.r_[np.arange(N_USERS), 7, 0]  # repeats allowed
     ids, vals = model.recommend(users, N_ITEMS + 2)

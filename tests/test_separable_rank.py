@@ -1,4 +1,4 @@
-"""Pruned top-n of bias and MF models (separable_rank) against the dense ranking it replaces."""
+"""The ranker of bias and MF models (separable_rank) against the dense ranking it replaces."""
 
 from __future__ import annotations
 
@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 
 from models_py.recommenders import BiasBaseline, BiasedMF, Ratings, separable_rank
-from models_py.recommenders.base import RatingRecommender
+from models_py.recommenders.base import RatingRecommender, dense_top_n
 from models_py.recommenders.covariate_adjusted import CovariateAdjusted
 from models_py.recommenders.separable_rank import rank_index
 from tests.ranking_checks import assert_recommend_equals_dense
+from tests.test_ranking import count_dense
 
 N_USERS, N_ITEMS = 60, 1_000
 
@@ -61,20 +62,14 @@ def test_recommend_equals_the_dense_ranking(
     model = MODELS[name]().fit(ratings(seed))
     if tied:
         coarsen(model)
-    dense_rows = []
-    dense = separable_rank.dense_top_n
-    monkeypatch.setattr(
-        separable_rank,
-        "dense_top_n",
-        lambda m, users, *a, **k: dense_rows.append(users.size) or dense(m, users, *a, **k),
-    )
+    dense_rows = count_dense(monkeypatch, model)
     rng = np.random.default_rng(seed)
     users = np.r_[np.arange(N_USERS), rng.integers(0, N_USERS, 20)]  # repeats too
     shelf = rng.random(N_ITEMS) < 0.3
     calls = assert_recommend_equals_dense(
-        model, users, dense, (1, 3, 10, 200, N_ITEMS + 5), (None, shelf)
+        model, users, dense_top_n, (1, 3, 10, 200, N_ITEMS + 5), (None, shelf)
     )
-    assert sum(dense_rows) < calls * users.size  # some users took the pruned path
+    assert sum(dense_rows) < calls * users.size / 2  # the levels settled some users
 
 
 @pytest.mark.parametrize("name", ["bias", "mf_zero_factors", "er_bias", "er_mf"])
@@ -82,22 +77,20 @@ def test_the_pruned_path_ranks_most_users_when_biases_dominate(
     name: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     model = MODELS[name]().fit(ratings(0))
-    calls: list[int] = []
-    dense = separable_rank.dense_top_n
-    monkeypatch.setattr(
-        separable_rank,
-        "dense_top_n",
-        lambda m, users, *a, **k: calls.append(users.size) or dense(m, users, *a, **k),
-    )
+    calls = count_dense(monkeypatch, model)
     model.recommend(np.arange(N_USERS), 5)
     assert sum(calls) <= 0.2 * N_USERS
 
 
 def test_dense_scores_do_not_depend_on_the_songs_scored_with() -> None:
     model = MODELS["er_mf"]().fit(ratings(1))
-    users, items = np.array([5, 0, 9]), np.array([999, 3, 500, 4])
+    users, items = np.array([5, 0, 9]), np.array([3, 4, 500, 999])
+    block = model.ranker().block(users)
     np.testing.assert_array_equal(
-        model._score_items(users, items), model._score_block(users)[:, items]
+        block.scores(np.arange(users.size), items), model._score_block(users)[:, items]
+    )
+    np.testing.assert_array_equal(
+        block.scores(np.array([1]), items[1:3]), model._score_block(users[1:2])[:, items[1:3]]
     )
 
 
@@ -132,15 +125,15 @@ def test_factor_dot_is_the_product_the_same_float_for_any_subset(
     np.testing.assert_array_equal(separable_rank.factor_dot(p[:1], q[5:6]), full[:1, 5:6])
 
 
-def test_covariate_adjusted_of_another_model_keeps_the_dense_path() -> None:
-    from models_py.recommenders import ItemKNN
-    from models_py.recommenders.base import block_rows
+def test_covariate_adjusted_of_another_model_ranks_as_that_model(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from models_py.recommenders import ItemKNN, ReportSVD
 
     model = CovariateAdjusted(ItemKNN(n_neighbors=5), user_covariate=np.arange(N_USERS) / 3)
     model.fit(ratings(4))
-    assert model._recommend_block_rows() == block_rows(N_ITEMS)
-    users = np.arange(N_USERS)
-    ids, vals = model.recommend(users, 7)
-    want_ids, want_vals = separable_rank.dense_top_n(model, users, 7, True)
-    assert (ids == want_ids).all()
-    np.testing.assert_array_equal(vals, want_vals)
+    dense_rows = count_dense(monkeypatch, model)
+    calls = assert_recommend_equals_dense(model, np.arange(N_USERS), dense_top_n, (7,), (None,))
+    assert sum(dense_rows) < calls * N_USERS
+    dense = CovariateAdjusted(ReportSVD(n_factors=3), np.arange(N_USERS) / 3).fit(ratings(4))
+    assert dense.ranker() is None

@@ -5,12 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from models_py.recommenders import BiasedMF, content, content_rank, shortlist_rank
-from models_py.recommenders.content import ContentRecommender, HybridRecommender
+from models_py.recommenders import BiasedMF, ranking, shortlist_rank
+from models_py.recommenders.base import dense_top_n
+from models_py.recommenders.content import ContentRecommender
 from models_py.recommenders.covariate_adjusted import CovariateAdjusted
+from models_py.recommenders.hybrid import HybridRecommender
 from models_py.recommenders.item_knn import ItemKNN
-from models_py.recommenders.separable_rank import dense_top_n
 from tests.test_content_rank import N_USERS, features, ratings
+from tests.test_ranking import count_dense
 
 N_ITEMS = 1_500
 
@@ -54,15 +56,9 @@ def test_unsettled_content_users_keep_their_shortlist(monkeypatch: pytest.Monkey
     m = ContentRecommender(song_features=features(4, N_ITEMS)).fit(ratings(4, N_ITEMS))
     users = np.arange(N_USERS)
     want_ids, _ = dense_top_n(m, users, 10, True)
-    monkeypatch.setattr(content_rank, "SLACK", 1e9)  # no bound is ever cleared
+    monkeypatch.setattr(ranking, "SLACK", 1e9)  # no bound is ever cleared
     monkeypatch.setattr(shortlist_rank, "SHORTLIST_CELLS", 0)
-    dense_rows = []
-    real = content.dense_top_n
-    monkeypatch.setattr(
-        content,
-        "dense_top_n",
-        lambda model, rest, *a: dense_rows.append(rest.size) or real(model, rest, *a),
-    )
+    dense_rows = count_dense(monkeypatch, m)
     ids, vals = m.recommend(users, 10)
     # User 0 shares rare features with most songs (ranked densely as before); nobody else.
     assert sum(dense_rows) <= 1

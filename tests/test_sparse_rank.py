@@ -1,4 +1,4 @@
-"""Sparse top-n (base + sparse scores) against the dense ranking it replaces."""
+"""The ranker of base + sparse scores (sparse_rank) against the dense ranking it replaces."""
 
 from __future__ import annotations
 
@@ -6,8 +6,28 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from models_py.recommenders.base import top_n
-from models_py.recommenders.sparse_rank import lowest_free, top_n_base_plus_sparse
+from models_py.recommenders.item_knn import lowest_free
+from models_py.recommenders.ranking import exact_top_n, shelf_top_n
+from models_py.recommenders.sparse_rank import SparseRanker
+from models_py.recommenders.topn import mask_excluded, top_entries, top_n
+
+
+def ranked(
+    stored: sp.csr_matrix,
+    base: np.ndarray,
+    n: int,
+    exclude: sp.csr_matrix | None = None,
+    offset: np.ndarray | None = None,
+    shelf: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The ranker's top-n of every row of ``stored`` (rows are users, in blocks of 5)."""
+    order = np.lexsort((np.arange(base.size), -base))
+    shift = None if offset is None else (lambda rows: offset[rows])
+    ranker = SparseRanker(base, order, lambda rows: stored[rows], shift, users_per_block=5)
+    users = np.arange(stored.shape[0])
+    if shelf is not None:
+        return shelf_top_n(ranker, users, n, exclude, shelf)
+    return exact_top_n(ranker, users, n, exclude)
 
 
 @pytest.mark.parametrize("seed", range(40))
@@ -23,18 +43,21 @@ def test_equals_the_dense_ranking(seed: int) -> None:
         stored = sp.csr_matrix((np.zeros(3), ([0, 0, rows - 1], [0, cols - 1, 0])), (rows, cols))
         dense = stored.toarray()
     base = rng.choice([0.0, 1e-7, 2e-7], cols) if seed % 2 else rng.random(cols) * 1e-6
+    offset = rng.choice([0.0, 0.5, 3.0], rows) if seed % 4 < 2 else None
+    head = base if offset is None else offset[:, None] + base
     exclude = sp.csr_matrix(rng.random((rows, cols)) < 0.25)
-    scores = dense + base
-    scores[exclude.toarray()] = -np.inf
-    want_ids, want_vals = top_n(scores, n)
-    ids, vals = top_n_base_plus_sparse(stored, base, n, exclude)
-    assert (ids == want_ids).all()
-    np.testing.assert_array_equal(vals, want_vals)
-    # Without exclusions too.
-    want_ids, want_vals = top_n(dense + base, n)
-    ids, vals = top_n_base_plus_sparse(stored, base, n)
-    assert (ids == want_ids).all()
-    np.testing.assert_array_equal(vals, want_vals)
+    shelf = rng.random(cols) < 0.5
+    for ex in (exclude, None):
+        scores = mask_excluded(head + dense, ex)
+        want_ids, want_vals = top_n(scores, n)
+        ids, vals = ranked(stored, base, n, ex, offset)
+        assert (ids == want_ids).all()
+        np.testing.assert_array_equal(vals, want_vals)
+        scores[:, ~shelf] = -np.inf
+        want_ids, want_vals = top_n(scores, n)
+        ids, vals = ranked(stored, base, n, ex, offset, shelf)
+        assert (ids == want_ids).all()
+        np.testing.assert_array_equal(vals, want_vals)
 
 
 def test_lowest_free_skips_taken_codes_per_group() -> None:
@@ -47,8 +70,8 @@ def test_lowest_free_skips_taken_codes_per_group() -> None:
 
 @pytest.mark.parametrize("seed", range(6))
 def test_rows_whose_best_base_columns_are_taken_look_further(seed: int) -> None:
-    """Only the first 4n + 64 base ranks are searched for free columns at first: rows that
-    stored or excluded most of those are redone over every column."""
+    """The first levels try the best-base columns: rows that stored or excluded most of them
+    try more, or are ranked densely."""
     rng = np.random.default_rng(seed)
     rows, cols, n = 6, 400, 3
     base = rng.choice([0.0, 1e-7, 2e-7, 3e-7], cols)
@@ -64,7 +87,7 @@ def test_rows_whose_best_base_columns_are_taken_look_further(seed: int) -> None:
     scores = dense + base
     scores[excluded] = -np.inf
     want_ids, want_vals = top_n(scores, n)
-    ids, vals = top_n_base_plus_sparse(stored, base, n, exclude)
+    ids, vals = ranked(stored, base, n, exclude)
     assert (ids == want_ids).all()
     np.testing.assert_array_equal(vals, want_vals)
 
@@ -74,8 +97,6 @@ def test_rows_whose_best_base_columns_are_taken_look_further(seed: int) -> None:
 def test_top_entries_are_each_rows_best_by_value_then_column(seed: int, n: int) -> None:
     """Against a 3-key lexsort of every entry: ties at the cut (values on a coarse grid), rows
     with fewer than n entries, -inf scores, rows of very different lengths."""
-    from models_py.recommenders.sparse_rank import _top_entries
-
     rng = np.random.default_rng(seed)
     row = np.repeat(np.arange(300), rng.geometric(0.02, 300))
     col = rng.permutation(row.size) % 997
@@ -84,9 +105,9 @@ def test_top_entries_are_each_rows_best_by_value_then_column(seed: int, n: int) 
     order = np.lexsort((col, -val, row))
     rank = np.arange(row.size) - np.searchsorted(row[order], row[order])
     want = [a[order][rank < n] for a in (row, col, val)]
-    for g, w in zip(_top_entries(row, col, val, n), want, strict=True):
+    for g, w in zip(top_entries(row, col, val, n), want, strict=True):
         np.testing.assert_array_equal(g, w)
     by_col = np.lexsort((col, row))
-    got = _top_entries(row[by_col], col[by_col], val[by_col], n, col_sorted=True)
+    got = top_entries(row[by_col], col[by_col], val[by_col], n, col_sorted=True)
     for g, w in zip(got, want, strict=True):
         np.testing.assert_array_equal(g, w)

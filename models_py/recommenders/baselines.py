@@ -7,7 +7,7 @@ import scipy.sparse as sp
 
 from models_py.recommenders.base import RatingRecommender
 from models_py.recommenders.data import Ratings
-from models_py.recommenders.separable_rank import SeparableRanking, rank_index
+from models_py.recommenders.separable_rank import SeparableRanker, rank_index, separable_scores
 
 
 def fit_biases(
@@ -45,7 +45,7 @@ class GlobalMean(RatingRecommender):
         return np.full((users.size, self.n_items_), self.global_mean_)
 
 
-class BiasBaseline(SeparableRanking, RatingRecommender):
+class BiasBaseline(RatingRecommender):
     """mu + b_u + b_i with ridge-regularised biases fitted by alternating least squares."""
 
     def __init__(self, reg_user: float = 0.5, reg_item: float = 15.0, n_iter: int = 15) -> None:
@@ -62,12 +62,14 @@ class BiasBaseline(SeparableRanking, RatingRecommender):
     def _predict_known(self, user: np.ndarray, item: np.ndarray) -> np.ndarray:
         return self.global_mean_ + self.user_bias_[user] + self.item_bias_[item]
 
-    def _bound_terms(self, users: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return self.global_mean_ + self.user_bias_[users], np.zeros(users.size)
-
-    def _score_items(self, users: np.ndarray, items: np.ndarray | None) -> np.ndarray:
-        b_i = self.item_bias_ if items is None else self.item_bias_[items]
-        return self.global_mean_ + self.user_bias_[users, None] + b_i[None, :]
+    def ranker(self) -> SeparableRanker:
+        return SeparableRanker(
+            self.global_mean_,
+            self.user_bias_,
+            self.item_bias_,
+            self.item_order_,
+            self.item_norm_after_,
+        )
 
     def _score_block(self, users: np.ndarray) -> np.ndarray:
-        return self._score_items(users, None)
+        return separable_scores(self.global_mean_, self.user_bias_, self.item_bias_, users)

@@ -1,41 +1,37 @@
-"""Exact top-n of ContentRecommender's scores, cos(profile_u, song_i) + base_i, without scoring
-every song for every influencer.
+"""The ranker of ContentRecommender's scores, cos(profile_u, song_i) + base_i.
 
 The similarity is sparse only on paper: a few very common features (decades, words like "the")
-make ~75% of a profile's products nonzero. So the columns are split: *common* ones (in more
-than 1/100 of the songs) and the *rare* rest. A song sharing no rare feature with the profile
-scores at most U_u + base_i, where U_u bounds the common part: sum over groups of common columns
-that never share a song (a decade one-hot is one group) of max_f p_uf x_f,max. Each user's
-scores are computed exactly on the M songs of highest base (densely, as a block) and on the
-songs sharing a rare feature (pair by pair; those whose base + |p_u| max|x_i| cannot reach the
-block's n-th are skipped), and ranked as ``base.top_n`` ranks them; if the n-th clears
-U_u + (the best base left out) by a strict margin, no other song can enter or tie. Users who
-fail are retried with 4x the songs (when their n-th already clears that level's bound), then
-ranked densely. Base is appeal_weight x appeal + a tie-break: with weight 0 the bound is weak
-(~25% settle), and when the first block settles under half its users the rest go dense.
-Default data, appeal_weight 1 (what tuning picks): 99.5% settle at M = 256 or 1,024.
+make most of a profile's products nonzero. So the columns are split: *common* ones (in more
+than COMMON_FRACTION of the songs) and the *rare* rest. A song sharing no rare feature with the
+profile scores at most U_u + base_i, where U_u bounds the common part: the sum over groups of
+common columns that never share a song (a decade one-hot is one group) of max_f p_uf x_f,max.
+So the candidate order is the songs by base; a user's cells are the songs sharing a rare
+feature with their profile (capped at base_i + |p_u| max|x_i|); the ceiling after the first m
+songs is U_u + base[order[m]]. Base is appeal_weight x appeal + a tie-break: with weight 0 the
+ceiling is weak and most users go to the dense ranking.
 
-The exact scores reproduce ``_score_block``'s floats bit for bit: scipy's sparse x dense
-product sums each song's terms x_if * p_uf in the song row's stored order from 0, whichever
-other songs and users are in the product, and ``pair_sims`` does the same term by term (a zero
-term adds +0.0, which changes nothing).
+The exact scores reproduce the dense scores' floats bit for bit: scipy's sparse x dense product
+sums each song's terms x_if * p_uf in the song row's stored order from 0, whichever other songs
+and users are in the product, and ``pair_sims`` does the same term by term (a zero term adds
++0.0, which changes nothing).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import cached_property
+
 import numpy as np
 import scipy.sparse as sp
 
-from models_py.recommenders.base import MAX_BLOCK_CELLS, cell_keys, top_n_of_candidates
-from models_py.recommenders.sparse_rank import _top_entries
+from models_py.recommenders import ranking
+from models_py.recommenders.ranking import Cells
+from models_py.recommenders.topn import MAX_BLOCK_CELLS
 
 COMMON_FRACTION = 0.01  # a feature in more than this share of songs is "common"
-SLACK = 1e-9  # relative margin on the bound for float rounding (a few ulps)
-GROWTH = 4
-FIRST_M = 256  # songs of highest base tried first
-# Below this share of users settled (the first block tells), the rest are ranked densely: the
-# pruned path costs about 2x the dense one when it fails.
-MIN_SETTLED = 0.5
+# Songs of highest base tried first: the dense products are cheap next to the pairs.
+FIRST_M = 256
+MAX_BLOCK_PROFILES = 4_096  # users per block, each a dense profile column
 
 
 def exclusive_groups(x_common: sp.csr_matrix) -> np.ndarray:
@@ -123,52 +119,9 @@ def pair_sims(
     return out
 
 
-def content_top_n(
-    model,  # noqa: ANN001 - a fitted ContentRecommender
-    users: np.ndarray,
-    n: int,
-    exclude_used: bool,
-    base: np.ndarray,
-    base_order: np.ndarray,
-    dense,  # noqa: ANN001 - (users) -> (ids, vals), the dense ranking of those users
-    shortlist: bool = False,
-) -> tuple[np.ndarray, np.ndarray]:
-    """``recommend`` of ``users`` without candidates, equal to the dense ranking. With
-    ``shortlist`` (catalogue scale, see shortlist_rank) a user the bound does not settle keeps
-    the top n of the songs scored for them instead of being ranked densely."""
-    index: ContentIndex = model.index_
-    features = model.features_
-    n_items = features.shape[0]
-    ids = np.full((users.size, n), -1, dtype=np.int32)
-    vals = np.full((users.size, n), np.nan)
-    if n == 0 or users.size == 0 or n_items == 0:
-        return ids, vals
-    base_rank = np.empty(n_items, dtype=np.int64)
-    base_rank[base_order] = np.arange(n_items)
-    step = max(1, min(4_096, MAX_BLOCK_CELLS // max(features.shape[1], 1)))
-    dense_rows: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
-    settled = 0
-    for s in range(0, users.size, step):
-        rows = np.arange(s, min(s + step, users.size))
-        if not shortlist and s and settled < MIN_SETTLED * s:  # the bound fails these scores
-            dense_rows.append(np.arange(s, users.size))
-            break
-        left = _block(
-            model, index, users[rows], n, exclude_used, base, base_order, base_rank, shortlist
-        )
-        got_ids, got_vals, ok = left
-        ids[rows[ok]], vals[rows[ok]] = got_ids[ok], got_vals[ok]
-        dense_rows.append(rows[~ok])
-        settled += int(ok.sum())
-    rest = np.concatenate(dense_rows)
-    if rest.size:
-        ids[rest], vals[rest] = dense(users[rest])
-    return ids, vals
-
-
 def dense_profiles(profiles: sp.csr_matrix) -> np.ndarray:
     """A block of profiles as a dense features x users array, the layout scipy's csr x dense
-    product reads as is (users x features would be copied into it: ~1/3 of the time)."""
+    product reads as is (users x features would be copied into it first)."""
     return profiles.T.tocsr().toarray()
 
 
@@ -181,98 +134,81 @@ def products(songs: sp.csr_matrix, profile_t: np.ndarray) -> np.ndarray:
 
 def dot_rows(left: sp.csr_matrix, right: sp.csr_matrix) -> np.ndarray:
     """Dense left @ right.T for a small block of ``left`` rows. Densifying the block and
-    multiplying sparse x dense is ~3x faster than sparse x sparse here (measured), since
-    shared decades make the product mostly non-zero."""
+    multiplying sparse x dense beats sparse x sparse here, since shared decades make the
+    product mostly non-zero."""
     return products(right, dense_profiles(left))
 
 
-def _block(
-    model,  # noqa: ANN001
-    index: ContentIndex,
-    users: np.ndarray,
-    n: int,
-    exclude_used: bool,
-    base: np.ndarray,
-    base_order: np.ndarray,
-    base_rank: np.ndarray,
-    shortlist: bool = False,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(ids, scores, settled) of one block of users: see the module docstring. With
-    ``shortlist`` every user tried counts as settled, on the songs scored at their last try."""
-    features = model.features_
-    n_items = features.shape[0]
-    b = users.size
-    ids = np.full((b, n), -1, dtype=np.int32)
-    vals = np.full((b, n), np.nan)
-    done = np.zeros(b, dtype=bool)
-    prof = model.profiles_[users]
-    # Songs sharing a rare feature with each profile (a product of 1s: counts, never 0).
-    shared = sp.csr_matrix(_pattern(prof, index.rare) @ index.rare_pattern_t)
-    s_row = np.repeat(np.arange(b), np.diff(shared.indptr))
-    s_item = shared.indices.astype(np.int64)
-    used = model.used_[users] if exclude_used else None
-    used_keys = None
-    if used is not None and used.nnz:
-        used.sort_indices()
-        used_keys = cell_keys(used)
-    profile_t = dense_profiles(prof)  # once per block: the dense products and the pairs
-    # No similarity exceeds |p_u| x the largest |x_i|: a shared song whose base plus that is
-    # below the n-th best of the dense part cannot enter the top n (no need to score it).
-    reach = np.sqrt(np.asarray(prof.multiply(prof).sum(axis=1)).ravel()) * index.max_norm
-    bound_common = index.common_bound(prof)
-    n_shared = np.bincount(s_row, minlength=b)
-    m = min(n_items, max(FIRST_M, 2 * n + 64))
-    # Users sharing rare features with over a quarter of the songs: the dense path is as cheap.
-    pending = np.flatnonzero((n_shared <= n_items // GROWTH) | (m == n_items))
-    while pending.size:
-        # The m songs of highest base, scored densely (by code: top_n's ties by column are
-        # then ties by code), and the shared songs outside them, pair by pair.
-        cand = np.sort(base_order[:m])
-        scores = products(features[cand], profile_t[:, pending] if pending.size < b else profile_t)
-        scores += base[cand]
-        sub = used[pending] if used is not None else None
-        top_ids, top_vals = top_n_of_candidates(scores, cand, sub, n)
-        in_pending = np.zeros(b, dtype=bool)
-        in_pending[pending] = True
-        floor = np.full(b, -np.inf)
-        floor[pending] = np.where(np.isnan(top_vals[:, -1]), -np.inf, top_vals[:, -1])
-        slack = SLACK * (np.abs(floor) + reach + 1.0)
-        hope = base[s_item] + reach[s_row] >= np.nan_to_num(floor - slack, nan=-np.inf)[s_row]
-        take = in_pending[s_row] & (base_rank[s_item] >= m) & hope
-        row, item = s_row[take], s_item[take]
-        if used_keys is not None:
-            keep = ~np.isin(row * n_items + item, used_keys)
-            row, item = row[keep], item[keep]
-        score = pair_sims(features, profile_t, row, item) + base[item]
-        # Merge the two top-n lists of each user (disjoint songs): the top n of both.
-        got = top_ids >= 0
-        p_row = np.repeat(pending, n).reshape(pending.size, n)
-        t_row, t_item, t_val = _top_entries(
-            np.r_[p_row[got], row], np.r_[top_ids[got], item], np.r_[top_vals[got], score], n
-        )
-        slot = np.arange(t_row.size) - np.searchsorted(t_row, t_row)
-        got_ids = np.full((b, n), -1, dtype=np.int32)
-        got_vals = np.full((b, n), np.nan)
-        got_ids[t_row, slot], got_vals[t_row, slot] = t_item, t_val
-        if m == n_items:
-            ok = in_pending  # every song was scored
-        else:
-            b_out = base[base_order[m]]
-            bound = bound_common + b_out
-            slack = SLACK * (bound_common + abs(b_out) + np.abs(base).max() + 1.0)
-            # A song left out scores <= bound; a tie could go to it by its code, so strictly
-            # above. nan (fewer than n scored) fails too.
-            ok = in_pending & (got_vals[:, n - 1] > bound + slack)
-        ids[ok], vals[ok], done[ok] = got_ids[ok], got_vals[ok], True
-        retry = np.zeros(b, dtype=bool)
-        if m < n_items and m * GROWTH <= n_items // GROWTH:
-            # Retried with 4x the songs: users whose n-th best already clears the next level's
-            # bound (the rest, e.g. with appeal_weight 0, would not settle: ranked densely).
-            nxt = bound_common + base[base_order[m * GROWTH]]
-            retry = in_pending & ~ok & (got_vals[:, n - 1] > nxt)
-        if shortlist:  # the songs scored so far are the shortlist of those not retried
-            keep = in_pending & ~ok & ~retry
-            ids[keep], vals[keep], done[keep] = got_ids[keep], got_vals[keep], True
-        pending = np.flatnonzero(retry)
-        m *= GROWTH
-    return ids, vals, done
+@dataclass(frozen=True)
+class ContentRanker:
+    """Ranks cos(profiles[u], features[i]) + base[i] (see the module docstring)."""
+
+    features: sp.csr_matrix  # songs x features, L2-normalised rows
+    profiles: sp.csr_matrix  # users x features
+    index: ContentIndex
+    base: np.ndarray
+    shortlist: bool = False
+
+    per_song = False
+
+    @cached_property
+    def _order(self) -> np.ndarray:
+        return np.lexsort((np.arange(self.base.size), -self.base))
+
+    def order(self) -> np.ndarray:
+        return self._order
+
+    def first_level(self, n: int, n_excluded: np.ndarray) -> int:
+        return max(FIRST_M, 2 * n + 64)
+
+    def block_users(self) -> int:
+        return max(1, min(MAX_BLOCK_PROFILES, MAX_BLOCK_CELLS // max(self.features.shape[1], 1)))
+
+    def block(self, users: np.ndarray) -> _ContentBlock:
+        return _ContentBlock(self, users)
+
+
+class _ContentBlock:
+    def __init__(self, ranker: ContentRanker, users: np.ndarray) -> None:
+        self.ranker = ranker
+        self.profiles = ranker.profiles[users]
+        self.profile_t = dense_profiles(self.profiles)  # once per block: products and pairs
+        # No similarity exceeds |p_u| x the largest |x_i|.
+        norms = np.sqrt(np.asarray(self.profiles.multiply(self.profiles).sum(axis=1)).ravel())
+        self.reach = norms * ranker.index.max_norm
+        self.bound_common = ranker.index.common_bound(self.profiles)
+
+    def scores(self, rows: np.ndarray, songs: np.ndarray) -> np.ndarray:
+        profile_t = self.profile_t
+        if rows.size < profile_t.shape[1]:  # rows are distinct: fewer is a subset
+            profile_t = profile_t[:, rows]
+        features = self.ranker.features
+        out = products(features if songs.size == features.shape[0] else features[songs], profile_t)
+        out += self.ranker.base[songs]
+        return out
+
+    @cached_property
+    def _cells(self) -> Cells:
+        """Songs sharing a rare feature with each profile (a product of 1s: counts, never 0)."""
+        index = self.ranker.index
+        shared = sp.csr_matrix(_pattern(self.profiles, index.rare) @ index.rare_pattern_t)
+        row = np.repeat(np.arange(shared.shape[0]), np.diff(shared.indptr))
+        song = shared.indices.astype(np.int64)
+        reach = self.reach[row]
+        cap = self.ranker.base[song] + reach
+        return row, song, cap + ranking.SLACK * (np.abs(cap) + reach + 1.0)
+
+    def cells(self) -> Cells:
+        return self._cells
+
+    def cell_scores(self, which: np.ndarray) -> np.ndarray:
+        row, song, _ = self._cells
+        sims = pair_sims(self.ranker.features, self.profile_t, row[which], song[which])
+        return sims + self.ranker.base[song[which]]
+
+    def ceiling(self, rows: np.ndarray, m: int) -> np.ndarray:
+        base = self.ranker.base
+        b_out = base[self.ranker.order()[m]]
+        common = self.bound_common[rows]
+        slack = ranking.SLACK * (common + abs(b_out) + np.abs(base).max() + 1.0)
+        return common + b_out + slack

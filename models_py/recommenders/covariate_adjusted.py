@@ -12,9 +12,9 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import clone
 
-from models_py.recommenders.base import MAX_BLOCK_USERS, RatingRecommender
+from models_py.recommenders.base import RatingRecommender
 from models_py.recommenders.data import Ratings
-from models_py.recommenders.separable_rank import SeparableRanking, separable_top_n
+from models_py.recommenders.ranking import Ranker, Shifted
 
 
 class CovariateAdjusted(RatingRecommender):
@@ -59,30 +59,7 @@ class CovariateAdjusted(RatingRecommender):
     def _score_block(self, users: np.ndarray) -> np.ndarray:
         return self._trend(users)[:, None] + self.estimator_._score_block(users)
 
-    # A trend constant per user keeps a separable estimator's scores separable: rank the same way.
-    def _separable(self) -> bool:
-        return isinstance(getattr(self, "estimator_", None), SeparableRanking)
-
-    def _rank_index(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        return self.estimator_._rank_index()
-
-    def _bound_terms(self, users: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        offset, user_norm = self.estimator_._bound_terms(users)
-        return self._trend(users) + offset, user_norm
-
-    def _score_items(self, users: np.ndarray, items: np.ndarray | None) -> np.ndarray:
-        return self._trend(users)[:, None] + self.estimator_._score_items(users, items)
-
-    def _recommend_block_rows(self) -> int:
-        return MAX_BLOCK_USERS if self._separable() else super()._recommend_block_rows()
-
-    def _top_n_block(
-        self,
-        users: np.ndarray,
-        n: int,
-        exclude_used: bool,
-        candidates: np.ndarray | None = None,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        if self._separable():
-            return separable_top_n(self, users, n, exclude_used, candidates)
-        return super()._top_n_block(users, n, exclude_used, candidates)
+    def ranker(self) -> Ranker | None:
+        """The estimator's ranking: a trend constant per user does not reorder a user's songs."""
+        inner = self.estimator_.ranker()
+        return None if inner is None else Shifted(inner, self._trend)

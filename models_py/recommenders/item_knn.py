@@ -18,14 +18,42 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from models_py.recommenders.base import RatingRecommender, as_codes, cell_keys, lookup
+from models_py.recommenders.base import RatingRecommender, as_codes
 from models_py.recommenders.data import Ratings
-from models_py.recommenders.sparse_rank import lowest_free, ranges, top_n_base_plus_sparse
+from models_py.recommenders.sparse_rank import SparseRanker
+from models_py.recommenders.topn import cell_keys, lookup
 
 # Songs per block of the sparse similarity product: bounds the co-rated pairs held at once.
 ITEM_BLOCK = 2_048
 # Users per block when ranking: ~k x songs used candidates each, not a dense row of all songs.
 SPARSE_BLOCK_USERS = 16_384
+
+
+def ranges(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(owner, position) of every position in the ranges [lo[o], hi[o])."""
+    lens = hi - lo
+    owner = np.repeat(np.arange(lo.size), lens)
+    return owner, np.arange(owner.size) - (np.cumsum(lens) - lens)[owner] + lo[owner]
+
+
+def lowest_free(
+    owner: np.ndarray, taken: np.ndarray, need: np.ndarray, n: int, presorted: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per group o, the need[o] lowest codes in [0, n) not among its ``taken`` codes (no
+    duplicates within a group), as (group, slot m, code): the m-th free code is
+    m + #{t_j : t_j - j <= m} over the group's sorted t. ``presorted``: already by (owner, t)."""
+    if not presorted:
+        order = np.lexsort((taken, owner))
+        owner, taken = owner[order], taken[order]
+    first = np.searchsorted(owner, np.arange(need.size))
+    gaps = taken - (np.arange(taken.size) - first[owner])  # free codes below each taken code
+    big = n + 1
+    q_owner = np.repeat(np.arange(need.size), need)
+    q_m = np.arange(q_owner.size) - (np.cumsum(need) - need)[q_owner]
+    below = np.searchsorted(owner * big + gaps, q_owner * big + q_m, side="right")
+    code = q_m + below - first[q_owner]
+    ok = code < n
+    return q_owner[ok], q_m[ok], code[ok]
 
 
 def _fill(
@@ -159,24 +187,11 @@ class ItemKNN(RatingRecommender):
     def _score_block(self, users: np.ndarray) -> np.ndarray:
         return self._similarity_sums(users)[1].toarray() + self.popularity_tiebreak_
 
-    def _recommend_block_rows(self) -> int:
-        return SPARSE_BLOCK_USERS
-
-    def _top_n_block(
-        self,
-        users: np.ndarray,
-        n: int,
-        exclude_used: bool,
-        candidates: np.ndarray | None = None,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        if candidates is not None:  # a shelf of candidates (cold songs): the dense path masks
-            return super()._top_n_block(users, n, exclude_used, candidates)
-        # The same ranking as the dense scores, from the sparse sums and the tie-break order.
-        used, sums = self._similarity_sums(users)
-        return top_n_base_plus_sparse(
-            sums,
+    def ranker(self) -> SparseRanker:
+        """The sparse sums are the cells; the tie-break is the per-song base."""
+        return SparseRanker(
             self.popularity_tiebreak_,
-            n,
-            used if exclude_used else None,
             self.tiebreak_order_,
+            lambda users: self._similarity_sums(users)[1],
+            users_per_block=SPARSE_BLOCK_USERS,
         )

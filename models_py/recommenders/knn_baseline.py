@@ -22,20 +22,17 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from models_py.recommenders.base import RatingRecommender, cell_keys, chunks_by_weight, lookup
+from models_py.recommenders.base import RatingRecommender, chunks_by_weight
 from models_py.recommenders.baselines import fit_biases
 from models_py.recommenders.data import Ratings
-from models_py.recommenders.separable_rank import dense_top_n as _dense_top_n
-from models_py.recommenders.sparse_rank import rerank_exact, top_n_base_plus_sparse
+from models_py.recommenders.sparse_rank import SparseRanker
+from models_py.recommenders.topn import cell_keys, lookup
 
 BIAS_ITERATIONS = 15
 ITEM_BLOCK = 2_048  # items per block of the sparse co-rating products
 MAX_CANDIDATES = 1 << 22  # (pair, neighbour) candidates held at once
 SIM_DECIMALS = 12
-# Users per block when ranking without dense scores (top_n_base_plus_sparse takes < 32,768).
-SPARSE_BLOCK_USERS = 4_096
-# Cost of ranking one correction entry sparsely over one dense cell (measured ~14).
-DENSE_COST_RATIO = 16
+SPARSE_BLOCK_USERS = 4_096  # users per block when ranking without dense scores
 
 
 def expand_rows(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -119,7 +116,7 @@ class KNNBaseline(RatingRecommender):
             (s, (j_idx, i_idx)), shape=(self.n_items_, self.n_items_)
         )
         self.n_stored_ = k
-        # Songs by b_i desc, then code asc: the base order of top_n_base_plus_sparse.
+        # Songs by b_i desc, then code asc: the ranker's candidate order.
         self.item_order_ = np.lexsort((np.arange(self.n_items_), -self.item_bias_))
 
     def _baseline(self, user: np.ndarray, item: np.ndarray) -> np.ndarray:
@@ -209,61 +206,25 @@ class KNNBaseline(RatingRecommender):
             )
         return np.concatenate(keys), np.concatenate(corrs)
 
+    def _corrections(self, users: np.ndarray) -> sp.csr_matrix:
+        """The corrections of ``users`` as users x items (cells without candidates: none)."""
+        keys, corr = self._correction_cells(users)
+        n_items = self.n_items_
+        indptr = np.searchsorted(keys, np.arange(users.size + 1) * n_items)
+        return sp.csr_matrix((corr, keys % n_items, indptr), shape=(users.size, n_items))
+
     def _score_block(self, users: np.ndarray) -> np.ndarray:
         out = self._baseline(users[:, None], np.arange(self.n_items_)[None, :])
         keys, corr = self._correction_cells(users)
         out.reshape(-1)[keys] += corr  # the rest add 0
         return out
 
-    def _recommend_block_rows(self) -> int:
-        return SPARSE_BLOCK_USERS
-
-    def _top_n_block(
-        self,
-        users: np.ndarray,
-        n: int,
-        exclude_used: bool,
-        candidates: np.ndarray | None = None,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """The dense ranking without the dense scores: mu + b_u is the same for all of a
-        user's songs, so the order is that of b_i + correction, a per-item base plus a sparse
-        part (the neighbours of the used songs). The best few by that are rescored exactly as
-        ``_score_block`` does and reranked; a user whose cut is within rounding of a song left
-        out (never seen in practice) is ranked densely, and so is a block whose correction
-        cells are too many for that to pay (the default data's: see ``_dense_is_cheaper``)."""
-        n_items = self.n_items_
-        if candidates is not None or n == 0 or n_items == 0 or self._dense_is_cheaper(users):
-            return _dense_top_n(self, users, n, exclude_used, candidates)
-        keys, corr = self._correction_cells(users)
-        sparse = sp.csr_matrix(
-            (corr, keys % n_items, np.searchsorted(keys, np.arange(users.size + 1) * n_items)),
-            shape=(users.size, n_items),
-        )
-        k = min(n_items, 2 * n + 8)
-        cand, approx = top_n_base_plus_sparse(
-            sparse,
+    def ranker(self) -> SparseRanker:
+        """(mu + b_u) + b_i off the neighbours of the user's songs, plus their correction."""
+        return SparseRanker(
             self.item_bias_,
-            k,
-            self.used_[users] if exclude_used else None,
             self.item_order_,
+            self._corrections,
+            lambda users: self.global_mean_ + self.user_bias_[users],
+            SPARSE_BLOCK_USERS,
         )
-        offset = self.global_mean_ + self.user_bias_[users]
-        row = np.arange(users.size, dtype=np.int64)[:, None]
-        safe = np.maximum(cand, 0)
-        exact = offset[:, None] + self.item_bias_[safe]  # as _baseline: (mu + b_u) + b_i
-        exact += lookup(keys, corr, row * n_items + safe)[1]  # + correction (0 when none)
-        scale = np.abs(self.item_bias_).max() + np.abs(corr).max(initial=0.0)
-        ids, vals, ok = rerank_exact(
-            cand, approx, exact, offset, np.full(users.size, scale), n, n_items
-        )
-        if not ok.all():
-            ids[~ok], vals[~ok] = _dense_top_n(self, users[~ok], n, exclude_used)
-        return ids, vals
-
-    def _dense_is_cheaper(self, users: np.ndarray) -> bool:
-        """Whether ranking the dense block beats ranking its correction cells: on the default
-        data (~1,500 candidate entries per user, 10k songs) dense was 2x faster; with 10x the
-        songs per user's entries, sparse wins (measured ~14x the cost per cell)."""
-        rated = self.used_[users]
-        entries = np.diff(self.reverse_neighbors_.indptr)[rated.indices].sum()
-        return DENSE_COST_RATIO * entries >= users.size * self.n_items_

@@ -23,7 +23,7 @@ import scipy.sparse as sp
 from models_py.recommenders.base import RatingRecommender, row_dot
 from models_py.recommenders.baselines import fit_biases
 from models_py.recommenders.data import Ratings
-from models_py.recommenders.separable_rank import SeparableRanking, factor_dot, rank_index
+from models_py.recommenders.separable_rank import SeparableRanker, rank_index, separable_scores
 
 CHUNK_ROWS = 1 << 16  # users (or items) whose normal equations are stacked at once
 OUTER_BLOCK_ROWS = 4096  # partners whose outer products are formed at once
@@ -142,7 +142,7 @@ def ridge_rows(
     return RowGroups.of(indptr, other, features.shape[0]).ridge(target, features, penalty)[0]
 
 
-class BiasedMF(SeparableRanking, RatingRecommender):
+class BiasedMF(RatingRecommender):
     """Biased MF by ALS; ``reg`` penalises the factors, ``reg_user_bias``/``reg_item_bias`` the
     biases (separately: users' biases spread far more than songs' here, so they want far less).
     At most ``n_iter`` sweeps (users, then songs); it stops at the first half-step that lowers the
@@ -227,20 +227,27 @@ class BiasedMF(SeparableRanking, RatingRecommender):
             + row_dot(self.user_factors_, user, self.item_factors_, item)
         )
 
-    def _bound_terms(self, users: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        p_u = self.user_factors_[users]
-        return self.global_mean_ + self.user_bias_[users], np.sqrt(np.einsum("ij,ij->i", p_u, p_u))
-
-    def _score_items(self, users: np.ndarray, items: np.ndarray | None) -> np.ndarray:
-        q, b_i = self.item_factors_, self.item_bias_
-        if items is not None:
-            q, b_i = q[items], b_i[items]
-        scores = factor_dot(self.user_factors_[users], q)
-        scores += self.global_mean_ + self.user_bias_[users, None] + b_i[None, :]
-        return scores
+    def ranker(self) -> SeparableRanker:
+        return SeparableRanker(
+            self.global_mean_,
+            self.user_bias_,
+            self.item_bias_,
+            self.item_order_,
+            self.item_norm_after_,
+            self.user_factors_,
+            self.item_factors_,
+        )
 
     def _score_block(self, users: np.ndarray) -> np.ndarray:
-        return self._score_items(users, None)
+        return separable_scores(
+            self.global_mean_,
+            self.user_bias_,
+            self.item_bias_,
+            users,
+            None,
+            self.user_factors_,
+            self.item_factors_,
+        )
 
 
 def _ones(factors: np.ndarray) -> np.ndarray:

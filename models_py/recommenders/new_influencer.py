@@ -24,7 +24,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from models_py.recommenders.base import block_rows, top_n
+from models_py.recommenders.topn import block_rows, top_n
 from models_py.recommenders.tuning import average_precision_at_k
 
 ALL_TIERS = "all"

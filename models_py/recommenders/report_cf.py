@@ -39,8 +39,9 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from models_py.recommenders.base import RatingRecommender, block_rows
+from models_py.recommenders.base import RatingRecommender
 from models_py.recommenders.data import Ratings
+from models_py.recommenders.topn import block_rows
 
 SIMILARITIES = ("cosine", "pearson")
 WEIGHTS = ("distance", "similarity")

@@ -1,9 +1,9 @@
 """Top-n from per-influencer shortlists once the catalogue is too large to rank exactly.
 
 Content's and the hybrid's exact rankings come down to scoring every influencer against every
-song when their bounds do not settle: at 10M reels that is ~1e11 cells per pass, over an hour
-of the 10M scoring profile (bench/results.md). Past ``SHORTLIST_CELLS`` users x songs of the
-fit, they rank a shortlist per influencer instead, the two-stage retrieval of large catalogues:
+song when their bounds do not settle, and a mix has no bound at all: at catalogue scale that
+is most of a run. Past ``SHORTLIST_CELLS`` users x songs of the fit, they rank a shortlist per
+influencer instead, the two-stage retrieval of large catalogues:
 
 - content: the songs its exact ranking scores anyway (the songs of highest base and those
   sharing a rare feature with the profile), without requiring its bound to prove that no other
@@ -11,24 +11,23 @@ fit, they rank a shortlist per influencer instead, the two-stage retrieval of la
 - the hybrid: its usage model's ``SHORTLIST_SONGS`` songs of highest per-song score (the same
   for everyone) and content's own top ``SHORTLIST_FACTOR`` x n list of the influencer, scored
   by both and mixed, each component standardised by its mean and sd over a fixed sample of
-  ``STATS_SAMPLE`` songs (all songs when there are fewer). Measured on the 10M bench data: the
-  exact mix's top 10 are songs ranked ~30-2,600th by usage and ~3-300th by content, good in
-  both and top in neither, so two short lists miss most of them (overlap 0.39) while 8,192
-  songs of highest usage bias plus content's top 50 hold all ten for ~95% of influencers.
+  ``STATS_SAMPLE`` songs (all songs when there are fewer). The exact mix's top songs tend to be
+  good in both components and top in neither, so two short lists of each component's own top
+  miss most of them; a wide list of the usage model's top songs plus content's own holds them.
 
-Below the threshold (the default data, the 1M bench) nothing changes. Agreement with the exact
-lists was measured once on the 10M bench data (1,000 random influencers, bench/notes.md):
-content the same lists, the hybrid overlap@10 0.986. The bench itself does not re-measure it.
+Below the threshold (the default data, the 1M bench) nothing changes. How closely the
+shortlists agree with the exact lists was measured once (bench/notes.md), not by every run.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from models_py.recommenders.base import RatingRecommender, top_n
+from models_py.recommenders.base import RatingRecommender
+from models_py.recommenders.topn import top_n
 
-# Users x songs of a fit beyond which content and the hybrid rank shortlists. The 1M bench
-# (118k x 50k = 5.9e9) stays exact; the 10M one (984k x 100k = 9.8e10) does not.
+# Users x songs of a fit beyond which content and the hybrid rank shortlists: the 1M bench
+# stays exact, the 10M one does not.
 SHORTLIST_CELLS = 20_000_000_000
 SHORTLIST_FACTOR = 5  # content's own list is this many times the list asked for
 SHORTLIST_SONGS = 8_192
@@ -45,23 +44,6 @@ def stats_sample(n_items: int) -> np.ndarray:
     if n_items <= STATS_SAMPLE:
         return np.arange(n_items)
     return np.sort(np.random.default_rng(0).choice(n_items, STATS_SAMPLE, replace=False))
-
-
-def score_columns(model: RatingRecommender, users: np.ndarray, items: np.ndarray) -> np.ndarray:
-    """Scores of ``users`` on the songs ``items`` (users x items), without all songs when the
-    model can (``_score_items``)."""
-    separable = getattr(model, "_separable", lambda: True)()
-    if hasattr(model, "_score_items") and separable:
-        return model._score_items(users, items)
-    return model._score_block(users)[:, items]
-
-
-def score_pairs(model: RatingRecommender, user: np.ndarray, item: np.ndarray) -> np.ndarray:
-    """The score of each (user, item) pair: ``_score_pairs`` where a model's scores are not its
-    predicted ratings (content), its predictions otherwise."""
-    if hasattr(model, "_score_pairs"):
-        return model._score_pairs(user, item)
-    return model.predict(user, item)
 
 
 def union_rows(common: np.ndarray, own: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -10,8 +10,8 @@ import pandas as pd
 import scipy.sparse as sp
 
 from models_py.contract import project_var
-from models_py.recommenders.content import song_features
 from models_py.recommenders.data import Ratings
+from models_py.recommenders.song_features import song_features
 from models_py.scoring.codes import CODES
 
 

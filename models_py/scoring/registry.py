@@ -9,8 +9,9 @@ from pathlib import Path
 
 from models_py.recommenders.base import RatingRecommender
 from models_py.recommenders.baselines import BiasBaseline, GlobalMean
-from models_py.recommenders.content import ContentRecommender, HybridRecommender
+from models_py.recommenders.content import ContentRecommender
 from models_py.recommenders.covariate_adjusted import CovariateAdjusted
+from models_py.recommenders.hybrid import HybridRecommender
 from models_py.recommenders.item_knn import ItemKNN
 from models_py.recommenders.knn_baseline import KNNBaseline
 from models_py.recommenders.matrix_factorization import BiasedMF

@@ -22,9 +22,10 @@ from threadpoolctl import threadpool_limits
 
 from models_py import progress
 from models_py.recommenders.base import RatingRecommender
-from models_py.recommenders.content import ContentRecommender, top_k_neighbours
+from models_py.recommenders.content import ContentRecommender
 from models_py.recommenders.data import Ratings
 from models_py.recommenders.item_knn import ItemKNN
+from models_py.recommenders.song_features import top_k_neighbours
 from models_py.recommenders.tuning import tune, tune_ranking
 from models_py.scoring.data import ScoringData, faithful_max_ratings, read_scoring_data
 from models_py.scoring.frames import (

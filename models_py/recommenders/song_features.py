@@ -1,0 +1,109 @@
+"""Song features from metadata alone, and how alike two songs are by them.
+
+Features use title, release, artist and decade only, so a song nobody has used yet is as
+recommendable (and as comparable) as any other.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.preprocessing import OneHotEncoder, normalize
+
+from models_py.recommenders.topn import block_rows, top_n
+
+# Relative weights of the feature groups (each group is L2-normalised before weighting).
+# Artist and decade carry most of what makes two songs suit the same influencer; titles
+# and album names add word overlap ("Live At Mumbai", "Greatest Hits") of weaker value.
+DEFAULT_WEIGHTS = {"artist": 1.0, "decade": 0.5, "release": 0.3, "title": 0.2}
+
+
+def decade_of(year: pd.Series) -> pd.Series:
+    """'1980s' etc.; unknown or zero years give None (no decade feature, not a shared one)."""
+    y = pd.to_numeric(year, errors="coerce")
+    known = y.notna() & (y > 0)
+    out = pd.Series(None, index=year.index, dtype=object)
+    out[known] = ((y[known] // 10) * 10).astype(int).astype(str) + "s"
+    return out
+
+
+def song_features(songs: pd.DataFrame, weights: dict[str, float] | None = None) -> sp.csr_matrix:
+    """Sparse, L2-normalised rows of TF-IDF(title) | TF-IDF(release) | one-hot artist | decade.
+
+    ``songs`` has columns title, release_name, artist_name, release_year, one row per item
+    code. Blank text and unknown years contribute nothing (never a shared "unknown" feature).
+    """
+    w = {**DEFAULT_WEIGHTS, **(weights or {})}
+    frame = pd.DataFrame(
+        {
+            "title": songs["title"].fillna("").astype(str),
+            "release": songs["release_name"].fillna("").astype(str),
+            "artist": songs["artist_name"].fillna("").astype(str).str.strip().str.lower(),
+            "decade": decade_of(songs["release_year"]),
+        }
+    )
+    artists = sorted(a for a in frame["artist"].unique() if a)
+    decades = sorted(d for d in frame["decade"].dropna().unique())
+    frame["decade"] = frame["decade"].fillna("")
+
+    def onehot(categories: list[str]) -> OneHotEncoder:
+        # Categories listed without "": a blank value encodes to an all-zero row.
+        return OneHotEncoder(categories=[categories], handle_unknown="ignore")
+
+    def tfidf() -> TfidfVectorizer:
+        return TfidfVectorizer(sublinear_tf=True, token_pattern=r"(?u)\b\w\w+\b")
+
+    groups = [
+        ("title", tfidf(), "title"),
+        ("release", tfidf(), "release"),
+        ("artist", onehot(artists), ["artist"]),
+        ("decade", onehot(decades), ["decade"]),
+    ]
+    # Each group L2-normalised first, so a weight means the same for every song. An all-blank
+    # text column has no vocabulary: that group is left out rather than failing.
+    blocks = [
+        w[name] * normalize(sp.csr_matrix(est.fit_transform(frame[col])))
+        for name, est, col in groups
+        if not isinstance(est, TfidfVectorizer) or _has_words(frame[col])
+    ]
+    features = sp.hstack(blocks, format="csr") if blocks else sp.csr_matrix((len(frame), 0))
+    return normalize(features).astype(np.float64)
+
+
+def _has_words(text: pd.Series) -> bool:
+    return bool(text.str.contains(r"\w\w", regex=True).any())
+
+
+def top_k_neighbours(
+    features: sp.csr_matrix, k: int, candidates: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's k most similar other rows by cosine (features are L2-normalised).
+
+    Computed in blocks of rows, so the songs x songs similarity is never held whole.
+    Returns (int32 neighbour codes, similarities), padded with -1 / nan.
+    """
+    n = features.shape[0]
+    ids = np.full((n, k), -1, dtype=np.int32)
+    sims = np.full((n, k), np.nan)
+    if k == 0 or n == 0:
+        return ids, sims
+    step = block_rows(n, 1024)
+    right = features.T.tocsc()
+    for start in range(0, n, step):
+        stop = min(n, start + step)
+        block = (features[start:stop] @ right).toarray()
+        block[np.arange(stop - start), np.arange(start, stop)] = -np.inf  # not itself
+        block[block <= 0] = -np.inf  # nothing in common: not a neighbour
+        if candidates is not None:
+            block[:, ~candidates] = -np.inf
+        ids[start:stop], sims[start:stop] = top_n(block, k, overwrite=True)
+    return ids, sims
+
+
+def pair_similarity(features: sp.csr_matrix, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """cos(song a[k], song b[k]) for each k, without forming any song x song matrix."""
+    if a.size == 0:
+        return np.zeros(0)
+    return np.asarray(features[a].multiply(features[b]).sum(axis=1)).ravel()
