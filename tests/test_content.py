@@ -479,8 +479,8 @@ def test_hybrid_ranks_every_weight_at_once_as_it_ranks_each(monkeypatch) -> None
 
 
 def test_explanations_do_not_depend_on_how_many_pairs_are_compared_at_once(monkeypatch) -> None:
-    """`because` compares picks with used songs a chunk of pairs at a time (the whole 10M
-    serve at once went past 20 GB): any chunking gives the same answer."""
+    """`because` compares picks with used songs a chunk of pairs at a time (a whole large serve
+    at once would hold every pair): any chunking gives the same answer."""
     from models_py.recommenders import content
 
     rng = np.random.default_rng(11)

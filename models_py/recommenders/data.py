@@ -68,8 +68,8 @@ class Ratings:
         )
 
     def with_rating(self, rating: np.ndarray) -> Ratings:
-        """The same cells with other ratings: the codes are not sorted and checked again (that
-        was ~10% of a CovariateAdjusted(BiasedMF) fit)."""
+        """The same cells with other ratings: the codes are not sorted and checked again (they
+        were when these were made, and CovariateAdjusted refits on every residual)."""
         rating = np.asarray(rating, dtype=np.float64)
         if rating.shape != self.rating.shape:
             raise ValueError("one rating per cell")

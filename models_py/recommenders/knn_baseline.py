@@ -10,11 +10,9 @@ baseline residuals over the users who rated both) shrunk by n_ij / (n_ij + shrin
 rated among i's stored neighbours; with ``n_stored`` >= every item's number of positive
 neighbours this is exactly Surprise's rule, with ``n_stored == n_neighbors`` it is Koren's
 R^k(i; u) = R(u) & S^k(i). Which predicts better depends on the data, so the run tunes it
-(scoring.MODELS): on the bench data Koren's rule wins against ``n_stored`` = 100 (test RMSE
-1.3244 vs 1.3421, MAP@10 9.4e-4 vs 7.4e-4 at 100k rows; 1.2877 vs 1.3033 and 2.7e-4 vs 2.5e-4
-at 1M, where top-10 for everyone is also 1.8x faster: fewer stored neighbours, fewer candidate
-entries to sum, 1,032 vs 1,839 per user); on denser data (~47 songs per influencer, the
-planted-recovery test) Surprise's does, 1.15 vs 1.19.
+(scoring.registry.MODELS): on the bench data Koren's rule wins against ``n_stored`` = 100 in
+RMSE and MAP@10, and ranks faster (fewer stored neighbours, fewer candidate entries to sum); on
+denser data (the planted-recovery test) Surprise's does (figures in bench/notes.md).
 """
 
 from __future__ import annotations
@@ -64,7 +62,7 @@ def _aligned(m: sp.csr_matrix, keys: np.ndarray) -> np.ndarray:
 def _cells(row: np.ndarray, item: np.ndarray, n_rows: int, n_items: int) -> tuple[np.ndarray, ...]:
     """(sorted unique row * n_items + item, each entry's index into them) of entries whose
     ``row`` is non-decreasing: np.unique's answer from sorting items within each row (scipy's
-    sort_indices; entries of one cell need no order) instead of every key (~2x faster)."""
+    sort_indices; entries of one cell need no order) instead of every key."""
     indptr = np.searchsorted(row, np.arange(n_rows + 1))
     m = sp.csr_matrix((np.arange(row.size), item, indptr), shape=(n_rows, n_items))
     m.sort_indices()

@@ -6,11 +6,10 @@ at once as a stack of (k+1) x (k+1) systems, whose normal matrices are accumulat
 (rows x partners) @ (partners x (k+1)(k+2)/2) product per chunk and solved by a Cholesky
 vectorised over the rows, so there is no Python loop over users, items or ratings.
 
-Fit time at 100k rows (er_biased_mf, tuned): 0.70 s before, of which ~45% np.linalg.solve and
-~30% the sparse products over 15 fixed sweeps; the ALS starts from the converged biases, so with
-the tuned regularisation the loss stops moving after ~2 sweeps, and ``tol`` stops there.
-At 10M ratings (6 sweeps) the fit is 24.8 -> 15.8 s with the normal matrices in float32 and their
-outer products in a reused buffer (one core, measured on the bench's training split).
+The ALS starts from the converged biases, so with the tuned regularisation the loss stops
+moving after a few sweeps, and ``tol`` stops there. The normal matrices are summed in float32
+and their outer products formed in a reused buffer: the sparse products that gather them are
+bound by memory, not arithmetic (figures in bench/notes.md).
 """
 
 from __future__ import annotations
@@ -28,9 +27,9 @@ from models_py.recommenders.separable_rank import SeparableRanker, rank_index, s
 CHUNK_ROWS = 1 << 16  # users (or items) whose normal equations are stacked at once
 OUTER_BLOCK_ROWS = 4096  # partners whose outer products are formed at once
 # The normal matrices' sparse product gathers one row of outer products per rating, at random:
-# memory-bound, so single precision speeds it up 2.3x (users) and 1.7x (songs) at 10M ratings
-# (measured). Sums of a few thousand float32 terms keep ~1e-6 relative accuracy, far below what
-# moves a penalised ALS solution; the right-hand sides and the solves stay in float64.
+# memory-bound, so single precision speeds it up. Sums of a few thousand float32 terms keep
+# ~1e-6 relative accuracy, far below what moves a penalised ALS solution; the right-hand sides
+# and the solves stay in float64.
 NORMAL_DTYPE = np.float32
 
 
@@ -42,7 +41,7 @@ class RowGroups:
     chunks: tuple[sp.csr_matrix, ...]
     n_other: int
     # The partners' outer products, rewritten each sweep: reusing it spares the page faults of a
-    # fresh (partners x 45) array, ~1 s per song half-step at 10M ratings (measured).
+    # fresh (partners x 45) array every half-step.
     scratch: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -109,8 +108,8 @@ def solve_packed(upper: np.ndarray, rhs: np.ndarray) -> np.ndarray:
     rows r along the last axis: ``upper`` (f(f+1)/2, rows) is each A_r's upper triangle packed
     row by row, ``rhs`` (f, rows). Both are overwritten; returns x (f, rows), which is ``rhs``.
 
-    The loops run over the f(f+1)/2 matrix cells, each step vectorised over all rows: at k=8
-    this is ~4x faster than np.linalg.solve's one LAPACK call per 9 x 9 system (measured)."""
+    The loops run over the f(f+1)/2 matrix cells, each step vectorised over all rows: at small
+    k that beats np.linalg.solve's one LAPACK call per tiny system."""
     f = rhs.shape[0]
     start = _row_starts(f)
     for j in range(f):  # A = U^T U, U overwriting A row by row; then U^T z = rhs, forwards
@@ -192,7 +191,7 @@ class BiasedMF(RatingRecommender):
             # Each half-step's minimum is the squared error plus its side's penalty, so the loss
             # needs no pass over the ratings. A half-step that gains ~nothing leaves its side
             # ~unchanged (each ridge problem is strictly convex), so the other side is then
-            # already optimal too: stop there (at 100k: 2 sweeps instead of 3).
+            # already optimal too: stop there.
             x, user_loss = by_user.ridge(csr.data - mu - b_i[csr.indices], _ones(q), penalty_u)
             p, b_u = x[:, :k], x[:, k]
             previous, loss = loss, user_loss + self._penalty(q, b_i, self.reg_item_bias)

@@ -49,8 +49,8 @@ def tune(
 
 
 # Users whose validation lists judge a ranking parameter (a seeded sample beyond; the default
-# data has fewer). Every grid point ranks them all, densely for the hybrid's mixes: at 1M
-# reels 50,000 users made the hybrid's tuning 145 s, three quarters of its time.
+# data has fewer). Every grid point ranks them all, densely for the hybrid's mixes, so at scale
+# more users would make the hybrid's tuning most of its time.
 MAX_RANKING_USERS = 20_000
 
 
