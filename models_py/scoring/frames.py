@@ -7,6 +7,7 @@ import time
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from models_py.recommenders.base import RatingRecommender
 from models_py.recommenders.new_influencer import SimilarInfluencers
@@ -27,26 +28,19 @@ def recommendation_frame(
     """Top-n unused songs for every influencer (or the codes in `users`), as codes (user,
     item; append_scores turns them into ids), ranks 1..n (padding dropped).
 
-    `also_used` (user, item) are used songs the model never saw (no rating): the lists are
-    asked for enough extra songs to drop them and still hold top_n. `candidates`: a mask
-    of the songs that may be ranked (default all). With `explain`, models that can say which
-    used song is behind a pick (`because`) fill its code in because (-1: none).
+    Left out: the songs the model was fitted on and `also_used` (user, item), used songs the
+    model never saw (no rating). `candidates`: a mask of the songs that may be ranked (default
+    all). With `explain`, models that can say which used song is behind a pick (`because`)
+    fill its code in because (-1: none).
     """
     if users is None:
         users = np.arange(len(data.influencer_ids), dtype=np.int32)
-    if len(also_used):
-        also_used = also_used[np.isin(also_used["user"].to_numpy(), users)]
-    extra = int(also_used.groupby("user").size().max()) if len(also_used) else 0
-    items, scores = model.recommend(users, top_n + extra, exclude_used=True, candidates=candidates)
-    owner = np.broadcast_to(users[:, None], items.shape)
+    exclude = used_songs(model, also_used) if len(also_used) else None
+    items, scores = model.recommend(users, top_n, candidates=candidates, exclude=exclude)
     keep = items >= 0
-    frame = pd.DataFrame({"user": owner[keep], "item": items[keep], "score": scores[keep]})
-    if extra:
-        seen = frame.merge(also_used[["user", "item"]], how="left", indicator=True)
-        frame = frame[(seen["_merge"] == "left_only").to_numpy()]
-    frame["rank"] = frame.groupby("user").cumcount() + 1
-    frame = frame[frame["rank"] <= top_n]
-    user, item = frame["user"].to_numpy(), frame["item"].to_numpy()
+    user = np.broadcast_to(users[:, None], items.shape)[keep]
+    rank = np.broadcast_to(np.arange(1, top_n + 1), items.shape)[keep]
+    item = items[keep]
     because = np.full(user.size, -1)
     if explain and hasattr(model, "because"):
         because = model.because(user, item)
@@ -54,12 +48,20 @@ def recommendation_frame(
         {
             "method": method,
             "user": user.astype(np.int32),
-            "rank": frame["rank"].to_numpy(np.int32),
+            "rank": rank.astype(np.int32),
             "item": item.astype(np.int32),
-            "score": frame["score"].to_numpy(),
+            "score": scores[keep],
             "because": np.asarray(because, dtype=np.int32),
         }
     )
+
+
+def used_songs(model: RatingRecommender, also_used: pd.DataFrame) -> sp.csr_matrix:
+    """Influencers x songs: the songs of the ratings `model` was fitted on and `also_used`."""
+    fitted = model.used_.tocoo()
+    row = np.r_[fitted.row, also_used["user"].to_numpy()]
+    col = np.r_[fitted.col, also_used["item"].to_numpy()]
+    return sp.csr_matrix((np.ones(row.size), (row, col)), shape=fitted.shape)
 
 
 def prediction_frame(data: ScoringData, model: RatingRecommender, method: str) -> pd.DataFrame:
