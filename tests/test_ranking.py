@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pytest
@@ -20,7 +20,7 @@ from models_py.recommenders.base import RatingRecommender, dense_top_n
 from models_py.recommenders.content import ContentRecommender
 from models_py.recommenders.covariate_adjusted import CovariateAdjusted
 from models_py.recommenders.hybrid import HybridRecommender
-from models_py.recommenders.ranking import Cells, RankBlock, Ranker
+from models_py.recommenders.ranking import Cells, RankBlock, Wrapped
 from models_py.recommenders.topn import excluded_at, excluded_cells, mask_excluded
 from tests.ranking_checks import assert_recommend_equals_dense
 from tests.test_content_rank import features
@@ -29,27 +29,12 @@ N_USERS, N_ITEMS = 50, 400
 
 
 @dataclass(frozen=True)
-class Watched:
+class Watched(Wrapped):
     """A model's ranker that records how many users it scores against every song (the dense
     fallback) and, ``blind``, lets no level settle anyone."""
 
-    inner: Ranker
-    dense_rows: list[int]
+    dense_rows: list[int] = field(default_factory=list)
     blind: bool = False
-
-    @property
-    def per_song(self) -> bool:
-        return self.inner.per_song
-
-    @property
-    def shortlist(self) -> bool:
-        return self.inner.shortlist
-
-    def order(self) -> np.ndarray:
-        return self.inner.order()
-
-    def first_level(self, n: int, n_excluded: np.ndarray) -> int:
-        return self.inner.first_level(n, n_excluded)
 
     def block_users(self) -> int:
         return 7 if self.blind else self.inner.block_users()  # several blocks

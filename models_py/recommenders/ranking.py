@@ -101,12 +101,10 @@ class Ranker(Protocol):
 
 
 @dataclass(frozen=True)
-class Shifted:
-    """``inner``'s ranking of scores plus a per-user offset (offset[u] + inner score: adding
-    the same float to a user's scores keeps their order, and rounds monotonically)."""
+class Wrapped:
+    """Ranks as ``inner`` does but for what its blocks give (``block``)."""
 
     inner: Ranker
-    offset: Callable[[np.ndarray], np.ndarray]  # user codes -> offsets
 
     @property
     def per_song(self) -> bool:
@@ -124,6 +122,17 @@ class Shifted:
 
     def block_users(self) -> int:
         return self.inner.block_users()
+
+    def block(self, users: np.ndarray) -> RankBlock:
+        return self.inner.block(users)
+
+
+@dataclass(frozen=True)
+class Shifted(Wrapped):
+    """``inner``'s ranking of scores plus a per-user offset (offset[u] + inner score: adding
+    the same float to a user's scores keeps their order, and rounds monotonically)."""
+
+    offset: Callable[[np.ndarray], np.ndarray]  # user codes -> offsets
 
     def block(self, users: np.ndarray) -> RankBlock:
         return _ShiftedBlock(self.inner.block(users), self.offset(users))
