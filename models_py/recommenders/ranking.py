@@ -40,8 +40,8 @@ from models_py.recommenders.topn import (
 # a user within it of the ceiling is just tried again, so it costs time, never exactness.
 SLACK = 1e-9
 GROWTH = 4  # candidates multiply by this for the users a level did not settle
-# Below this share of users settled (the first block tells), the rest are ranked densely: the
-# levels cost more than the dense ranking when they fail.
+# Below this share of users settled (the first block tells), the rest are ranked on every
+# song at once: the levels cost more than that when they fail.
 MIN_SETTLED = 0.5
 MAX_RANK_BLOCK = (1 << 15) - 1  # top_entries sorts rows as int16
 
