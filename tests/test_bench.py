@@ -11,7 +11,7 @@ import pytest
 
 from models_py.recommenders import Ratings
 from scripts.benchmarks import measure, profiles, report, runner, targets
-from scripts.benchmarks.stages import map_at_k
+from scripts.benchmarks.model_stages import map_at_k
 
 
 def test_map_at_k_matches_a_hand_computed_example() -> None:
