@@ -1,5 +1,3 @@
-{{ config(schema='intermediate') }}
-
 {#- How many songs each served Python model could offer each influencer: the whole
     catalogue minus the songs the influencer used. -#}
 

@@ -1,5 +1,3 @@
-{{ config(schema='intermediate') }}
-
 {#- One row per source row with the first cleaning rule it fails (NULL: clean).
     Duplicates are judged only among rows that pass every other rule, so a row is never
     dropped as a "duplicate" of a row that was itself rejected: the first valid occurrence

@@ -1,5 +1,3 @@
-{{ config(schema='intermediate') }}
-
 {#- Held-out songs that count as hits, per scenario and relevance definition:
     used   — every held-out song the influencer used;
     lifted — held-out songs whose reel lifted engagement (Delta > 0).

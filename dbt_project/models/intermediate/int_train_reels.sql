@@ -1,5 +1,3 @@
-{{ config(schema='intermediate') }}
-
 {#- Clean reels in the training split: what every model may learn from. -#}
 
 with

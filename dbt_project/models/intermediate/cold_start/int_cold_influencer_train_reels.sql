@@ -1,5 +1,3 @@
-{{ config(schema='intermediate') }}
-
 {#- Clean reels of the influencers the cold_influencer scenario keeps: what its models
     may learn from. -#}
 

@@ -1,5 +1,3 @@
-{{ config(schema='intermediate') }}
-
 {#- The popularity baseline for new songs: the held-out songs ranked by how many
     influencers used them in the scenario's training reels — none did, so every count is 0
     and the list is the tie-break (song_id) order: the same for everyone, i.e. chance.

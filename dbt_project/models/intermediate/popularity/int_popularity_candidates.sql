@@ -1,5 +1,3 @@
-{{ config(schema='intermediate') }}
-
 {#- How many songs each popularity method could offer each influencer: the songs in the
     influencer's segment of the ranking, minus those already used. Lets tests check that
     nobody gets fewer than top_n recommendations unless the ranking runs out. -#}

@@ -1,5 +1,3 @@
-{{ config(schema='intermediate') }}
-
 {#- Recommendations from training-split rankings, leaving out songs used in training:
     what each method would have recommended before the held-out reels happened. Made for
     the influencers who are judged (evaluation_influencers) only. -#}
