@@ -105,7 +105,7 @@ ideal_dcg as (
         position as n,
         sum(1.0 / log2(position + 1)) over (order by position) as idcg
 
-    from (select {{ expand_range(k) }} as position)
+    from (select unnest(range(1, {{ k }} + 1)) as position)
 
 ),
 

@@ -276,7 +276,7 @@ shifted as (
         method,
         segment,
         count(*) as n_shift,
-        {{ gather('song_rank') }} as used_ranks
+        list(song_rank) as used_ranks
 
     from used_in_heads
     group by influencer_id, method, segment
@@ -330,7 +330,7 @@ shifted_places as (
         method,
         segment,
         used_ranks,
-        {{ expand_range(var('top_n') ~ ' + n_shift') }} as song_rank
+        unnest(range(1, {{ var('top_n') }} + n_shift + 1)) as song_rank
 
     from shifted
 
@@ -343,10 +343,12 @@ renumbered_places as (
         method,
         segment,
         song_rank,
-        song_rank - {{ count_below('used_ranks', 'song_rank') }} as rank
+        song_rank
+            - len(list_filter(used_ranks, lambda used_rank: used_rank < song_rank))
+            as rank
 
     from shifted_places
-    where not {{ gathered_contains('used_ranks', 'song_rank') }}
+    where not list_contains(used_ranks, song_rank)
 
 ),
 
@@ -401,26 +403,3 @@ select * from final
     {% if having %}having {{ having }}{% endif %}
 {% endmacro %}
 
-
-{#- 1, 2, …, n as rows (DuckDB: unnest of a range). -#}
-{% macro expand_range(n) -%}
-    unnest(range(1, {{ n }} + 1))
-{%- endmacro %}
-
-
-{#- The group's values of `column` as one value (DuckDB: a list). -#}
-{% macro gather(column) -%}
-    list({{ column }})
-{%- endmacro %}
-
-
-{#- Whether a gathered value holds `value`. -#}
-{% macro gathered_contains(gathered, value) -%}
-    list_contains({{ gathered }}, {{ value }})
-{%- endmacro %}
-
-
-{#- How many of a gathered value's items are below `value`. -#}
-{% macro count_below(gathered, value) -%}
-    len(list_filter({{ gathered }}, lambda item: item < {{ value }}))
-{%- endmacro %}

@@ -67,15 +67,15 @@ extracted as (
 
     select
         *,
-        {{ number_parts_trimmed('use_count_text') }} as use_count_parts,
-        {{ number_parts_trimmed('followers_text') }} as followers_parts,
-        {{ number_parts_trimmed('posts_text') }} as posts_parts,
-        {{ number_parts_trimmed('er_text') }} as er_parts,
-        {{ number_parts_trimmed('year_text') }} as year_parts,
-        {{ number_parts_trimmed('delta_text') }} as delta_parts,
-        {{ number_parts_trimmed('curr_er_text') }} as curr_er_parts,
-        {{ number_parts_trimmed('comments_text') }} as comments_parts,
-        {{ number_parts_trimmed('likes_text') }} as likes_parts
+        {{ number_parts('use_count_text') }} as use_count_parts,
+        {{ number_parts('followers_text') }} as followers_parts,
+        {{ number_parts('posts_text') }} as posts_parts,
+        {{ number_parts('er_text') }} as er_parts,
+        {{ number_parts('year_text') }} as year_parts,
+        {{ number_parts('delta_text') }} as delta_parts,
+        {{ number_parts('curr_er_text') }} as curr_er_parts,
+        {{ number_parts('comments_text') }} as comments_parts,
+        {{ number_parts('likes_text') }} as likes_parts
 
     from trimmed
 
@@ -111,13 +111,13 @@ parsed as (
             use_count_number, followers_number, posts_number, year_number,
             comments_number, likes_number
         ),
-        {{ canonical_url_trimmed('url_text') }} as influencer_id,
-        upper({{ clean_text_trimmed('song_text') }}) as song_id,
-        {{ clean_text_trimmed('name_text') }} as influencer_name,
-        {{ clean_text_trimmed('bio_text') }} as bio,
-        {{ clean_text_trimmed('title_text') }} as title,
-        {{ clean_text_trimmed('release_text') }} as release_name,
-        {{ clean_text_trimmed('artist_name_text') }} as artist_name,
+        {{ canonical_url('url_text') }} as influencer_id,
+        upper({{ clean_text('song_text') }}) as song_id,
+        {{ clean_text('name_text') }} as influencer_name,
+        {{ clean_text('bio_text') }} as bio,
+        {{ clean_text('title_text') }} as title,
+        {{ clean_text('release_text') }} as release_name,
+        {{ clean_text('artist_name_text') }} as artist_name,
         {{ whole_count('use_count_number') }} as use_count,
         {{ whole_count('followers_number') }} as followers,
         {{ whole_count('posts_number') }} as posts,
@@ -136,16 +136,16 @@ flagged as (
         *,
         {{ instagram_handle('influencer_id') }} as handle,
         nullif(concat_ws(', ',
-            case when {{ is_unparseable_trimmed('use_count_text', 'use_count') }} then 'use_count' end,
-            case when {{ is_unparseable_trimmed('followers_text', 'followers') }} then 'Followers' end,
-            case when {{ is_unparseable_trimmed('posts_text', 'posts') }} then 'Posts' end,
-            case when {{ is_unparseable_trimmed('er_text', 'er') }} then 'ER' end,
-            case when {{ is_unparseable_trimmed('year_text', 'release_year_raw') }} then 'year' end,
-            case when {{ is_unparseable_trimmed('delta_text', 'delta_reported') }} then 'Delta' end,
-            case when {{ is_unparseable_trimmed('curr_er_text', 'curr_er') }} then 'Curr_ER' end,
-            case when {{ is_unparseable_trimmed('comments_text', 'comments') }} then 'Comments' end,
-            case when {{ is_unparseable_trimmed('likes_text', 'likes') }} then 'Likes' end,
-            case when {{ is_unparseable_trimmed('time_text', 'days_since_posted') }} then 'Time' end
+            case when {{ is_unparseable('use_count_text', 'use_count') }} then 'use_count' end,
+            case when {{ is_unparseable('followers_text', 'followers') }} then 'Followers' end,
+            case when {{ is_unparseable('posts_text', 'posts') }} then 'Posts' end,
+            case when {{ is_unparseable('er_text', 'er') }} then 'ER' end,
+            case when {{ is_unparseable('year_text', 'release_year_raw') }} then 'year' end,
+            case when {{ is_unparseable('delta_text', 'delta_reported') }} then 'Delta' end,
+            case when {{ is_unparseable('curr_er_text', 'curr_er') }} then 'Curr_ER' end,
+            case when {{ is_unparseable('comments_text', 'comments') }} then 'Comments' end,
+            case when {{ is_unparseable('likes_text', 'likes') }} then 'Likes' end,
+            case when {{ is_unparseable('time_text', 'days_since_posted') }} then 'Time' end
         ), '') as unparseable_columns
 
     from parsed
