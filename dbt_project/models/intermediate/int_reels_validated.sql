@@ -96,9 +96,9 @@ final as (
     -- rejected rows): writing it here doubled the width of a table as long as the input.
     select
         * exclude (
-            raw_song, raw_use_count, raw_name, raw_followers, raw_posts, raw_bio, raw_url,
-            raw_er, raw_title, raw_release, raw_artist_name, raw_year, raw_delta,
-            raw_curr_er, raw_comments, raw_likes, raw_time
+            {%- for column in raw_columns() %}
+            raw_{{ column | lower }}{{ "," if not loop.last }}
+            {%- endfor %}
         ),
         coalesce(
             row_rule,

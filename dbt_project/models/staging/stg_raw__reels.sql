@@ -1,3 +1,7 @@
+{#- The raw columns (macros/contract.sql) keep their text as raw_<name>; each is trimmed
+    once, as <name>_text, for the parsers. -#}
+{%- set raw_names = raw_columns() | map('lower') | list %}
+
 with
 
 source as (
@@ -12,23 +16,9 @@ renamed as (
         source_file,
         source_sheet,
         source_row,
-        "Song" as raw_song,
-        use_count as raw_use_count,
-        "Name" as raw_name,
-        "Followers" as raw_followers,
-        "Posts" as raw_posts,
-        "Bio" as raw_bio,
-        "URL" as raw_url,
-        "ER" as raw_er,
-        title as raw_title,
-        "release" as raw_release,
-        artist_name as raw_artist_name,
-        "year" as raw_year,
-        "Delta" as raw_delta,
-        "Curr_ER" as raw_curr_er,
-        "Comments" as raw_comments,
-        "Likes" as raw_likes,
-        "Time" as raw_time,
+        {%- for column in raw_columns() %}
+        "{{ column }}" as raw_{{ column | lower }},
+        {%- endfor %}
         lost_cells
 
     from source
@@ -40,23 +30,9 @@ trimmed as (
 
     select
         *,
-        trim(raw_song) as song_text,
-        trim(raw_use_count) as use_count_text,
-        trim(raw_name) as name_text,
-        trim(raw_followers) as followers_text,
-        trim(raw_posts) as posts_text,
-        trim(raw_bio) as bio_text,
-        trim(raw_url) as url_text,
-        trim(raw_er) as er_text,
-        trim(raw_title) as title_text,
-        trim(raw_release) as release_text,
-        trim(raw_artist_name) as artist_name_text,
-        trim(raw_year) as year_text,
-        trim(raw_delta) as delta_text,
-        trim(raw_curr_er) as curr_er_text,
-        trim(raw_comments) as comments_text,
-        trim(raw_likes) as likes_text,
-        trim(raw_time) as time_text
+        {%- for name in raw_names %}
+        trim(raw_{{ name }}) as {{ name }}_text{{ "," if not loop.last }}
+        {%- endfor %}
 
     from renamed
 
@@ -155,9 +131,9 @@ flagged as (
 final as (
 
     select * exclude (
-        song_text, use_count_text, name_text, followers_text, posts_text, bio_text, url_text,
-        er_text, title_text, release_text, artist_name_text, year_text, delta_text,
-        curr_er_text, comments_text, likes_text, time_text
+        {%- for name in raw_names %}
+        {{ name }}_text{{ "," if not loop.last }}
+        {%- endfor %}
     )
 
     from flagged
