@@ -3,6 +3,8 @@
     recommendations, the training split to evaluate. One row per method, segment and song;
     segment is 'all' except for tier_count, which ranks within each follower tier.
     Every ranking has a stated, deterministic tie-break ending in song_id.
+    `reels` needs (influencer_id, song_id, use_count, delta, curr_er, days_since_posted);
+    `influencers` (influencer_id, followers, er, tier, is_celebrity).
 -#}
 {% macro popularity_song_rankings(reels, influencers) %}
 
@@ -23,7 +25,12 @@ influencers as (
 reels_with_profiles as (
 
     select
-        reels.*,
+        reels.influencer_id,
+        reels.song_id,
+        reels.use_count,
+        reels.delta,
+        reels.curr_er,
+        reels.days_since_posted,
         influencers.followers,
         influencers.er,
         influencers.tier,

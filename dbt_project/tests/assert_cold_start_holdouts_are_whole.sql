@@ -5,7 +5,7 @@ with
 
 splits as (
 
-    select * from {{ ref('cold_start_splits') }}
+    select * from {{ ref('int_reels_split_cold_start') }}
 
 ),
 

@@ -5,7 +5,7 @@ with
 
 influencers as (
 
-    select * from {{ ref('influencers') }}
+    select * from {{ ref('int_influencers_profiled') }}
 
 ),
 
@@ -15,9 +15,16 @@ methods as (
 
 ),
 
+clean_reels as (
+
+    select song_id from {{ ref('int_reels_validated') }}
+    where rejection_rule is null
+
+),
+
 catalogue as (
 
-    select count(*) as n_songs from {{ ref('songs') }}
+    select count(distinct song_id) as n_songs from clean_reels
 
 ),
 

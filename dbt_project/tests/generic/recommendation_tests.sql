@@ -54,8 +54,9 @@ select * from repeated_songs
 {% endtest %}
 
 
-{#- No influencer is recommended a song they already used (`used`: influencer_id, song_id). -#}
-{% test recommends_no_used_song(model, used) %}
+{#- No influencer is recommended a song they already used (`used`: influencer_id,
+    song_id; `used_where`: which of its rows count, e.g. one scenario's). -#}
+{% test recommends_no_used_song(model, used, used_where='true') %}
 
 with
 
@@ -68,6 +69,7 @@ recommendations as (
 used as (
 
     select * from {{ used }}
+    where {{ used_where }}
 
 )
 
