@@ -216,7 +216,9 @@ select * from final
 {% endmacro %}
 
 
-{#- Rating accuracy on held-out reels: RMSE and MAE of predicted vs actual Delta.
+{#- Rating accuracy on held-out reels: RMSE and MAE of predicted vs actual Delta,
+    over every held-out rating; users_evaluated counts the influencers they belong
+    to, as for the ranking metrics.
     `predictions`: (method, influencer_id, song_id, prediction). -#}
 {% macro rating_metrics(predictions, splits) %}
 
@@ -239,6 +241,7 @@ errors as (
 
     select
         predictions.method,
+        predictions.influencer_id,
         predictions.prediction - held_out.delta as error
 
     from predictions
@@ -254,7 +257,7 @@ per_method as (
         method,
         round(sqrt(avg(error * error)), 12) as rmse,
         round(avg(abs(error)), 12) as mae,
-        count(*) as n
+        count(distinct influencer_id) as n_influencers
 
     from errors
     group by method
@@ -271,7 +274,7 @@ final as (
         cast(null as integer) as k,
         'rating' as relevance,
         rmse as value,
-        n as users_evaluated,
+        n_influencers as users_evaluated,
         cast(0 as bigint) as users_skipped
 
     from per_method
@@ -284,7 +287,7 @@ final as (
         cast(null as integer),
         'rating',
         mae,
-        n,
+        n_influencers,
         cast(0 as bigint)
 
     from per_method
