@@ -125,4 +125,3 @@ def test_validated_reels_apply_the_contracts_rules_in_its_order(manifest: Manife
     (validated,) = [n for n in models(manifest).values() if n["name"] == "int_reels_validated"]
     applied = re.findall(r"then '(\w+)'", validated["raw_code"])
     assert tuple(applied) == CLEANING_RULES
-

@@ -180,12 +180,41 @@ select * from ranked
 
 
 {#-
-    Top `top_n` songs per influencer and method from song rankings, leaving out songs the
-    influencer already used. Set-based and exact without a window over every candidate:
-    a used song shifts an influencer's list only if it sits within the first top_n + (songs
-    they used) places of the ranking, so only those few used songs are kept. Influencers with none there take the ranking's first
-    top_n songs as they are; only the others' lists are renumbered. Rows grow with
-    influencers × top_n, never influencers × songs.
+    Top `top_n` songs per influencer and method from song rankings, leaving out songs
+    the influencer already used; tier_count ranks within the influencer's tier, every
+    other method over all songs. `rankings`: (method, segment, song_id, score,
+    song_rank); `used`: (influencer_id, song_id); `influencers`: (influencer_id, tier).
+
+    It returns what this plain query returns (tests/test_popularity.py runs both):
+
+        select * from (
+            select
+                influencers.influencer_id,
+                rankings.method,
+                row_number() over (
+                    partition by influencers.influencer_id, rankings.method
+                    order by rankings.song_rank
+                ) as rank,
+                rankings.song_id,
+                rankings.score
+            from influencers
+            inner join rankings
+                on rankings.segment = case
+                    when rankings.method = 'tier_count' then influencers.tier
+                    else 'all'
+                end
+            left join used
+                on influencers.influencer_id = used.influencer_id
+                and rankings.song_id = used.song_id
+            where used.song_id is null
+        )
+        where rank <= top_n
+
+    That query ranks every influencer × song; this macro does not. A used song shifts
+    an influencer's list only if it sits within the first top_n + (songs they used)
+    places of the ranking, so only those few used songs are kept. Influencers with none
+    there take the ranking's first top_n songs as they are; only the others' lists are
+    renumbered. Rows grow with influencers × top_n, never influencers × songs.
 -#}
 {% macro recommend_from_rankings(rankings, used, influencers) %}
 
@@ -293,7 +322,7 @@ shifted as (
 -- Untouched lists: places 1..top_n of the ranking, as they are. Every influencer is paired
 -- with the (few) head rows of their rankings, so the big side only ever streams through
 -- small hash tables (a generated 1..top_n series joined to the rankings was once planned the
--- other way round and spilled 37 GB at 10M rows).
+-- other way round and spilled to disk at scale).
 ranking_tops as (
 
     select * from rankings

@@ -54,7 +54,7 @@ all_recommendations as (
 -- For any method that names none itself, the song the influencer already used that is
 -- most similar to the pick (item KNN neighbours): "because you used …". The used songs'
 -- neighbours are listed first and matched to the picks on (influencer, song) in one
--- equi-join: joining every pick to every neighbour of its song first was 7 s at 100k rows.
+-- equi-join, cheaper than joining every pick to every neighbour of its song first.
 used_song_neighbours as (
 
     select
