@@ -1,6 +1,6 @@
 {#- Profile attributes repeat on every reel row and can disagree (re-scrapes,
-    "3.3k" vs 3321): each attribute takes its value from the most recent reel that
-    has one (fewest days since posting, then file order). -#}
+    "3.3k" vs 3321): each attribute takes its value from the most recent reel
+    that has one (fewest days since posting, then file order). -#}
 
 with
 

@@ -1,5 +1,5 @@
-{#- How many songs each served Python model could offer each influencer: the whole
-    catalogue minus the songs the influencer used. -#}
+{#- How many songs each served Python model could offer each influencer: the
+    whole catalogue minus the songs the influencer used. -#}
 
 with
 

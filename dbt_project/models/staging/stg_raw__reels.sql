@@ -1,6 +1,19 @@
-{#- The raw columns (macros/contract.sql) keep their text as raw_<name>; each is trimmed
-    once, as <name>_text, for the parsers. -#}
+{#- The raw columns (macros/contract.sql) keep their text as raw_<name>; each is
+    trimmed once, as <name>_text, for the parsers. -#}
 {%- set raw_names = raw_columns() | map('lower') | list %}
+{#- The raw columns parsed into a value, and the typed column each became. -#}
+{%- set parsed_columns = [
+    ('use_count', 'use_count'),
+    ('Followers', 'followers'),
+    ('Posts', 'posts'),
+    ('ER', 'er'),
+    ('year', 'release_year_raw'),
+    ('Delta', 'delta_reported'),
+    ('Curr_ER', 'curr_er'),
+    ('Comments', 'comments'),
+    ('Likes', 'likes'),
+    ('Time', 'days_since_posted'),
+] %}
 
 with
 
@@ -25,7 +38,8 @@ renamed as (
 
 ),
 
--- Each text trimmed once; the parsers below work on the trimmed copies (*_text).
+-- Each text trimmed once; the parsers below work on the trimmed copies
+-- (*_text).
 trimmed as (
 
     select
@@ -38,7 +52,8 @@ trimmed as (
 
 ),
 
--- Each number's regex runs once (here); the typed columns below only do arithmetic on it.
+-- Each number's regex runs once (here); the typed columns below only do
+-- arithmetic on it.
 extracted as (
 
     select
@@ -112,16 +127,12 @@ flagged as (
         *,
         {{ instagram_handle('influencer_id') }} as handle,
         nullif(concat_ws(', ',
-            case when {{ is_unparseable('use_count_text', 'use_count') }} then 'use_count' end,
-            case when {{ is_unparseable('followers_text', 'followers') }} then 'Followers' end,
-            case when {{ is_unparseable('posts_text', 'posts') }} then 'Posts' end,
-            case when {{ is_unparseable('er_text', 'er') }} then 'ER' end,
-            case when {{ is_unparseable('year_text', 'release_year_raw') }} then 'year' end,
-            case when {{ is_unparseable('delta_text', 'delta_reported') }} then 'Delta' end,
-            case when {{ is_unparseable('curr_er_text', 'curr_er') }} then 'Curr_ER' end,
-            case when {{ is_unparseable('comments_text', 'comments') }} then 'Comments' end,
-            case when {{ is_unparseable('likes_text', 'likes') }} then 'Likes' end,
-            case when {{ is_unparseable('time_text', 'days_since_posted') }} then 'Time' end
+            {%- for column, parsed in parsed_columns %}
+            case
+                when {{ is_unparseable(column | lower ~ '_text', parsed) }}
+                    then '{{ column }}'
+            end{{ "," if not loop.last }}
+            {%- endfor %}
         ), '') as unparseable_columns
 
     from parsed

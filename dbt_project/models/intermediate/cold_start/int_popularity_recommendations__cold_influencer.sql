@@ -1,6 +1,6 @@
-{#- The popularity baseline for new influencers: every popularity method's ranking
-    recomputed on the reels of the other influencers, top top_n for each held-out
-    influencer (who has used nothing the rankings saw) who is judged
+{#- The popularity baseline for new influencers: every popularity method's
+    ranking recomputed on the reels of the other influencers, top top_n for each
+    held-out influencer (who has used nothing the rankings saw) who is judged
     (int_influencers_sampled). -#}
 
 with

@@ -1,8 +1,9 @@
 {#- The popularity baseline for new songs: the held-out songs ranked by how many
     influencers used them in the scenario's training reels — none did, so every
-    count is 0 and the list is the tie-break (song_id) order: the same for everyone,
-    i.e. chance. Usage-based methods cannot tell songs nobody has used apart; that
-    is the point. Made for the sampled influencers (int_influencers_sampled). -#}
+    count is 0 and the list is the tie-break (song_id) order: the same for
+    everyone, i.e. chance. Usage-based methods cannot tell songs nobody has used
+    apart; that is the point. Made for the sampled influencers
+    (int_influencers_sampled). -#}
 
 with
 

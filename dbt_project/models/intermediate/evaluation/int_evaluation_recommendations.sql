@@ -1,6 +1,6 @@
-{#- Every method's recommendations made from a scenario's training rows — popularity (SQL)
-    and the Python models, warm and cold start — in one shape, so the ranking metrics are
-    computed once for all. -#}
+{#- Every method's recommendations made from a scenario's training rows —
+    popularity (SQL) and the Python models, warm and cold start — in one shape,
+    so the ranking metrics are computed once for all. -#}
 
 with
 

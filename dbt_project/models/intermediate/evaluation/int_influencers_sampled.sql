@@ -1,7 +1,8 @@
-{#- The influencers every method's ranking metrics are averaged over. All of them up
-    to eval_max_influencers; beyond that a fixed pseudo-random sample of that many
-    (md5 of influencer and split_seed), so that judging a method costs the same at
-    10M rows as at 1M while every method is still judged on the same people. -#}
+{#- The influencers every method's ranking metrics are averaged over. All of
+    them up to eval_max_influencers; beyond that a fixed pseudo-random sample of
+    that many (md5 of influencer and split_seed), so that judging a method costs
+    the same at 10M rows as at 1M while every method is still judged on the same
+    people. -#}
 
 with
 

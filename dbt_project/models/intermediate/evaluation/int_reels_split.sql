@@ -1,6 +1,6 @@
-{#- The one train/test split every model is evaluated on, SQL and Python alike: a
-    reel is held out when the md5 of (influencer, song, split_seed) falls in the
-    lowest test_percent of 100 buckets. -#}
+{#- The one train/test split every model is evaluated on, SQL and Python alike:
+    a reel is held out when the md5 of (influencer, song, split_seed) falls in
+    the lowest test_percent of 100 buckets. -#}
 
 with
 

@@ -1,8 +1,8 @@
-{#- The cold-start holdouts, beside the warm split: every reel of a deterministic
-    cold_percent of songs (scenario cold_song) and, separately, of influencers
-    (scenario cold_influencer) is held out ('test'); models see only the 'train'
-    rows of the scenario. Chosen by md5 of the song or influencer id and split_seed,
-    like the warm split, so the same on every machine. -#}
+{#- The cold-start holdouts, beside the warm split: every reel of a
+    deterministic cold_percent of songs (scenario cold_song) and, separately, of
+    influencers (scenario cold_influencer) is held out ('test'); models see only
+    the 'train' rows of the scenario. Chosen by md5 of the song or influencer id
+    and split_seed, like the warm split, so the same on every machine. -#}
 
 with
 
@@ -24,7 +24,8 @@ flagged as (
             "song_id || '|cold_song|' || '" ~ var('split_seed') ~ "'"
         ) }} < {{ var('cold_percent') }} as is_cold_song,
         {{ stable_percentile(
-            "influencer_id || '|cold_influencer|' || '" ~ var('split_seed') ~ "'"
+            "influencer_id || '|cold_influencer|' || '"
+            ~ var('split_seed') ~ "'"
         ) }} < {{ var('cold_percent') }} as is_cold_influencer
 
     from clean_reels

@@ -1,8 +1,9 @@
 {#- Held-out songs that count as hits, per scenario and relevance definition:
     used   — every held-out song the influencer used;
     lifted — held-out songs whose reel lifted engagement (Delta > 0).
-    warm: the shared 75/25 split. cold_song: the influencer's reels with a held-out
-    song (songs no model saw). cold_influencer: every reel of a held-out influencer.
+    warm: the shared 75/25 split. cold_song: the influencer's reels with a
+    held-out song (songs no model saw). cold_influencer: every reel of a
+    held-out influencer.
     Only the sampled influencers (int_influencers_sampled) are judged. -#}
 
 with

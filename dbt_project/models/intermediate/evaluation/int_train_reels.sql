@@ -1,7 +1,7 @@
-{#- What each scenario's SQL baselines learn from: the warm split's training reels,
-    and every reel of the influencers the cold_influencer scenario keeps. The
-    cold_song baseline needs no reels (nobody used its songs in training). Only the
-    columns the popularity rankings read. -#}
+{#- What each scenario's SQL baselines learn from: the warm split's training
+    reels, and every reel of the influencers the cold_influencer scenario keeps.
+    The cold_song baseline needs no reels (nobody used its songs in training).
+    Only the columns the popularity rankings read. -#}
 
 with
 

@@ -1,7 +1,7 @@
-{#- How many songs each popularity method could offer each influencer: the songs in
-    the influencer's segment of the ranking, minus those already used. Lets tests
-    check that nobody gets fewer than top_n recommendations unless the ranking runs
-    out. -#}
+{#- How many songs each popularity method could offer each influencer: the songs
+    in the influencer's segment of the ranking, minus those already used. Lets
+    tests check that nobody gets fewer than top_n recommendations unless the
+    ranking runs out. -#}
 
 with
 

@@ -1,5 +1,5 @@
-{#- Song rankings of every popularity method over all clean reels: what is served
-    (popularity_recommendations). -#}
+{#- Song rankings of every popularity method over all clean reels: what is
+    served (popularity_recommendations). -#}
 
 with
 

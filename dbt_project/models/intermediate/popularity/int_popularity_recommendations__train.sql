@@ -1,6 +1,7 @@
 {#- Recommendations from training-split rankings, leaving out songs used in
     training: what each method would have recommended before the held-out reels
-    happened. Made for the sampled influencers (int_influencers_sampled) only. -#}
+    happened. Made for the sampled influencers (int_influencers_sampled)
+    only. -#}
 
 with
 
