@@ -54,12 +54,18 @@ models as (
 
     from {{ ref('stg_scores__evaluation_recommendations') }}
 
+),
+
+stacked as (
+
+    select * from popularity
+    union all
+    select * from popularity_cold_song
+    union all
+    select * from popularity_cold_influencer
+    union all
+    select * from models
+
 )
 
-select * from popularity
-union all
-select * from popularity_cold_song
-union all
-select * from popularity_cold_influencer
-union all
-select * from models
+select * from stacked
