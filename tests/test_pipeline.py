@@ -13,7 +13,7 @@ import pytest
 from models_py import pipeline
 from models_py.contract import CLEANING_RULES
 from models_py.errors import ReelRecError
-from models_py.synth.generate import REJECT_RULES
+from models_py.synth.dirt import REJECT_RULES
 from models_py.warehouse import file as warehouse
 from tests.conftest import Built
 
@@ -73,13 +73,6 @@ def test_audit_counts_each_files_rows_by_rule_as_planted(built: Built) -> None:
         assert audit[f"rows_{rule}"].sort_index().tolist() == planted[rule].sort_index().tolist()
     assert audit["rows_clean"].sort_index().tolist() == planted["clean"].sort_index().tolist()
     assert audit["rows_read"].sort_index().tolist() == planted.sum(axis=1).sort_index().tolist()
-
-
-def test_generator_plants_contract_rules_in_precedence_order() -> None:
-    """A row with several faults expects the first rule it fails: the generator's order of
-    rules must be the contract's, or its truth would name another rule than the SQL."""
-    positions = [CLEANING_RULES.index(rule) for rule in REJECT_RULES]
-    assert positions == sorted(positions)
 
 
 def test_dimensions_match_the_truth(built: Built) -> None:
