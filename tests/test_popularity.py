@@ -139,7 +139,7 @@ def stated_plain_query(top_n: int) -> str:
     source = (DBT_PROJECT / "macros" / "popularity.sql").read_text()
     header = source[: source.index("{% macro recommend_from_rankings")]
     stated = header[header.rindex("It returns what this plain query returns") :]
-    stated = stated[stated.index("\n") : stated.index("That query ranks")]
+    stated = stated[stated.index("\n\n") : stated.index("That query ranks")]
     return stated.replace("top_n", str(top_n))
 
 

@@ -191,8 +191,8 @@ select * from ranked
     song_id, score, song_rank); `used`: (influencer_id, song_id); `influencers`:
     (influencer_id, tier).
 
-    It returns what this plain query returns (tests/test_popularity.py runs
-    both):
+    It returns what this plain query returns (tests/test_popularity.py runs both
+    on random data):
 
         select * from (
             select
