@@ -43,3 +43,25 @@ def test_ranks_are_contiguous_names_each_problem(rows: list[tuple], problems: se
     sql = render_test("recommendation_tests.sql", "ranks_are_contiguous", model="recs")
     found = {r[-1] for r in con.execute(sql).fetchall()}
     assert found == problems
+
+
+@pytest.mark.parametrize(
+    ("used_where", "flagged"), [(None, {"s1", "s2"}), ("scenario = 'warm'", {"s1"})]
+)
+def test_recommends_no_used_song_counts_only_the_chosen_used_rows(
+    used_where: str | None, flagged: set[str]
+) -> None:
+    con = duckdb.connect()
+    con.execute(
+        """
+        create table recs as select * from (values ('u1', 'm', 1, 's1'), ('u1', 'm', 2, 's2'))
+            t(influencer_id, method, rank, song_id);
+        create table used as select * from (values ('warm', 'u1', 's1'), ('cold', 'u1', 's2'))
+            t(scenario, influencer_id, song_id);
+        """
+    )
+    arguments = {"model": "recs", "used": "used"}
+    if used_where:
+        arguments["used_where"] = used_where
+    sql = render_test("recommendation_tests.sql", "recommends_no_used_song", **arguments)
+    assert {r[-1] for r in con.execute(sql).fetchall()} == flagged

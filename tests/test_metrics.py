@@ -113,3 +113,26 @@ def test_python_average_precision_agrees_with_the_macro() -> None:
     assert (ap[(n_relevant > 0) & (n_relevant < k)] > 0).any()
     assert (ap[n_relevant > k] > 0).any()
     assert metrics.loc[("used", "map"), "value"] == pytest.approx(ap[n_relevant > 0].mean())
+
+
+def test_rating_metrics_by_hand_count_influencers_not_ratings() -> None:
+    """Errors average over held-out ratings; users_evaluated counts whose they are."""
+    con = duckdb.connect()
+    con.execute(
+        """
+        create table predictions as select * from (values
+            ('m', 'a', 's1', 1.0), ('m', 'a', 's2', 4.0), ('m', 'b', 's1', 0.0),
+            ('m', 'b', 's3', 9.0)  -- a training reel: not judged
+        ) t(method, influencer_id, song_id, prediction);
+        create table splits as select * from (values
+            ('a', 's1', 'test', 2.0), ('a', 's2', 'test', 2.0), ('b', 's1', 'test', 0.0),
+            ('b', 's3', 'train', 0.0), ('c', 's1', 'test', null)
+        ) t(influencer_id, song_id, split, delta);
+        """
+    )
+    sql = render("rating_metrics('predictions', 'splits')", run_id="r1")
+    rating = con.execute(sql).df().set_index("metric")
+    # Errors -1, 2, 0 over three held-out ratings of two influencers.
+    assert rating.loc["rmse", "value"] == pytest.approx(math.sqrt(5 / 3))
+    assert rating.loc["mae", "value"] == pytest.approx(1.0)
+    assert (rating["users_evaluated"] == 2).all()

@@ -69,10 +69,25 @@ def test_served_lists_and_neighbours_are_published(built: Built) -> None:
 def test_predictions_cover_every_held_out_rating(built: Built) -> None:
     held_out = query(
         built,
-        "select count(*) as n from evaluation_splits where split = 'test' and delta is not null",
-    )["n"][0]
+        "select count(*) as n, count(distinct influencer_id) as influencers "
+        "from evaluation_splits where split = 'test' and delta is not null",
+    )
+    predicted = query(
+        built,
+        """
+        select p.method, count(*) as n
+        from scores.test_predictions as p
+        inner join evaluation_splits as s
+            on p.influencer_id = s.influencer_id and p.song_id = s.song_id
+        where s.split = 'test' and s.delta is not null
+        group by p.method
+        """,
+    )
+    assert (predicted["n"] == held_out["n"][0]).all()
     per_model = query(built, "select users_evaluated from model_metrics where metric = 'rmse'")
-    assert (per_model["users_evaluated"] == held_out).all()
+    assert len(per_model) == len(predicted)
+    # rmse averages over ratings but, like every metric, counts influencers evaluated.
+    assert (per_model["users_evaluated"] == held_out["influencers"][0]).all()
 
 
 def test_used_songs_without_a_rating_are_never_recommended_back() -> None:

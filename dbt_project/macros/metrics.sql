@@ -1,18 +1,22 @@
 {#-
-    Ranking metrics at k, written once for every method (SQL and Python models alike).
-    For each influencer u with a non-empty relevant set R_u of held-out songs and a list L_u
-    (ranks 1..k):
+    Ranking metrics at k, written once for every method (SQL and Python models
+    alike). For each influencer u with a non-empty relevant set R_u of held-out
+    songs and a list L_u (ranks 1..k):
       precision@k = |L_u ∩ R_u| / k
       recall@k    = |L_u ∩ R_u| / |R_u|
-      AP@k        = sum over hits at rank i of (hits up to i / i), / min(k, |R_u|)
-      NDCG@k      = sum over hits of 1/log2(i+1), / sum_{i=1..min(k,|R_u|)} 1/log2(i+1)
-    averaged over influencers with a relevant song; the rest are left out and counted.
-    Coverage: distinct songs recommended to anyone / songs in the catalogue.
-    `recommendations`: (method, scenario, influencer_id, rank, song_id);
-    `relevant`: (scenario, relevance, influencer_id, song_id): a list is judged only
-    against the held-out songs of its own scenario.
+      AP@k        = sum over hits at rank i of (hits up to i / i)
+                    / min(k, |R_u|)
+      NDCG@k      = sum over hits of 1/log2(i+1)
+                    / sum_{i=1..min(k,|R_u|)} 1/log2(i+1)
+    averaged over influencers with a relevant song; the rest are left out and
+    counted. Coverage: distinct songs recommended to anyone / songs in the
+    catalogue. `recommendations`: (method, scenario, influencer_id, rank,
+    song_id); `relevant`: (scenario, relevance, influencer_id, song_id): a list
+    is judged only against the held-out songs of its own scenario.
 -#}
-{% macro ranking_metrics(recommendations, relevant, influencers, catalogue, k) %}
+{% macro ranking_metrics(
+    recommendations, relevant, influencers, catalogue, k
+) %}
 
 with
 
@@ -25,7 +29,8 @@ recommendations as (
 
 relevant as (
 
-    select distinct scenario, relevance, influencer_id, song_id from {{ relevant }}
+    select distinct scenario, relevance, influencer_id, song_id
+    from {{ relevant }}
 
 ),
 
@@ -105,7 +110,7 @@ ideal_dcg as (
         position as n,
         sum(1.0 / log2(position + 1)) over (order by position) as idcg
 
-    from (select {{ expand_range(k) }} as position)
+    from (select unnest(range(1, {{ k }} + 1)) as position)
 
 ),
 
@@ -116,7 +121,8 @@ per_user as (
         evaluated_users.scenario,
         evaluated_users.relevance,
         coalesce(hit_sums.n_hits, 0) * 1.0 / {{ k }} as precision_at_k,
-        coalesce(hit_sums.n_hits, 0) * 1.0 / evaluated_users.n_relevant as recall_at_k,
+        coalesce(hit_sums.n_hits, 0) * 1.0 / evaluated_users.n_relevant
+            as recall_at_k,
         coalesce(hit_sums.precision_at_hits, 0)
             / least({{ k }}, evaluated_users.n_relevant) as average_precision,
         coalesce(hit_sums.dcg, 0) / ideal_dcg.idcg as ndcg
@@ -145,7 +151,8 @@ per_method as (
         scenario,
         relevance,
         count(*) as users_evaluated,
-        -- Rounded: the last bits of a parallel average depend on the thread count.
+        -- Rounded: the last bits of a parallel average depend on the thread
+        -- count.
         round(avg(average_precision), 12) as map,
         round(avg(precision_at_k), 12) as precision,
         round(avg(recall_at_k), 12) as recall,
@@ -200,7 +207,8 @@ final as (
         metrics.relevance,
         metrics.value,
         metrics.users_evaluated,
-        influencer_total.n_influencers - metrics.users_evaluated as users_skipped
+        influencer_total.n_influencers - metrics.users_evaluated
+            as users_skipped
 
     from (
         select * from long_metrics
@@ -216,8 +224,10 @@ select * from final
 {% endmacro %}
 
 
-{#- Rating accuracy on held-out reels: RMSE and MAE of predicted vs actual Delta.
-    `predictions`: (method, influencer_id, song_id, prediction). -#}
+{#- Rating accuracy on held-out reels: RMSE and MAE of predicted vs actual
+    Delta, over every held-out rating; users_evaluated counts the influencers
+    they belong to, as for the ranking metrics. `predictions`: (method,
+    influencer_id, song_id, prediction). -#}
 {% macro rating_metrics(predictions, splits) %}
 
 with
@@ -239,6 +249,7 @@ errors as (
 
     select
         predictions.method,
+        predictions.influencer_id,
         predictions.prediction - held_out.delta as error
 
     from predictions
@@ -254,7 +265,7 @@ per_method as (
         method,
         round(sqrt(avg(error * error)), 12) as rmse,
         round(avg(abs(error)), 12) as mae,
-        count(*) as n
+        count(distinct influencer_id) as n_influencers
 
     from errors
     group by method
@@ -271,7 +282,7 @@ final as (
         cast(null as integer) as k,
         'rating' as relevance,
         rmse as value,
-        n as users_evaluated,
+        n_influencers as users_evaluated,
         cast(0 as bigint) as users_skipped
 
     from per_method
@@ -284,7 +295,7 @@ final as (
         cast(null as integer),
         'rating',
         mae,
-        n,
+        n_influencers,
         cast(0 as bigint)
 
     from per_method

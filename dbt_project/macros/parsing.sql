@@ -1,45 +1,47 @@
 {#-
-    Parsers for scraped text. DuckDB SQL lives only here (regexp_*, try_cast), so another
-    engine needs new macros, not new models. Each returns NULL for blank and for junk;
-    `is_unparseable` tells the two apart.
+    Parsers for scraped text. DuckDB SQL lives only here (regexp_*, try_cast),
+    so another engine needs new macros, not new models. Each returns NULL for
+    blank and for junk; `is_unparseable` tells the two apart. They take text
+    already trimmed: staging trims every column once. parse_number, parse_count
+    and parse_days parse one raw value end to end, for tests and ad hoc queries;
+    staging runs the same steps in separate CTEs so that each regex runs once
+    per value.
 -#}
 
-{#- Values meaning "no value" in spreadsheets and scrapes: '', na, n/a, null, none, nan, -, —
-    (any case), as a full-match pattern. Not `lower(x) in (...)` nor list_contains: DuckDB plans
-    those as a MARK hash join evaluated on every row (profiled: most of the staging time). -#}
+{#- Values meaning "no value" in spreadsheets and scrapes: '', na, n/a, null,
+    none, nan, -, — (any case), as a full-match pattern. Not `lower(x) in (...)`
+    nor list_contains: DuckDB plans those as a MARK hash join evaluated on every
+    row (profiled: most of the staging time). -#}
 {% macro null_token_pattern() -%}
     '(?:na|n/a|null|none|nan|-|—)?'
 {%- endmacro %}
 
-{% macro is_blank(text) -%}
-    {{ is_blank_trimmed('trim(' ~ text ~ ')') }}
+{% macro is_blank(trimmed) -%}
+    (
+        {{ trimmed }} is null
+        or regexp_full_match({{ trimmed }}, {{ null_token_pattern() }}, 'i')
+    )
 {%- endmacro %}
 
-{#- is_blank of text already trimmed. -#}
-{% macro is_blank_trimmed(trimmed) -%}
-    ({{ trimmed }} is null or regexp_full_match({{ trimmed }}, {{ null_token_pattern() }}, 'i'))
-{%- endmacro %}
-
-{#- A number as scraped: "1,636", "0.70%", "3.3k", "475.8m", "2b", " 12 ", "-7.7", "1e3".
-    Thousands separators must be well-formed ("1,5" is junk, not 15). -#}
+{#- A number as scraped: "1,636", "0.70%", "3.3k", "475.8m", "2b", " 12 ",
+    "-7.7", "1e3". Thousands separators must be well-formed ("1,5" is junk, not
+    15). -#}
 {% macro number_pattern() -%}
     '^([+-]?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?(?:e[+-]?[0-9]+)?|[+-]?\.[0-9]+(?:e[+-]?[0-9]+)?)\s*([kmb%]?)$'
 {%- endmacro %}
 
-{#- One regex pass per value: the digits and the unit suffix, as a struct. Staging computes
-    it once per column; parse_number / parse_count below re-derive it for ad hoc use. -#}
-{% macro number_parts(text) -%}
-    {{ number_parts_trimmed('trim(' ~ text ~ ')') }}
-{%- endmacro %}
-
-{#- A full match without capture groups is ~4x cheaper in RE2 than an extraction; once the
-    text is known to match, the unit is its last character (if a letter or %) and the digits
-    the rest. NULL when the text does not match. -#}
-{% macro number_parts_trimmed(trimmed) -%}
+{#- One regex pass per value: the digits and the unit suffix, as a struct (NULL
+    when the text does not match). A full match without capture groups is far
+    cheaper in RE2 than an extraction; once the text is known to match, the unit
+    is its last character (if a letter or %) and the digits the rest. -#}
+{% macro number_parts(trimmed) -%}
     (
-        case when regexp_full_match({{ trimmed }}, {{ number_pattern() }}, 'i') then
-            case when strpos('kmb%', lower(right({{ trimmed }}, 1))) > 0
-                then {'digits': rtrim(left({{ trimmed }}, -1)), 'unit': lower(right({{ trimmed }}, 1))}
+        case when regexp_full_match({{ trimmed }}, {{ number_pattern() }}, 'i')
+            then case when strpos('kmb%', lower(right({{ trimmed }}, 1))) > 0
+                then {
+                    'digits': rtrim(left({{ trimmed }}, -1)),
+                    'unit': lower(right({{ trimmed }}, 1))
+                }
                 else {'digits': {{ trimmed }}, 'unit': ''}
             end
         end
@@ -59,16 +61,17 @@
 {%- endmacro %}
 
 {% macro parse_number(text) -%}
-    {{ number_from_parts(number_parts(text)) }}
+    {{ number_from_parts(number_parts('trim(' ~ text ~ ')')) }}
 {%- endmacro %}
 
-{#- Whole counts (followers, likes, use_count): a fractional result is junk, not rounded.
-    "16.1k" is 16100.000000000002 in binary floating point, hence the relative tolerance.
-    `number` should be a column (it is used four times). -#}
+{#- Whole counts (followers, likes, use_count): a fractional result is junk, not
+    rounded. "16.1k" is 16100.000000000002 in binary floating point, hence the
+    relative tolerance. `number` should be a column (it is used four times). -#}
 {% macro whole_count(number) -%}
     (
         case
-            when abs({{ number }} - round({{ number }})) <= 1e-9 * greatest(1, abs({{ number }}))
+            when abs({{ number }} - round({{ number }}))
+                <= 1e-9 * greatest(1, abs({{ number }}))
                 then try_cast(round({{ number }}) as bigint)
         end
     )
@@ -87,16 +90,19 @@
     {{ days_from_parts(days_parts('trim(' ~ text ~ ')')) }}
 {%- endmacro %}
 
-{#- Like number_parts_trimmed: one full match, then cheap look-ups (the amount is the leading
-    number; the unit words that matched are the only ones containing h or w). -#}
+{#- Like number_parts: one full match, then cheap look-ups (the amount is the
+    leading number; the unit words that matched are the only ones containing h
+    or w). -#}
 {% macro days_parts(trimmed) -%}
     (
-        case when regexp_full_match({{ trimmed }}, {{ days_pattern() }}, 'i') then
-            {
+        case when regexp_full_match({{ trimmed }}, {{ days_pattern() }}, 'i')
+            then {
                 'amount': regexp_extract({{ trimmed }}, '^[0-9]+(?:\.[0-9]+)?'),
                 'unit': case
-                    when contains({{ trimmed }}, 'h') or contains({{ trimmed }}, 'H') then 'h'
-                    when contains({{ trimmed }}, 'w') or contains({{ trimmed }}, 'W') then 'w'
+                    when contains({{ trimmed }}, 'h')
+                        or contains({{ trimmed }}, 'H') then 'h'
+                    when contains({{ trimmed }}, 'w')
+                        or contains({{ trimmed }}, 'W') then 'w'
                     else 'd'
                 end
             }
@@ -115,35 +121,37 @@
     )
 {%- endmacro %}
 
-{% macro is_unparseable(text, parsed) -%}
-    {{ is_unparseable_trimmed('trim(' ~ text ~ ')', parsed) }}
-{%- endmacro %}
-
-{#- Parsed values are almost never NULL, so the blank check runs only when one is. -#}
-{% macro is_unparseable_trimmed(trimmed, parsed) -%}
-    (case when {{ parsed }} is null then not {{ is_blank_trimmed(trimmed) }} else false end)
-{%- endmacro %}
-
-{#- Canonical influencer URL: https://www.instagram.com/<lower-case handle>/ with no query
-    string, fragment or missing slash, whatever scheme/host spelling the scrape used.
-    Instagram handles are case-insensitive, so case never splits one influencer in two. -#}
-{% macro canonical_url(text) -%}
-    {{ canonical_url_trimmed('trim(' ~ text ~ ')') }}
-{%- endmacro %}
-
-{#- Most scraped URLs are canonical already: one match instead of three rewrites. -#}
-{% macro canonical_url_trimmed(trimmed) -%}
+{#- Parsed values are almost never NULL, so the blank check runs only when one
+    is. -#}
+{% macro is_unparseable(trimmed, parsed) -%}
     (
         case
-            when regexp_full_match({{ trimmed }}, '^https://www\.instagram\.com/[a-z0-9._]+/$')
+            when {{ parsed }} is null then not {{ is_blank(trimmed) }}
+            else false
+        end
+    )
+{%- endmacro %}
+
+{#- Canonical influencer URL: https://www.instagram.com/<lower-case handle>/
+    with no query string, fragment or missing slash, whatever scheme/host
+    spelling the scrape used. Instagram handles are case-insensitive, so case
+    never splits one influencer in two. Most scraped URLs are canonical already:
+    one match instead of three rewrites. -#}
+{% macro canonical_url(trimmed) -%}
+    (
+        case
+            when regexp_full_match(
+                {{ trimmed }}, '^https://www\.instagram\.com/[a-z0-9._]+/$'
+            )
                 then {{ trimmed }}
-            when not {{ is_blank_trimmed(trimmed) }} then
+            when not {{ is_blank(trimmed) }} then
                 regexp_replace(
                     regexp_replace(
                         regexp_replace(
                             lower({{ trimmed }}), '[?#].*$', ''
                         ),
-                        '^(?:https?://)?(?:(?:www|m)\.)?instagram\.com/+', 'https://www.instagram.com/'
+                        '^(?:https?://)?(?:(?:www|m)\.)?instagram\.com/+',
+                        'https://www.instagram.com/'
                     ),
                     '/*$', '/'
                 )
@@ -153,19 +161,18 @@
 
 {% macro instagram_handle(canonical) -%}
     (
-        case when regexp_full_match({{ canonical }}, '^https://www\.instagram\.com/[^/]+/$')
-            then {{ canonical }}[27:-2]
+        case
+            when regexp_full_match(
+                {{ canonical }}, '^https://www\.instagram\.com/[^/]+/$'
+            )
+                then {{ canonical }}[27:-2]
         end
     )
 {%- endmacro %}
 
-{#- Trimmed text; blanks and null tokens become NULL. -#}
-{% macro clean_text(text) -%}
-    {{ clean_text_trimmed('trim(' ~ text ~ ')') }}
-{%- endmacro %}
-
-{% macro clean_text_trimmed(trimmed) -%}
-    (case when not {{ is_blank_trimmed(trimmed) }} then {{ trimmed }} end)
+{#- The text, or NULL for blanks and null tokens. -#}
+{% macro clean_text(trimmed) -%}
+    (case when not {{ is_blank(trimmed) }} then {{ trimmed }} end)
 {%- endmacro %}
 
 {#- NULL counts as finite: missing values are judged by other rules. -#}
@@ -173,8 +180,8 @@
     coalesce(isfinite({{ number }}), true)
 {%- endmacro %}
 
-{#- A stable pseudo-random percentile in [0, 100) of a text key (md5: same on every
-    machine and DuckDB version, unlike hash()). -#}
+{#- A stable pseudo-random percentile in [0, 100) of a text key (md5: same on
+    every machine and DuckDB version, unlike hash()). -#}
 {% macro stable_percentile(key) -%}
     cast(md5_number_lower({{ key }}) % 100 as integer)
 {%- endmacro %}

@@ -1,8 +1,11 @@
 {#-
-    Popularity rankings, computed from any set of clean reels: all of them to serve
-    recommendations, the training split to evaluate. One row per method, segment and song;
-    segment is 'all' except for tier_count, which ranks within each follower tier.
-    Every ranking has a stated, deterministic tie-break ending in song_id.
+    Popularity rankings, computed from any set of clean reels: all of them to
+    serve recommendations, the training split to evaluate. One row per method,
+    segment and song; segment is 'all' except for tier_count, which ranks within
+    each follower tier. Every ranking has a stated, deterministic tie-break
+    ending in song_id. `reels` needs (influencer_id, song_id, use_count, delta,
+    curr_er, days_since_posted); `influencers` (influencer_id, followers, er,
+    tier, is_celebrity).
 -#}
 {% macro popularity_song_rankings(reels, influencers) %}
 
@@ -23,7 +26,12 @@ influencers as (
 reels_with_profiles as (
 
     select
-        reels.*,
+        reels.influencer_id,
+        reels.song_id,
+        reels.use_count,
+        reels.delta,
+        reels.curr_er,
+        reels.days_since_posted,
         influencers.followers,
         influencers.er,
         influencers.tier,
@@ -35,8 +43,8 @@ reels_with_profiles as (
 
 ),
 
--- 1. The report's first variant: celebrities' reels by followers, then ER; each song
---    takes the position of the best-placed celebrity reel that used it.
+-- 1. The report's first variant: celebrities' reels by followers, then ER; each
+-- song takes the position of the best-placed celebrity reel that used it.
 celebrity_reel_order as (
 
     select
@@ -74,7 +82,8 @@ celebrity_count as (
 
 ),
 
--- 3. Songs by distinct influencers (user_count), then total use_count; rare songs out.
+-- 3. Songs by distinct influencers (user_count), then total use_count; rare
+-- songs out.
 count_ranked as (
 
     {{ distinct_user_ranking(
@@ -84,7 +93,8 @@ count_ranked as (
 
 ),
 
--- 4. Songs by the number of influencers for whom they lifted ER above the threshold.
+-- 4. Songs by the number of influencers for whom they lifted ER above the
+-- threshold.
 more_performing as (
 
     {{ distinct_user_ranking(
@@ -102,17 +112,19 @@ tier_count as (
 
 ),
 
--- 6. Engagement-weighted usage, each reel's weight halving every half-life days.
---    Reels with no Time or engagement cannot be weighted and are left out. Sums of
---    doubles depend on the order threads add them in: rounding to 9 decimals keeps the
---    ranking identical whatever the thread count.
+-- 6. Engagement-weighted usage, each reel's weight halving every half-life
+-- days. Reels with no Time or engagement cannot be weighted and are left out.
+-- Sums of doubles depend on the order threads add them in: rounding to 9
+-- decimals keeps the ranking identical whatever the thread count.
 trending_scores as (
 
     select
         song_id,
         round(sum(
             greatest(curr_er, 0)
-            * power(0.5, days_since_posted / {{ var('trending_half_life_days') }})
+            * power(
+                0.5, days_since_posted / {{ var('trending_half_life_days') }}
+            )
         ), 9) as score
 
     from reels_with_profiles
@@ -173,12 +185,44 @@ select * from ranked
 
 
 {#-
-    Top `top_n` songs per influencer and method from song rankings, leaving out songs the
-    influencer already used. Set-based and exact without a window over every candidate:
-    a used song shifts an influencer's list only if it sits within the first top_n + (songs
-    they used) places of the ranking, so only those few used songs are kept. Influencers with none there take the ranking's first
-    top_n songs as they are; only the others' lists are renumbered. Rows grow with
-    influencers × top_n, never influencers × songs.
+    Top `top_n` songs per influencer and method from song rankings, leaving out
+    songs the influencer already used; tier_count ranks within the influencer's
+    tier, every other method over all songs. `rankings`: (method, segment,
+    song_id, score, song_rank); `used`: (influencer_id, song_id); `influencers`:
+    (influencer_id, tier).
+
+    It returns what this plain query returns (tests/test_popularity.py runs both
+    on random data):
+
+        select * from (
+            select
+                influencers.influencer_id,
+                rankings.method,
+                row_number() over (
+                    partition by influencers.influencer_id, rankings.method
+                    order by rankings.song_rank
+                ) as rank,
+                rankings.song_id,
+                rankings.score
+            from influencers
+            inner join rankings
+                on rankings.segment = case
+                    when rankings.method = 'tier_count' then influencers.tier
+                    else 'all'
+                end
+            left join used
+                on influencers.influencer_id = used.influencer_id
+                and rankings.song_id = used.song_id
+            where used.song_id is null
+        )
+        where rank <= top_n
+
+    That query ranks every influencer × song; this macro does not. A used song
+    shifts an influencer's list only if it sits within the first top_n + (songs
+    they used) places of the ranking, so only those few used songs are kept.
+    Influencers with none there take the ranking's first top_n songs as they
+    are; only the others' lists are renumbered. Rows grow with influencers ×
+    top_n, never influencers × songs.
 -#}
 {% macro recommend_from_rankings(rankings, used, influencers) %}
 
@@ -246,9 +290,10 @@ used_with_profiles as (
 
 ),
 
--- Each influencer's used songs within the first top_n + n_used places of one of their
--- rankings, and where: the only used songs that can shift their list. Probing the small
--- rankings with the used songs keeps every big side streaming.
+-- Each influencer's used songs within the first top_n + n_used places of one of
+-- their rankings, and where: the only used songs that can shift their list.
+-- Probing the small rankings with the used songs keeps every big side
+-- streaming.
 used_in_heads as (
 
     select
@@ -261,14 +306,16 @@ used_in_heads as (
     inner join rankings
         on used_with_profiles.song_id = rankings.song_id
     where rankings.segment = case
-            when rankings.method = 'tier_count' then used_with_profiles.tier else 'all'
+            when rankings.method = 'tier_count' then used_with_profiles.tier
+            else 'all'
         end
         and rankings.song_rank <= {{ var('top_n') }} + used_with_profiles.n_used
 
 ),
 
--- One row per shifted list, its used places gathered: the list is renumbered from them
--- row by row, with no join or window over the (influencers x top_n) expanded places.
+-- One row per shifted list, its used places gathered: the list is renumbered
+-- from them row by row, with no join or window over the (influencers x top_n)
+-- expanded places.
 shifted as (
 
     select
@@ -276,17 +323,18 @@ shifted as (
         method,
         segment,
         count(*) as n_shift,
-        {{ gather('song_rank') }} as used_ranks
+        list(song_rank) as used_ranks
 
     from used_in_heads
     group by influencer_id, method, segment
 
 ),
 
--- Untouched lists: places 1..top_n of the ranking, as they are. Every influencer is paired
--- with the (few) head rows of their rankings, so the big side only ever streams through
--- small hash tables (a generated 1..top_n series joined to the rankings was once planned the
--- other way round and spilled 37 GB at 10M rows).
+-- Untouched lists: places 1..top_n of the ranking, as they are. Every
+-- influencer is paired with the (few) head rows of their rankings, so the big
+-- side only ever streams through small hash tables (a generated 1..top_n series
+-- joined to the rankings was once planned the other way round and spilled to
+-- disk at scale).
 ranking_tops as (
 
     select * from rankings
@@ -321,8 +369,8 @@ untouched as (
 
 ),
 
--- Shifted lists: the first top_n + n_shift places minus the used ones; a kept place moves
--- up by the number of used places above it.
+-- Shifted lists: the first top_n + n_shift places minus the used ones; a kept
+-- place moves up by the number of used places above it.
 shifted_places as (
 
     select
@@ -330,7 +378,7 @@ shifted_places as (
         method,
         segment,
         used_ranks,
-        {{ expand_range(var('top_n') ~ ' + n_shift') }} as song_rank
+        unnest(range(1, {{ var('top_n') }} + n_shift + 1)) as song_rank
 
     from shifted
 
@@ -343,10 +391,12 @@ renumbered_places as (
         method,
         segment,
         song_rank,
-        song_rank - {{ count_below('used_ranks', 'song_rank') }} as rank
+        song_rank - len(
+            list_filter(used_ranks, lambda used_rank: used_rank < song_rank)
+        ) as rank
 
     from shifted_places
-    where not {{ gathered_contains('used_ranks', 'song_rank') }}
+    where not list_contains(used_ranks, song_rank)
 
 ),
 
@@ -381,9 +431,10 @@ select * from final
 {% endmacro %}
 
 
-{#- A ranking by distinct influencers who used a song (reels_with_profiles rows passing
-    `where`), ties broken by `tie_break` (ascending; default: more total uses first), then
-    song_id. `segment` is 'all' or a column to rank within. -#}
+{#- A ranking by distinct influencers who used a song (reels_with_profiles rows
+    passing `where`), ties broken by `tie_break` (ascending; default: more total
+    uses first), then song_id. `segment` is 'all' or a column to rank
+    within. -#}
 {% macro distinct_user_ranking(
     method, segment='all', where=none, having=none, tie_break='-sum(use_count)'
 ) %}
@@ -401,26 +452,3 @@ select * from final
     {% if having %}having {{ having }}{% endif %}
 {% endmacro %}
 
-
-{#- 1, 2, …, n as rows (DuckDB: unnest of a range). -#}
-{% macro expand_range(n) -%}
-    unnest(range(1, {{ n }} + 1))
-{%- endmacro %}
-
-
-{#- The group's values of `column` as one value (DuckDB: a list). -#}
-{% macro gather(column) -%}
-    list({{ column }})
-{%- endmacro %}
-
-
-{#- Whether a gathered value holds `value`. -#}
-{% macro gathered_contains(gathered, value) -%}
-    list_contains({{ gathered }}, {{ value }})
-{%- endmacro %}
-
-
-{#- How many of a gathered value's items are below `value`. -#}
-{% macro count_below(gathered, value) -%}
-    len(list_filter({{ gathered }}, lambda item: item < {{ value }}))
-{%- endmacro %}

@@ -1,13 +1,11 @@
-{{ config(schema='intermediate') }}
-
-{#- How many songs each served Python model could offer each influencer: the whole
-    catalogue minus the songs the influencer used. -#}
+{#- How many songs each served Python model could offer each influencer: the
+    whole catalogue minus the songs the influencer used. -#}
 
 with
 
 influencers as (
 
-    select * from {{ ref('influencers') }}
+    select * from {{ ref('int_influencers_profiled') }}
 
 ),
 
@@ -17,9 +15,16 @@ methods as (
 
 ),
 
+clean_reels as (
+
+    select song_id from {{ ref('int_reels_validated') }}
+    where rejection_rule is null
+
+),
+
 catalogue as (
 
-    select count(*) as n_songs from {{ ref('songs') }}
+    select count(distinct song_id) as n_songs from clean_reels
 
 ),
 

@@ -26,23 +26,9 @@ rejected as (
         validated.lost_cells,
         validated.influencer_id,
         validated.song_id,
-        scraped.raw_song,
-        scraped.raw_use_count,
-        scraped.raw_name,
-        scraped.raw_followers,
-        scraped.raw_posts,
-        scraped.raw_bio,
-        scraped.raw_url,
-        scraped.raw_er,
-        scraped.raw_title,
-        scraped.raw_release,
-        scraped.raw_artist_name,
-        scraped.raw_year,
-        scraped.raw_delta,
-        scraped.raw_curr_er,
-        scraped.raw_comments,
-        scraped.raw_likes,
-        scraped.raw_time
+        {%- for column in raw_columns() %}
+        scraped.raw_{{ column | lower }}{{ "," if not loop.last }}
+        {%- endfor %}
 
     from validated
     inner join scraped

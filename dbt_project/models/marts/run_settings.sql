@@ -1,22 +1,43 @@
--- The settings this warehouse was built with, so reports and analysts read thresholds and
--- tier cut-offs from the warehouse itself instead of guessing the dbt vars of the run.
+-- The settings this warehouse was built with, so reports and analysts read
+-- thresholds and tier cut-offs from the warehouse itself instead of guessing
+-- the dbt vars of the run.
 {%- set settings = [
-    ('run_id', 'Fingerprint of the input files and var overrides of the run that built this warehouse.'),
-    ('max_er', 'ER (%) above this is implausible: the row is quarantined (er_over_max).'),
-    ('max_posts', 'Lifetime posts above this are scraping errors: quarantined (posts_over_max).'),
-    ('max_engagement_pct', '|Delta| or |Curr_ER| (%) above this is quarantined (out_of_range).'),
-    ('tier_nano_max_followers', 'Influencers with fewer followers than this are nano; from here on micro.'),
-    ('celebrity_followers', 'Influencers with at least this many followers are celebrities.'),
+    ('run_id',
+        'Fingerprint of the input files and var overrides of the run that built'
+        ' this warehouse.'),
+    ('max_er',
+        'ER (%) above this is implausible: the row is quarantined'
+        ' (er_over_max).'),
+    ('max_posts',
+        'Lifetime posts above this are scraping errors: quarantined'
+        ' (posts_over_max).'),
+    ('max_engagement_pct',
+        '|Delta| or |Curr_ER| (%) above this is quarantined (out_of_range).'),
+    ('tier_nano_max_followers',
+        'Influencers with fewer followers than this are nano; from here on'
+        ' micro.'),
+    ('celebrity_followers',
+        'Influencers with at least this many followers are celebrities.'),
     ('top_n', 'Songs recommended per influencer and method.'),
-    ('min_user_count', 'The count method leaves out songs used by fewer influencers than this.'),
-    ('delta_threshold', 'A reel performed (more_performing) when its Delta is above this.'),
-    ('trending_half_life_days', 'trending: a reel\'s weight halves every this many days.'),
+    ('min_user_count',
+        'The count method leaves out songs used by fewer influencers than'
+        ' this.'),
+    ('delta_threshold',
+        'A reel performed (more_performing) when its Delta is above this.'),
+    ('trending_half_life_days',
+        'trending: a reel\'s weight halves every this many days.'),
     ('split_seed', 'Seed of the hashed train/test split.'),
     ('test_percent', 'Share of reels (%) held out for testing.'),
-    ('cold_percent', 'Cold start: share (%) of songs, and separately of influencers, held out whole.'),
+    ('cold_percent',
+        'Cold start: share (%) of songs, and separately of influencers, held'
+        ' out whole.'),
     ('eval_k', 'Cut-off k of the ranking metrics.'),
-    ('eval_max_influencers', 'Ranking metrics are averaged over at most this many influencers (a fixed md5 sample beyond).'),
-    ('faithful_max_ratings', 'The report\'s own CF and SVD (comparisons, not served) are not fitted past this many training ratings.'),
+    ('eval_max_influencers',
+        'Ranking metrics are averaged over at most this many influencers (a'
+        ' fixed md5 sample beyond).'),
+    ('faithful_max_ratings',
+        'The report\'s own CF and SVD (comparisons, not served) are not fitted'
+        ' past this many training ratings.'),
 ] %}
 
 with

@@ -1,4 +1,5 @@
-{#- Song metadata comes with each reel row; the first clean row in file order wins. -#}
+{#- Song metadata comes with each reel row; the first clean row in file order
+    wins. -#}
 
 with
 

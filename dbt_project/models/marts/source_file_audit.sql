@@ -23,7 +23,8 @@ outcomes as (
         count(*) filter (where rejection_rule is null) as rows_clean,
         count(*) filter (where rejection_rule is not null) as rows_quarantined,
         {%- for rule in cleaning_rules() %}
-        count(*) filter (where rejection_rule = '{{ rule }}') as rows_{{ rule }},
+        count(*) filter (where rejection_rule = '{{ rule }}')
+            as rows_{{ rule }},
         {%- endfor %}
         count(*) filter (where is_delta_derived) as rows_delta_derived
 

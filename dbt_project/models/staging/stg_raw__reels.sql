@@ -1,4 +1,19 @@
-{{ config(schema='staging') }}
+{#- The raw columns (macros/contract.sql) keep their text as raw_<name>; each is
+    trimmed once, as <name>_text, for the parsers. -#}
+{%- set raw_names = raw_columns() | map('lower') | list %}
+{#- The raw columns parsed into a value, and the typed column each became. -#}
+{%- set parsed_columns = [
+    ('use_count', 'use_count'),
+    ('Followers', 'followers'),
+    ('Posts', 'posts'),
+    ('ER', 'er'),
+    ('year', 'release_year_raw'),
+    ('Delta', 'delta_reported'),
+    ('Curr_ER', 'curr_er'),
+    ('Comments', 'comments'),
+    ('Likes', 'likes'),
+    ('Time', 'days_since_posted'),
+] %}
 
 with
 
@@ -14,70 +29,44 @@ renamed as (
         source_file,
         source_sheet,
         source_row,
-        "Song" as raw_song,
-        use_count as raw_use_count,
-        "Name" as raw_name,
-        "Followers" as raw_followers,
-        "Posts" as raw_posts,
-        "Bio" as raw_bio,
-        "URL" as raw_url,
-        "ER" as raw_er,
-        title as raw_title,
-        "release" as raw_release,
-        artist_name as raw_artist_name,
-        "year" as raw_year,
-        "Delta" as raw_delta,
-        "Curr_ER" as raw_curr_er,
-        "Comments" as raw_comments,
-        "Likes" as raw_likes,
-        "Time" as raw_time,
+        {%- for column in raw_columns() %}
+        "{{ column }}" as raw_{{ column | lower }},
+        {%- endfor %}
         lost_cells
 
     from source
 
 ),
 
--- Each text trimmed once; the parsers below work on the trimmed copies (*_text).
+-- Each text trimmed once; the parsers below work on the trimmed copies
+-- (*_text).
 trimmed as (
 
     select
         *,
-        trim(raw_song) as song_text,
-        trim(raw_use_count) as use_count_text,
-        trim(raw_name) as name_text,
-        trim(raw_followers) as followers_text,
-        trim(raw_posts) as posts_text,
-        trim(raw_bio) as bio_text,
-        trim(raw_url) as url_text,
-        trim(raw_er) as er_text,
-        trim(raw_title) as title_text,
-        trim(raw_release) as release_text,
-        trim(raw_artist_name) as artist_name_text,
-        trim(raw_year) as year_text,
-        trim(raw_delta) as delta_text,
-        trim(raw_curr_er) as curr_er_text,
-        trim(raw_comments) as comments_text,
-        trim(raw_likes) as likes_text,
-        trim(raw_time) as time_text
+        {%- for name in raw_names %}
+        trim(raw_{{ name }}) as {{ name }}_text{{ "," if not loop.last }}
+        {%- endfor %}
 
     from renamed
 
 ),
 
--- Each number's regex runs once (here); the typed columns below only do arithmetic on it.
+-- Each number's regex runs once (here); the typed columns below only do
+-- arithmetic on it.
 extracted as (
 
     select
         *,
-        {{ number_parts_trimmed('use_count_text') }} as use_count_parts,
-        {{ number_parts_trimmed('followers_text') }} as followers_parts,
-        {{ number_parts_trimmed('posts_text') }} as posts_parts,
-        {{ number_parts_trimmed('er_text') }} as er_parts,
-        {{ number_parts_trimmed('year_text') }} as year_parts,
-        {{ number_parts_trimmed('delta_text') }} as delta_parts,
-        {{ number_parts_trimmed('curr_er_text') }} as curr_er_parts,
-        {{ number_parts_trimmed('comments_text') }} as comments_parts,
-        {{ number_parts_trimmed('likes_text') }} as likes_parts
+        {{ number_parts('use_count_text') }} as use_count_parts,
+        {{ number_parts('followers_text') }} as followers_parts,
+        {{ number_parts('posts_text') }} as posts_parts,
+        {{ number_parts('er_text') }} as er_parts,
+        {{ number_parts('year_text') }} as year_parts,
+        {{ number_parts('delta_text') }} as delta_parts,
+        {{ number_parts('curr_er_text') }} as curr_er_parts,
+        {{ number_parts('comments_text') }} as comments_parts,
+        {{ number_parts('likes_text') }} as likes_parts
 
     from trimmed
 
@@ -113,13 +102,13 @@ parsed as (
             use_count_number, followers_number, posts_number, year_number,
             comments_number, likes_number
         ),
-        {{ canonical_url_trimmed('url_text') }} as influencer_id,
-        upper({{ clean_text_trimmed('song_text') }}) as song_id,
-        {{ clean_text_trimmed('name_text') }} as influencer_name,
-        {{ clean_text_trimmed('bio_text') }} as bio,
-        {{ clean_text_trimmed('title_text') }} as title,
-        {{ clean_text_trimmed('release_text') }} as release_name,
-        {{ clean_text_trimmed('artist_name_text') }} as artist_name,
+        {{ canonical_url('url_text') }} as influencer_id,
+        upper({{ clean_text('song_text') }}) as song_id,
+        {{ clean_text('name_text') }} as influencer_name,
+        {{ clean_text('bio_text') }} as bio,
+        {{ clean_text('title_text') }} as title,
+        {{ clean_text('release_text') }} as release_name,
+        {{ clean_text('artist_name_text') }} as artist_name,
         {{ whole_count('use_count_number') }} as use_count,
         {{ whole_count('followers_number') }} as followers,
         {{ whole_count('posts_number') }} as posts,
@@ -138,16 +127,12 @@ flagged as (
         *,
         {{ instagram_handle('influencer_id') }} as handle,
         nullif(concat_ws(', ',
-            case when {{ is_unparseable_trimmed('use_count_text', 'use_count') }} then 'use_count' end,
-            case when {{ is_unparseable_trimmed('followers_text', 'followers') }} then 'Followers' end,
-            case when {{ is_unparseable_trimmed('posts_text', 'posts') }} then 'Posts' end,
-            case when {{ is_unparseable_trimmed('er_text', 'er') }} then 'ER' end,
-            case when {{ is_unparseable_trimmed('year_text', 'release_year_raw') }} then 'year' end,
-            case when {{ is_unparseable_trimmed('delta_text', 'delta_reported') }} then 'Delta' end,
-            case when {{ is_unparseable_trimmed('curr_er_text', 'curr_er') }} then 'Curr_ER' end,
-            case when {{ is_unparseable_trimmed('comments_text', 'comments') }} then 'Comments' end,
-            case when {{ is_unparseable_trimmed('likes_text', 'likes') }} then 'Likes' end,
-            case when {{ is_unparseable_trimmed('time_text', 'days_since_posted') }} then 'Time' end
+            {%- for column, parsed in parsed_columns %}
+            case
+                when {{ is_unparseable(column | lower ~ '_text', parsed) }}
+                    then '{{ column }}'
+            end{{ "," if not loop.last }}
+            {%- endfor %}
         ), '') as unparseable_columns
 
     from parsed
@@ -157,9 +142,9 @@ flagged as (
 final as (
 
     select * exclude (
-        song_text, use_count_text, name_text, followers_text, posts_text, bio_text, url_text,
-        er_text, title_text, release_text, artist_name_text, year_text, delta_text,
-        curr_er_text, comments_text, likes_text, time_text
+        {%- for name in raw_names %}
+        {{ name }}_text{{ "," if not loop.last }}
+        {%- endfor %}
     )
 
     from flagged

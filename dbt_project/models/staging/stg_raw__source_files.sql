@@ -1,5 +1,3 @@
-{{ config(schema='staging') }}
-
 with
 
 source as (
@@ -11,7 +9,8 @@ source as (
 renamed as (
 
     select
-        concat_ws(':', source_file, coalesce(source_sheet, '')) as source_file_id,
+        concat_ws(':', source_file, coalesce(source_sheet, ''))
+            as source_file_id,
         source_file,
         source_sheet,
         file_format,

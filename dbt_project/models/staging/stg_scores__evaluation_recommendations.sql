@@ -1,5 +1,3 @@
-{{ config(schema='staging') }}
-
 with
 
 source as (

@@ -1,4 +1,5 @@
-{#- Fails with every combination of `combination_of_columns` that occurs more than once. -#}
+{#- Fails with every combination of `combination_of_columns` that occurs more
+    than once. -#}
 {% test unique_combination_of_columns(model, combination_of_columns) %}
 
 with

@@ -1,24 +1,33 @@
-{{ config(schema='intermediate') }}
-
 {#- The popularity baseline for new songs: the held-out songs ranked by how many
-    influencers used them in the scenario's training reels — none did, so every count is 0
-    and the list is the tie-break (song_id) order: the same for everyone, i.e. chance.
-    Usage-based methods cannot tell songs nobody has used apart; that is the point.
-    Made for the influencers who are judged (evaluation_influencers). -#}
+    influencers used them in the scenario's training reels — none did, so every
+    count is 0 and the list is the tie-break (song_id) order: the same for
+    everyone, i.e. chance. Usage-based methods cannot tell songs nobody has used
+    apart; that is the point. Made for the sampled influencers
+    (int_influencers_sampled). -#}
 
 with
 
-splits as (
+cold_song_split as (
 
-    select * from {{ ref('cold_start_splits') }}
+    select * from {{ ref('int_reels_split_cold_start') }}
     where scenario = 'cold_song'
+
+),
+
+judged_influencers as (
+
+    select influencer_id from {{ ref('int_influencers_sampled') }}
 
 ),
 
 training_counts as (
 
-    select song_id, count(distinct influencer_id) filter (where split = 'train') as user_count
-    from splits
+    select
+        song_id,
+        count(distinct influencer_id) filter (where split = 'train')
+            as user_count
+
+    from cold_song_split
     group by song_id
     having bool_and(split = 'test')
 
@@ -35,22 +44,16 @@ ranked as (
 
 ),
 
-influencers as (
-
-    select influencer_id from {{ ref('evaluation_influencers') }}
-
-),
-
 recommended as (
 
     select
-        influencers.influencer_id,
+        judged_influencers.influencer_id,
         'count' as method,
         ranked.song_rank as rank,
         ranked.song_id,
         cast(ranked.user_count as double) as score
 
-    from influencers
+    from judged_influencers
     cross join ranked
     where ranked.song_rank <= {{ var('top_n') }}
 

@@ -1,26 +1,26 @@
-{{ config(schema='intermediate') }}
-
-{#- How many songs each popularity method could offer each influencer: the songs in the
-    influencer's segment of the ranking, minus those already used. Lets tests check that
-    nobody gets fewer than top_n recommendations unless the ranking runs out. -#}
+{#- How many songs each popularity method could offer each influencer: the songs
+    in the influencer's segment of the ranking, minus those already used. Lets
+    tests check that nobody gets fewer than top_n recommendations unless the
+    ranking runs out. -#}
 
 with
 
 rankings as (
 
-    select * from {{ ref('popularity_rankings') }}
+    select * from {{ ref('int_popularity_rankings__all') }}
 
 ),
 
 influencers as (
 
-    select * from {{ ref('influencers') }}
+    select * from {{ ref('int_influencers_profiled') }}
 
 ),
 
-reels as (
+clean_reels as (
 
-    select * from {{ ref('reels') }}
+    select influencer_id, song_id from {{ ref('int_reels_validated') }}
+    where rejection_rule is null
 
 ),
 
@@ -43,7 +43,8 @@ influencer_segments as (
     from influencers
     inner join segment_sizes
         on segment_sizes.segment = case
-            when segment_sizes.method = 'tier_count' then influencers.tier else 'all'
+            when segment_sizes.method = 'tier_count' then influencers.tier
+            else 'all'
         end
 
 ),
@@ -51,19 +52,20 @@ influencer_segments as (
 used_in_ranking as (
 
     select
-        reels.influencer_id,
+        clean_reels.influencer_id,
         rankings.method,
         count(*) as songs_used
 
-    from reels
+    from clean_reels
     inner join influencers
-        on reels.influencer_id = influencers.influencer_id
+        on clean_reels.influencer_id = influencers.influencer_id
     inner join rankings
-        on reels.song_id = rankings.song_id
+        on clean_reels.song_id = rankings.song_id
         and rankings.segment = case
-            when rankings.method = 'tier_count' then influencers.tier else 'all'
+            when rankings.method = 'tier_count' then influencers.tier
+            else 'all'
         end
-    group by reels.influencer_id, rankings.method
+    group by clean_reels.influencer_id, rankings.method
 
 ),
 

@@ -1,5 +1,21 @@
-{{ config(schema='intermediate') }}
+{#- Popularity rankings from the warm split's training reels only, for
+    evaluation. -#}
 
-{#- Popularity rankings from the training split only, for evaluation. -#}
+with
 
-{{ popularity_song_rankings(ref('int_train_reels'), ref('influencers')) }}
+train_reels as (
+
+    select * from {{ ref('int_train_reels') }}
+    where scenario = 'warm'
+
+),
+
+rankings as (
+
+    {{ popularity_song_rankings(
+        'train_reels', ref('int_influencers_profiled')
+    ) }}
+
+)
+
+select * from rankings

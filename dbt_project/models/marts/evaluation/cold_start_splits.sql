@@ -1,62 +1,13 @@
-{#- The cold-start holdouts, beside the warm split: every reel of a deterministic
-    cold_percent of songs (scenario cold_song) and, separately, of influencers (scenario
-    cold_influencer) is held out ('test'); models see only the 'train' rows of the
-    scenario. Chosen by md5 of the song or influencer id and split_seed, like
-    evaluation_splits, so the same on every machine. -#}
+{#- A view of int_reels_split_cold_start, which holds the logic and the rows
+    (intermediate models read it there); a second copy would add nothing. -#}
+{{ config(materialized='view') }}
 
 with
 
-reels as (
+cold_start_splits as (
 
-    select * from {{ ref('reels') }}
-
-),
-
-flagged as (
-
-    select
-        influencer_id,
-        song_id,
-        delta,
-        use_count,
-        {{ stable_percentile("song_id || '|cold_song|' || '" ~ var('split_seed') ~ "'") }}
-            < {{ var('cold_percent') }} as is_cold_song,
-        {{ stable_percentile(
-            "influencer_id || '|cold_influencer|' || '" ~ var('split_seed') ~ "'"
-        ) }} < {{ var('cold_percent') }} as is_cold_influencer
-
-    from reels
-
-),
-
-cold_song as (
-
-    select
-        'cold_song' as scenario,
-        influencer_id,
-        song_id,
-        case when is_cold_song then 'test' else 'train' end as split,
-        delta,
-        use_count
-
-    from flagged
-
-),
-
-cold_influencer as (
-
-    select
-        'cold_influencer' as scenario,
-        influencer_id,
-        song_id,
-        case when is_cold_influencer then 'test' else 'train' end as split,
-        delta,
-        use_count
-
-    from flagged
+    select * from {{ ref('int_reels_split_cold_start') }}
 
 )
 
-select * from cold_song
-union all
-select * from cold_influencer
+select * from cold_start_splits

@@ -1,34 +1,13 @@
-{#- The influencers every method's ranking metrics are averaged over. All of them up to
-    eval_max_influencers; beyond that a fixed pseudo-random sample of that many (md5 of
-    influencer and split_seed), so that judging a method costs the same at 10M rows as at
-    1M while every method is still judged on exactly the same people. -#}
+{#- A view of int_influencers_sampled, which holds the logic and the rows
+    (intermediate models read it there); a second copy would add nothing. -#}
+{{ config(materialized='view') }}
 
 with
 
-influencers as (
+evaluation_influencers as (
 
-    select * from {{ ref('influencers') }}
-
-),
-
-ordered as (
-
-    select
-        influencer_id,
-        row_number() over (
-            order by md5(influencer_id || '|' || '{{ var("split_seed") }}'), influencer_id
-        ) as sample_position
-
-    from influencers
-
-),
-
-sampled as (
-
-    select influencer_id, sample_position
-    from ordered
-    where sample_position <= {{ var('eval_max_influencers') }}
+    select * from {{ ref('int_influencers_sampled') }}
 
 )
 
-select * from sampled
+select * from evaluation_influencers

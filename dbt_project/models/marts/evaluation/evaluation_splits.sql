@@ -1,30 +1,13 @@
-{#- The one train/test split every model is evaluated on, SQL and Python alike. -#}
+{#- A view of int_reels_split, which holds the logic and the rows
+    (intermediate models read it there); a second copy would add nothing. -#}
+{{ config(materialized='view') }}
 
 with
 
-reels as (
+evaluation_splits as (
 
-    select * from {{ ref('reels') }}
-
-),
-
-split as (
-
-    select
-        influencer_id,
-        song_id,
-        case
-            when {{ stable_percentile(
-                "influencer_id || '|' || song_id || '|' || '" ~ var('split_seed') ~ "'"
-            ) }} < {{ var('test_percent') }}
-                then 'test'
-            else 'train'
-        end as split,
-        delta,
-        use_count
-
-    from reels
+    select * from {{ ref('int_reels_split') }}
 
 )
 
-select * from split
+select * from evaluation_splits

@@ -1,6 +1,6 @@
-{#- The project's one metrics table: every method (popularity in SQL, the Python models),
-    ranking metrics for both relevance definitions and rating accuracy, on the shared split.
-    Definitions: dbt_project/macros/metrics.sql. -#}
+{#- The project's one metrics table: every method (popularity in SQL, the Python
+    models), ranking metrics for both relevance definitions and rating accuracy,
+    on the shared split. Definitions: dbt_project/macros/metrics.sql. -#}
 
 with
 
@@ -18,7 +18,9 @@ ranking as (
 
 rating as (
 
-    {{ rating_metrics(ref('stg_scores__test_predictions'), ref('evaluation_splits')) }}
+    {{ rating_metrics(
+        ref('stg_scores__test_predictions'), ref('evaluation_splits')
+    ) }}
 
 ),
 

@@ -1,3 +1,13 @@
-{#- Song rankings of every popularity method over all clean reels. -#}
+{#- A view of int_popularity_rankings__all, which holds the logic and the rows
+    (intermediate models read it there); a second copy would add nothing. -#}
+{{ config(materialized='view') }}
 
-{{ popularity_song_rankings(ref('reels'), ref('influencers')) }}
+with
+
+popularity_rankings as (
+
+    select * from {{ ref('int_popularity_rankings__all') }}
+
+)
+
+select * from popularity_rankings

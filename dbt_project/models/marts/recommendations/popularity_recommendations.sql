@@ -1,3 +1,14 @@
-{#- Top top_n songs per influencer and popularity method, songs already used left out. -#}
+{#- Top top_n songs per influencer and popularity method, songs already used
+    left out. -#}
 
-{{ recommend_from_rankings(ref('popularity_rankings'), ref('reels'), ref('influencers')) }}
+with
+
+recommended as (
+
+    {{ recommend_from_rankings(
+        ref('popularity_rankings'), ref('reels'), ref('influencers')
+    ) }}
+
+)
+
+select * from recommended

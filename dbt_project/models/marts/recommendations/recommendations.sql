@@ -1,7 +1,12 @@
-{#- Analyst-facing recommendations from every method: who, which song, and why. A view (see
-    its description): one influencer's lists are read without building everyone's. -#}
+{#- Analyst-facing recommendations from every method: who, which song, and why.
+    A view (see its description): one influencer's lists are read without
+    building everyone's. -#}
 
 {{ config(materialized='view') }}
+
+{#- A count-like score (followers, influencers) as text. -#}
+{%- set whole_score =
+    'cast(cast(all_recommendations.score as bigint) as varchar)' %}
 
 with
 
@@ -44,18 +49,26 @@ neighbours as (
 all_recommendations as (
 
     select
-        influencer_id, method, rank, song_id, score, cast(null as varchar) as because_song_id
+        influencer_id,
+        method,
+        rank,
+        song_id,
+        score,
+        cast(null as varchar) as because_song_id
+
     from popularity
     union all
-    select influencer_id, method, rank, song_id, score, because_song_id from models
+    select influencer_id, method, rank, song_id, score, because_song_id
+    from models
 
 ),
 
--- For any method that names none itself, the song the influencer already used that is
--- most similar to the pick (item KNN neighbours): "because you used …". The used songs'
--- neighbours are listed first and matched to the picks on (influencer, song) in one
--- equi-join: joining every pick to every neighbour of its song first was 7 s at 100k rows.
-used_song_neighbours as (
+-- For any method that names none itself, the song the influencer already used
+-- that is most similar to the pick (item KNN neighbours): "because you used …".
+-- The used songs' neighbours are listed first and matched to the picks on
+-- (influencer, song) in one equi-join, cheaper than joining every pick to every
+-- neighbour of its song first.
+used_neighbours as (
 
     select
         reels.influencer_id,
@@ -76,19 +89,21 @@ because_used as (
         all_recommendations.influencer_id,
         all_recommendations.method,
         all_recommendations.song_id,
-        used_song_neighbours.used_song_id,
+        used_neighbours.used_song_id,
         row_number() over (
             partition by
                 all_recommendations.influencer_id,
                 all_recommendations.method,
                 all_recommendations.song_id
-            order by used_song_neighbours.similarity desc, used_song_neighbours.used_song_id
+            order by
+                used_neighbours.similarity desc,
+                used_neighbours.used_song_id
         ) as closeness
 
     from all_recommendations
-    inner join used_song_neighbours
-        on all_recommendations.influencer_id = used_song_neighbours.influencer_id
-        and all_recommendations.song_id = used_song_neighbours.song_id
+    inner join used_neighbours
+        on all_recommendations.influencer_id = used_neighbours.influencer_id
+        and all_recommendations.song_id = used_neighbours.song_id
     where all_recommendations.because_song_id is null
 
 ),
@@ -111,39 +126,41 @@ described as (
             as because_used_song_id,
         case all_recommendations.method
             when 'celebrity_sorted' then
-                'used by a celebrity with '
-                || cast(cast(all_recommendations.score as bigint) as varchar) || ' followers'
+                'used by a celebrity with ' || {{ whole_score }} || ' followers'
             when 'celebrity_count' then
-                'used by ' || cast(cast(all_recommendations.score as bigint) as varchar)
-                || ' celebrities'
+                'used by ' || {{ whole_score }} || ' celebrities'
             when 'count' then
-                'used by ' || cast(cast(all_recommendations.score as bigint) as varchar)
-                || ' influencers'
+                'used by ' || {{ whole_score }} || ' influencers'
             when 'more_performing' then
-                'lifted engagement by more than {{ var("delta_threshold") }} points for '
-                || cast(cast(all_recommendations.score as bigint) as varchar) || ' influencers'
+                'lifted engagement by more than '
+                || '{{ var("delta_threshold") }} points for '
+                || {{ whole_score }} || ' influencers'
             when 'tier_count' then
-                'used by ' || cast(cast(all_recommendations.score as bigint) as varchar)
+                'used by ' || {{ whole_score }}
                 || ' ' || influencers.tier || ' influencers'
             when 'trending' then
                 'trending: recent, high-engagement reels use it'
             when 'item_knn' then
                 'similar to songs you used'
             when 'content' then
-                'close in artist, era and words to the songs that lifted your reels'
+                'close in artist, era and words to the songs that lifted '
+                || 'your reels'
             when 'hybrid' then
                 'predicted lift and closeness to the songs you used'
             else
                 'predicted lift of '
-                || cast(round(all_recommendations.score, 2) as varchar) || ' ER points'
+                || cast(round(all_recommendations.score, 2) as varchar)
+                || ' ER points'
         end
         || case
             when all_recommendations.because_song_id is not null
-                and lower(trim(used_songs.artist_name)) = lower(trim(songs.artist_name))
-                then ' — same artist as "' || used_songs.title || '", which you used'
+                and lower(trim(used_songs.artist_name))
+                    = lower(trim(songs.artist_name))
+                then ' — same artist as "' || used_songs.title
+                    || '", which you used'
             else coalesce(
-                ' — closest to "' || used_songs.title || '" by ' || used_songs.artist_name
-                || ', which you used',
+                ' — closest to "' || used_songs.title || '" by '
+                || used_songs.artist_name || ', which you used',
                 ''
             )
         end as reason
@@ -159,8 +176,9 @@ described as (
         and all_recommendations.song_id = because_used.song_id
         and because_used.closeness = 1
     left join songs as used_songs
-        on coalesce(all_recommendations.because_song_id, because_used.used_song_id)
-            = used_songs.song_id
+        on coalesce(
+            all_recommendations.because_song_id, because_used.used_song_id
+        ) = used_songs.song_id
 
 )
 

@@ -1,5 +1,5 @@
-{#- Each song's nearest songs by who used them and how they lifted engagement (item KNN,
-    cosine), with titles for analysts. -#}
+{#- Each song's nearest songs by who used them and how they lifted engagement
+    (item KNN, cosine), with titles for analysts. -#}
 
 with
 

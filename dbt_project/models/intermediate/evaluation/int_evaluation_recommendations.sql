@@ -1,8 +1,6 @@
-{{ config(schema='intermediate') }}
-
-{#- Every method's recommendations made from a scenario's training rows — popularity (SQL)
-    and the Python models, warm and cold start — in one shape, so the ranking metrics are
-    computed once for all. -#}
+{#- Every method's recommendations made from a scenario's training rows —
+    popularity (SQL) and the Python models, warm and cold start — in one shape,
+    so the ranking metrics are computed once for all. -#}
 
 with
 
@@ -56,12 +54,18 @@ models as (
 
     from {{ ref('stg_scores__evaluation_recommendations') }}
 
+),
+
+stacked as (
+
+    select * from popularity
+    union all
+    select * from popularity_cold_song
+    union all
+    select * from popularity_cold_influencer
+    union all
+    select * from models
+
 )
 
-select * from popularity
-union all
-select * from popularity_cold_song
-union all
-select * from popularity_cold_influencer
-union all
-select * from models
+select * from stacked

@@ -1,24 +1,23 @@
-{{ config(schema='intermediate') }}
-
 {#- Held-out songs that count as hits, per scenario and relevance definition:
     used   — every held-out song the influencer used;
     lifted — held-out songs whose reel lifted engagement (Delta > 0).
-    warm: the shared 75/25 split. cold_song: the influencer's reels with a held-out song
-    (songs no model saw). cold_influencer: every reel of a held-out influencer.
-    Only the influencers of evaluation_influencers are judged. -#}
+    warm: the shared 75/25 split. cold_song: the influencer's reels with a
+    held-out song (songs no model saw). cold_influencer: every reel of a
+    held-out influencer.
+    Only the sampled influencers (int_influencers_sampled) are judged. -#}
 
 with
 
-evaluated as (
+judged as (
 
-    select * from {{ ref('evaluation_influencers') }}
+    select * from {{ ref('int_influencers_sampled') }}
 
 ),
 
 warm as (
 
     select 'warm' as scenario, influencer_id, song_id, delta
-    from {{ ref('evaluation_splits') }}
+    from {{ ref('int_reels_split') }}
     where split = 'test'
 
 ),
@@ -26,7 +25,7 @@ warm as (
 cold as (
 
     select scenario, influencer_id, song_id, delta
-    from {{ ref('cold_start_splits') }}
+    from {{ ref('int_reels_split_cold_start') }}
     where split = 'test'
 
 ),
@@ -43,8 +42,8 @@ test_reels as (
 
     select all_test_reels.*
     from all_test_reels
-    inner join evaluated
-        on all_test_reels.influencer_id = evaluated.influencer_id
+    inner join judged
+        on all_test_reels.influencer_id = judged.influencer_id
 
 ),
 
@@ -61,8 +60,14 @@ lifted as (
     from test_reels
     where delta > 0
 
+),
+
+final as (
+
+    select * from used
+    union all
+    select * from lifted
+
 )
 
-select * from used
-union all
-select * from lifted
+select * from final

@@ -1,0 +1,34 @@
+{#- The one train/test split every model is evaluated on, SQL and Python alike:
+    a reel is held out when the md5 of (influencer, song, split_seed) falls in
+    the lowest test_percent of 100 buckets. -#}
+
+with
+
+clean_reels as (
+
+    select * from {{ ref('int_reels_validated') }}
+    where rejection_rule is null
+
+),
+
+split as (
+
+    select
+        influencer_id,
+        song_id,
+        case
+            when {{ stable_percentile(
+                "influencer_id || '|' || song_id || '|' || '"
+                ~ var('split_seed') ~ "'"
+            ) }} < {{ var('test_percent') }}
+                then 'test'
+            else 'train'
+        end as split,
+        delta,
+        use_count
+
+    from clean_reels
+
+)
+
+select * from split
