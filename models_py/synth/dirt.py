@@ -19,7 +19,7 @@ from models_py.synth.text import text_array
 
 # Cleaning rules the generator plants, and where: on an influencer (their posts or ER taint all
 # their rows), on a row's own cells, or as an extra copy of a clean row. The contract's other
-# rules (formula_without_value, out_of_range) are not planted; tests/test_hostile_inputs.py
+# rules (formula_without_value, out_of_range) are not planted; tests/test_hostile_accepted.py
 # covers them.
 PLANTED_RULES: dict[str, str] = {
     "missing_url_or_song": "row",

@@ -1,0 +1,59 @@
+"""Tuning (models_py/recommenders/tuning): tune's grid search on validation RMSE, and map_at_k,
+the ranking metric tune_ranking judges by."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from models_py.recommenders import BiasBaseline, Ratings, evaluate, tune
+from models_py.recommenders.tuning import map_at_k
+from tests.dense_refs import small_matrix
+
+
+def test_tune_picks_the_lowest_validation_rmse() -> None:
+    ratings, _ = small_matrix(14)
+    grid = {"reg_user": [0.0, 1.0, 1e6], "reg_item": [1.0, 1e6]}
+    best, table = tune(BiasBaseline, grid, ratings, validation_fraction=0.3, seed=1)
+    assert len(table) == 6
+    assert best == min(table, key=lambda row: row[1])[0]
+    train, valid = ratings.split(0.3, 1)
+    by_hand = evaluate(BiasBaseline(**best).fit(train), valid)["rmse"]
+    assert by_hand == pytest.approx(min(r for _, r in table))
+    assert tune(BiasBaseline(), grid, ratings, validation_fraction=0.3, seed=1) == (best, table)
+
+
+def test_map_at_k_matches_the_sql_definition() -> None:
+    class Fixed(BiasBaseline):
+        def _score_block(self, users: np.ndarray) -> np.ndarray:
+            return np.tile(-np.arange(self.n_items_, dtype=float), (users.size, 1))
+
+    model = Fixed().fit(Ratings(np.array([0]), np.array([5]), np.array([1.0]), 2, 6))
+    # User 0 ranks 0,1,2 (5 is used); relevant {1, 3}: AP@3 = (1/2) / 2. User 1: {0}: AP = 1.
+    valid = Ratings(np.array([0, 0, 1, 1]), np.array([1, 3, 0, 2]), np.array([1, 1, 1, -1.0]), 2, 6)
+    assert map_at_k(model, valid, k=3) == pytest.approx(((1 / 2) / 2 + 1.0) / 2)
+
+
+def test_map_at_k_on_many_users_averages_a_seeded_sample_of_them() -> None:
+    rng = np.random.default_rng(1)
+    n_users, n_items = 200, 30
+    fit = Ratings(
+        np.arange(n_users), rng.integers(0, n_items, n_users), np.ones(n_users), n_users, n_items
+    )
+    model = BiasBaseline().fit(fit)
+    user = np.repeat(np.arange(n_users), 3)
+    item = np.concatenate([rng.choice(n_items, 3, replace=False) for _ in range(n_users)])
+    valid = Ratings(user, item, rng.normal(size=user.size), n_users, n_items)
+    # Each user's own AP (one user's held-out rows alone), then the mean over the sample.
+    per_user = {}
+    for u in np.unique(valid.user[valid.rating > 0]):
+        rows = valid.user == u
+        one = Ratings(valid.user[rows], valid.item[rows], valid.rating[rows], n_users, n_items)
+        per_user[u] = map_at_k(model, one, k=5)
+    assert map_at_k(model, valid, k=5, max_users=None) == pytest.approx(
+        np.mean(list(per_user.values()))
+    )
+    sampled = map_at_k(model, valid, k=5, max_users=40, seed=3)
+    chosen = np.sort(np.random.default_rng(3).choice(len(per_user), 40, replace=False))
+    assert sampled == pytest.approx(np.mean([list(per_user.values())[i] for i in chosen]))
+    assert sampled != pytest.approx(map_at_k(model, valid, k=5, max_users=40, seed=4))
