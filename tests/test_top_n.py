@@ -29,7 +29,7 @@ def test_recommend_equals_brute_force_ranking_of_predictions(model: RatingRecomm
     assert (ids == ref_ids).all()
 
 
-@settings(max_examples=300, deadline=None)
+@settings(deadline=None)
 @given(
     scores=hnp.arrays(
         np.float64,
