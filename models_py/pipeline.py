@@ -14,8 +14,10 @@ from typing import TypeVar
 
 import duckdb
 
+from models_py import dbt_vars as var_schema
 from models_py import progress
-from models_py.contract import project_var
+from models_py.contract import project_vars
+from models_py.errors import ReelRecError
 from models_py.ingest.load import SUPPORTED, LoadReport, load_folder
 from models_py.scoring.writer import create_score_tables
 from models_py.warehouse import file as warehouse
@@ -28,6 +30,8 @@ DEFAULT_INPUT = DEFAULT_DATA / "raw"
 DEFAULT_WAREHOUSE = REPO_ROOT / "warehouse.duckdb"
 # dbt selector of everything built on the Python models' score tables.
 SCORE_MARTS = "source:scores+"
+# Noted on an exception raised once the live warehouse may have been replaced.
+PUBLISH_BEGAN = "reelrec: publishing had begun"
 
 
 @dataclass
@@ -57,6 +61,14 @@ def _remove_report_leftovers(warehouse_path: Path) -> None:
     building = report_path_for(warehouse_path).with_suffix(".html.building")
     for leftover in (building, building.with_name(building.name + ".partial")):
         leftover.unlink(missing_ok=True)
+
+
+def checked_vars(overrides: dict[str, object]) -> var_schema.DbtVars:
+    """The run's vars (defaults and overrides) within their declared ranges, or a clear error."""
+    try:
+        return var_schema.check(overrides, project_vars())
+    except var_schema.VarError as exc:
+        raise ReelRecError(f"dbt vars: {exc}") from None
 
 
 def has_input_files(folder: Path) -> bool:
@@ -89,6 +101,7 @@ def run(
     The HTML report is rendered from the finished build and swapped in with it, so the report
     on disk always describes the warehouse on disk.
     """
+    settings = checked_vars(dbt_vars or {})  # before anything runs
     timings: dict[str, float] = {}
     if generate_if_empty and not has_input_files(input_dir):
         from models_py.synth.generate import generate
@@ -97,6 +110,7 @@ def run(
             generate(input_dir.parent)
     build = warehouse.building_path(warehouse_path)
     report_partial: Path | None = None
+    publishing = False
     # Under the lock, a leftover build can only be a dead run's: create_database clears it.
     lock = warehouse.lock_build(warehouse_path)
     try:
@@ -124,7 +138,7 @@ def run(
                 run_scoring(
                     con,
                     run_id=str(dbt_vars["run_id"]),
-                    top_n=int(dbt_vars.get("top_n", project_var("top_n"))),
+                    top_n=settings.top_n,
                     truth_dir=input_dir.parent / "truth",
                     workers=threads or 2,
                     echo=echo,
@@ -151,12 +165,15 @@ def run(
                     source_name=warehouse_path.name,
                     read_only=False,
                 )
+        publishing = True
         warehouse.publish(build, warehouse_path)
         report_file = None
         if report_partial is not None:
             report_file = report_path_for(warehouse_path)
             os.replace(report_partial, report_file)
-    except BaseException:
+    except BaseException as exc:
+        if publishing:
+            exc.add_note(PUBLISH_BEGAN)
         warehouse.discard(build)
         if report_partial is not None:
             report_partial.unlink(missing_ok=True)

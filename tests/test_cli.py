@@ -125,10 +125,10 @@ def test_run_options_become_dbt_vars(monkeypatch, tmp_path) -> None:
 
     monkeypatch.setattr(pipeline, "run", fake_run)
     code = main(
-        ["run", "--input", str(tmp_path), "--top-n", "5", "--var", "max_er=10", "--no-report"]
+        ["run", "--input", str(tmp_path), "--top-n", "12", "--var", "max_er=10", "--no-report"]
     )
     assert code == 2
-    assert seen["dbt_vars"] == {"max_er": 10, "top_n": 5}
+    assert seen["dbt_vars"] == {"max_er": 10, "top_n": 12}
     assert seen["report"] is False and seen["generate_if_empty"] is False
 
 

@@ -10,8 +10,8 @@ import duckdb
 import pandas as pd
 import pytest
 
-from models_py import pipeline
-from models_py.contract import CLEANING_RULES
+from models_py import dbt_vars, pipeline
+from models_py.contract import CLEANING_RULES, project_vars
 from models_py.errors import ReelRecError
 from models_py.synth.dirt import REJECT_RULES
 from models_py.warehouse import file as warehouse
@@ -120,10 +120,17 @@ def test_failed_run_leaves_previous_warehouse_untouched(built: Built, tmp_path: 
     assert not warehouse.building_path(target).exists()
 
 
-def test_failing_dbt_test_blocks_publication(small_data: Path, tmp_path: Path) -> None:
-    """A run whose dbt build fails (here a var that breaks the SQL) must not publish."""
+def test_failing_dbt_build_blocks_publication(
+    small_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run whose dbt build fails must not publish. Here a var that is no number gets past
+    the run's own check (switched off) and is stopped by dbt's (macros/settings.sql)."""
+    defaults = dbt_vars.check({}, project_vars())
+    monkeypatch.setattr(pipeline, "checked_vars", lambda overrides: defaults)
     target = tmp_path / "warehouse.duckdb"
-    with pytest.raises(ReelRecError, match="dbt build failed"):
+    with pytest.raises(
+        ReelRecError, match="(?s)dbt build could not run: .*var max_er must be a finite number"
+    ):
         pipeline.run(
             small_data / "raw",
             target,
@@ -153,3 +160,5 @@ def test_run_settings_record_every_var_of_the_build(built: Built) -> None:
         assert recorded[name] == str(value)
     assert recorded["max_er"] == str(defaults["max_er"])
     assert recorded["run_id"] != "adhoc"  # the run's fingerprint, not the placeholder
+    # What the warehouse records reads back through the same declared ranges.
+    assert dbt_vars.from_settings(recorded.items()).min_user_count == SMALL_VARS["min_user_count"]

@@ -199,7 +199,7 @@ coverage as (
 final as (
 
     select
-        '{{ var("run_id") }}' as run_id,
+        {{ text_var('run_id') }} as run_id,
         metrics.method,
         metrics.scenario,
         metrics.metric,
@@ -275,7 +275,7 @@ per_method as (
 final as (
 
     select
-        '{{ var("run_id") }}' as run_id,
+        {{ text_var('run_id') }} as run_id,
         method,
         'warm' as scenario,
         'rmse' as metric,
@@ -288,7 +288,7 @@ final as (
     from per_method
     union all
     select
-        '{{ var("run_id") }}',
+        {{ text_var('run_id') }},
         method,
         'warm',
         'mae',

@@ -88,7 +88,8 @@ count_ranked as (
 
     {{ distinct_user_ranking(
         'count',
-        having='count(distinct influencer_id) >= ' ~ var('min_user_count')
+        having='count(distinct influencer_id) >= '
+            ~ number_var('min_user_count')
     ) }}
 
 ),
@@ -99,7 +100,7 @@ more_performing as (
 
     {{ distinct_user_ranking(
         'more_performing',
-        where='delta > ' ~ var('delta_threshold'),
+        where='delta > ' ~ number_var('delta_threshold'),
         tie_break='-round(sum(delta), 9)'
     ) }}
 
@@ -123,7 +124,9 @@ trending_scores as (
         round(sum(
             greatest(curr_er, 0)
             * power(
-                0.5, days_since_posted / {{ var('trending_half_life_days') }}
+                0.5,
+                days_since_posted
+                / {{ number_var('trending_half_life_days') }}
             )
         ), 9) as score
 
@@ -309,7 +312,8 @@ used_in_heads as (
             when rankings.method = 'tier_count' then used_with_profiles.tier
             else 'all'
         end
-        and rankings.song_rank <= {{ var('top_n') }} + used_with_profiles.n_used
+        and rankings.song_rank
+            <= {{ number_var('top_n') }} + used_with_profiles.n_used
 
 ),
 
@@ -338,7 +342,7 @@ shifted as (
 ranking_tops as (
 
     select * from rankings
-    where song_rank <= {{ var('top_n') }}
+    where song_rank <= {{ number_var('top_n') }}
 
 ),
 
@@ -378,7 +382,7 @@ shifted_places as (
         method,
         segment,
         used_ranks,
-        unnest(range(1, {{ var('top_n') }} + n_shift + 1)) as song_rank
+        unnest(range(1, {{ number_var('top_n') }} + n_shift + 1)) as song_rank
 
     from shifted
 
@@ -422,7 +426,7 @@ final as (
     select * from untouched
     union all
     select * from renumbered
-    where rank <= {{ var('top_n') }}
+    where rank <= {{ number_var('top_n') }}
 
 )
 

@@ -7,25 +7,23 @@ import sys
 import traceback
 from pathlib import Path
 
+from models_py.dbt_vars import MAX_LIST_LENGTH
 from models_py.errors import ReelRecError
 from models_py.ingest.columns import parse_column_map
 
 
-def _parse_vars(items: list[str]) -> dict[str, object]:
-    """`--var max_er=10` pairs; numbers stay numbers so dbt compares them as numbers."""
-    parsed: dict[str, object] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise ReelRecError(f"--var: '{item}' is not of the form name=value")
-        try:
-            parsed[key.strip()] = int(value)
-        except ValueError:
-            try:
-                parsed[key.strip()] = float(value)
-            except ValueError:
-                parsed[key.strip()] = value
-    return parsed
+def _run_vars(args: argparse.Namespace) -> dict[str, object]:
+    """`--var name=value` and `--top-n` as dbt var overrides, checked with the defaults against
+    the declared ranges (models_py/dbt_vars.py) before anything runs."""
+    from models_py import dbt_vars, pipeline
+
+    top_n = [f"top_n={args.top_n}"] if args.top_n is not None else []
+    try:
+        overrides = dbt_vars.parse_assignments([*args.var, *top_n])
+    except dbt_vars.VarError as exc:
+        raise ReelRecError(f"dbt vars: {exc}") from None
+    pipeline.checked_vars(overrides)
+    return overrides
 
 
 def _positive_int(text: str) -> int:
@@ -38,16 +36,30 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _list_length(text: str) -> int:
+    """-n: a whole number from 1 to the ceiling, so no list is sized by a typo."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= MAX_LIST_LENGTH:
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not a whole number from 1 to {MAX_LIST_LENGTH}"
+        )
+    return value
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from models_py import pipeline
     from models_py.cli import summary
 
+    overrides = _run_vars(args)
     input_dir = Path(args.input) if args.input else pipeline.DEFAULT_INPUT
     result = pipeline.run(
         input_dir=input_dir,
         warehouse_path=Path(args.warehouse),
         column_map=parse_column_map(args.map),
-        dbt_vars=_parse_vars(args.var) | ({"top_n": args.top_n} if args.top_n else {}),
+        dbt_vars=overrides,
         generate_if_empty=args.input is None,
         report=not args.no_report,
     )
@@ -149,6 +161,15 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return generate_main(passed[1:] if passed[:1] == ["--"] else passed)
 
 
+def _add_list_length(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument(
+        "-n",
+        type=_list_length,
+        default=10,
+        help=f"{what} (default 10, at most {MAX_LIST_LENGTH})",
+    )
+
+
 OUTPUT_HELP = "write the rows to a .csv or .xlsx file (by suffix) instead of printing them"
 
 
@@ -184,7 +205,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--top-n",
         type=_positive_int,
         metavar="N",
-        help="songs recommended per influencer and method (the top_n var)",
+        help="songs recommended per influencer and method (the top_n var; at most "
+        f"{MAX_LIST_LENGTH})",
     )
     run.add_argument(
         "--no-report", action="store_true", help="skip the HTML report (saves a few seconds)"
@@ -198,7 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rec.add_argument("influencer", help="profile URL or handle (e.g. desi_trends)")
     rec.add_argument("--method", help="one method only (e.g. count, er_biased_mf)")
-    rec.add_argument("-n", type=int, default=10, help="songs per method (default 10)")
+    _add_list_length(rec, "songs per method")
     rec.add_argument("--warehouse", default=str(DEFAULT_WAREHOUSE), help="DuckDB file to read")
     rec.add_argument("--output", metavar="PATH", help=OUTPUT_HELP)
     rec.set_defaults(func=cmd_recommend)
@@ -213,7 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
     new.add_argument("handle", help="the new influencer's handle (shown; must be new)")
     new.add_argument("--bio", required=True, help='profile bio text ("" if none)')
     new.add_argument("--followers", type=int, required=True, help="follower count (sets the tier)")
-    new.add_argument("-n", type=int, default=10, help="how many songs (default 10)")
+    _add_list_length(new, "how many songs")
     new.add_argument("--warehouse", default=str(DEFAULT_WAREHOUSE), help="DuckDB file to read")
     new.set_defaults(func=cmd_new)
 
@@ -224,7 +246,7 @@ def build_parser() -> argparse.ArgumentParser:
         "(item_knn, default) or by metadata (content: artist, decade, title and album words).",
     )
     sim.add_argument("song", help="song id (SO…) or exact title")
-    sim.add_argument("-n", type=int, default=10, help="how many (default 10)")
+    _add_list_length(sim, "how many")
     sim.add_argument(
         "--by", choices=("item_knn", "content"), default="item_knn", help="neighbour method"
     )
@@ -274,18 +296,30 @@ def main(argv: list[str] | None = None) -> int:
         message = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
         print(f"reelrec: error: {message}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("reelrec: interrupted; the previous warehouse is untouched", file=sys.stderr)
+    except KeyboardInterrupt as exc:
+        print(f"reelrec: interrupted{_warehouse_state(args, exc)}", file=sys.stderr)
         return 130
     except Exception as exc:  # a bug, not bad input: keep the details, show one line
         log = Path("reelrec-error.log").resolve()
         log.write_text(traceback.format_exc())
         print(
-            f"reelrec: internal error: {type(exc).__name__}: {exc} (traceback in {log}); "
-            "the previous warehouse is untouched",
+            f"reelrec: internal error: {type(exc).__name__}: {exc} (traceback in {log})"
+            + _warehouse_state(args, exc),
             file=sys.stderr,
         )
         return 1
+
+
+def _warehouse_state(args: argparse.Namespace, exc: BaseException) -> str:
+    """What a failure left of the warehouse, said only when known: the other commands only
+    read it, and a run replaces it only once publishing has begun."""
+    if args.command != "run":
+        return ""
+    from models_py.pipeline import PUBLISH_BEGAN
+
+    if PUBLISH_BEGAN in getattr(exc, "__notes__", ()):
+        return f"; publishing had begun, so {args.warehouse} may be the new build"
+    return "; the previous warehouse is untouched"
 
 
 if __name__ == "__main__":

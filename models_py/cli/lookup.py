@@ -133,6 +133,8 @@ def new_influencer_recommendations(
 
     if followers < 0:
         raise ReelRecError(f"--followers must be >= 0, got {followers}")
+    if n < 1:
+        raise ReelRecError(f"-n must be at least 1, got {n}")
     with _open(path) as con:
         tier = tier_of(con, followers)
         name = handle_of(handle)
@@ -159,8 +161,9 @@ def new_influencer_recommendations(
     model = SimilarInfluencers().fit(
         used, influencers["bio"].to_numpy(object), influencers["tier"].to_numpy(object)
     )
+    # Arrays are sized by n: never past the catalogue, whatever was asked.
     ids, scores, n_neighbours = model.recommend(
-        np.array([bio], dtype=object), np.array([tier], dtype=object), n
+        np.array([bio], dtype=object), np.array([tier], dtype=object), min(n, len(songs))
     )
     neighbours = int(n_neighbours[0])
     prior = model.prior(tier)

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from models_py import dbt_vars
 from models_py.contract import project_var
 from models_py.recommenders.data import Ratings
 from models_py.recommenders.song_features import song_features
@@ -146,7 +147,7 @@ def read_cold_scenarios(
 
 def faithful_max_ratings(con: duckdb.DuckDBPyConnection) -> int:
     """The run's faithful_max_ratings (run_settings), the project default when not built."""
-    row = con.execute(
-        "select setting_value from main.run_settings where setting = 'faithful_max_ratings'"
-    ).fetchall()
-    return int(float(row[0][0])) if row else int(project_var("faithful_max_ratings"))
+    rows = con.execute("select setting, setting_value from main.run_settings").fetchall()
+    if not rows:
+        return int(project_var("faithful_max_ratings"))
+    return dbt_vars.from_settings(rows).faithful_max_ratings

@@ -191,6 +191,8 @@ def run_scoring(
 ) -> None:
     """Fit, evaluate and serve every model on the built warehouse; write the scores tables."""
     data = read_scoring_data(con)
+    # No list is longer than the catalogue: the lists' arrays are sized by top_n.
+    top_n = min(top_n, len(data.song_ids))
     echo(
         f"  {len(data.train.rating):,} training and {len(data.test.rating):,} test ratings, "
         f"{len(data.influencer_ids):,} influencers x {len(data.song_ids):,} songs"

@@ -54,11 +54,13 @@ tiered as (
         *,
         case
             when followers is null then 'unknown'
-            when followers < {{ var('tier_nano_max_followers') }} then 'nano'
-            when followers < {{ var('celebrity_followers') }} then 'micro'
+            when followers < {{ number_var('tier_nano_max_followers') }}
+                then 'nano'
+            when followers < {{ number_var('celebrity_followers') }}
+                then 'micro'
             else 'celebrity'
         end as tier,
-        coalesce(followers >= {{ var('celebrity_followers') }}, false)
+        coalesce(followers >= {{ number_var('celebrity_followers') }}, false)
             as is_celebrity
 
     from profiles

@@ -49,12 +49,12 @@ row_rules as (
                 or not {{ is_finite('curr_er') }}
                 -- 1e308 is finite, but one such rating overflows every sum a
                 -- model takes.
-                or abs(delta) > {{ var('max_engagement_pct') }}
-                or abs(curr_er) > {{ var('max_engagement_pct') }}
+                or abs(delta) > {{ number_var('max_engagement_pct') }}
+                or abs(curr_er) > {{ number_var('max_engagement_pct') }}
                 then 'out_of_range'
-            when posts > {{ var('max_posts') }}
+            when posts > {{ number_var('max_posts') }}
                 then 'posts_over_max'
-            when er > {{ var('max_er') }}
+            when er > {{ number_var('max_er') }}
                 then 'er_over_max'
             when use_count > posts
                 then 'use_count_over_posts'

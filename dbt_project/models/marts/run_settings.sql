@@ -46,7 +46,7 @@ settings as (
     {% for name, description in settings %}
     select
         '{{ name }}' as setting,
-        cast('{{ var(name) }}' as varchar) as setting_value,
+        {{ text_var(name) }} as setting_value,
         '{{ description | replace("'", "''") }}' as description
     {% if not loop.last %}union all{% endif %}
     {% endfor %}

@@ -55,7 +55,7 @@ recommended as (
 
     from judged_influencers
     cross join ranked
-    where ranked.song_rank <= {{ var('top_n') }}
+    where ranked.song_rank <= {{ number_var('top_n') }}
 
 )
 

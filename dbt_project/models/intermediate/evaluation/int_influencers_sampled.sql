@@ -18,7 +18,7 @@ ordered as (
         influencer_id,
         row_number() over (
             order by
-                md5(influencer_id || '|' || '{{ var("split_seed") }}'),
+                md5(influencer_id || '|' || '{{ number_var("split_seed") }}'),
                 influencer_id
         ) as sample_position
 
@@ -30,7 +30,7 @@ sampled as (
 
     select influencer_id, sample_position
     from ordered
-    where sample_position <= {{ var('eval_max_influencers') }}
+    where sample_position <= {{ number_var('eval_max_influencers') }}
 
 )
 

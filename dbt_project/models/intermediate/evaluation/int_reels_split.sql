@@ -19,8 +19,8 @@ split as (
         case
             when {{ stable_percentile(
                 "influencer_id || '|' || song_id || '|' || '"
-                ~ var('split_seed') ~ "'"
-            ) }} < {{ var('test_percent') }}
+                ~ number_var('split_seed') ~ "'"
+            ) }} < {{ number_var('test_percent') }}
                 then 'test'
             else 'train'
         end as split,

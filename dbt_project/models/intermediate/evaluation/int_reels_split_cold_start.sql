@@ -21,12 +21,12 @@ flagged as (
         delta,
         use_count,
         {{ stable_percentile(
-            "song_id || '|cold_song|' || '" ~ var('split_seed') ~ "'"
-        ) }} < {{ var('cold_percent') }} as is_cold_song,
+            "song_id || '|cold_song|' || '" ~ number_var('split_seed') ~ "'"
+        ) }} < {{ number_var('cold_percent') }} as is_cold_song,
         {{ stable_percentile(
             "influencer_id || '|cold_influencer|' || '"
-            ~ var('split_seed') ~ "'"
-        ) }} < {{ var('cold_percent') }} as is_cold_influencer
+            ~ number_var('split_seed') ~ "'"
+        ) }} < {{ number_var('cold_percent') }} as is_cold_influencer
 
     from clean_reels
 

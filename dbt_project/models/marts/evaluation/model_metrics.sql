@@ -11,7 +11,7 @@ ranking as (
         ref('int_relevant_test_songs'),
         ref('influencers'),
         ref('songs'),
-        var('eval_k')
+        number_var('eval_k')
     ) }}
 
 ),

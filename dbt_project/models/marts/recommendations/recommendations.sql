@@ -133,7 +133,7 @@ described as (
                 'used by ' || {{ whole_score }} || ' influencers'
             when 'more_performing' then
                 'lifted engagement by more than '
-                || '{{ var("delta_threshold") }} points for '
+                || '{{ number_var("delta_threshold") }} points for '
                 || {{ whole_score }} || ' influencers'
             when 'tier_count' then
                 'used by ' || {{ whole_score }}
