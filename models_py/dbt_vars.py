@@ -61,7 +61,7 @@ class DbtVars(BaseModel):
         if self.eval_k > self.top_n:
             raise ValueError(
                 f"eval_k ({self.eval_k}) must not exceed top_n ({self.top_n}): "
-                "the lists judged at k would be shorter than k"
+                f"the lists judged at k would be shorter than k (set eval_k to {self.top_n} too)"
             )
         if self.delta_threshold >= self.max_engagement_pct:
             raise ValueError(

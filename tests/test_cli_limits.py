@@ -14,6 +14,7 @@ import pytest
 from models_py import pipeline
 from models_py.cli.commands import main
 from models_py.dbt_vars import MAX_LIST_LENGTH
+from models_py.errors import ReelRecError
 from tests.conftest import Built
 from tests.files import HEADER, reel_row
 from tests.hostile_files import write_csv
@@ -111,6 +112,20 @@ def test_read_only_commands_never_claim_the_warehouse_untouched(
     assert main(["recommend", "x", "--warehouse", str(tmp_path / "w.duckdb")]) == 1
     err = capsys.readouterr().err
     assert "internal error: RuntimeError: boom" in err and "untouched" not in err
+
+
+def test_errors_are_one_plain_line_off_a_terminal(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """dbt colours its messages; stderr that is no terminal gets neither colour nor breaks."""
+    import models_py.cli.lookup as lookup
+
+    def coloured(*args: object) -> None:
+        raise ReelRecError("\x1b[31mFailure in unit_test\x1b[0m\n  \x1b[1mdetails\x1b[0m")
+
+    monkeypatch.setattr(lookup, "recommendations", coloured)
+    assert main(["recommend", "x"]) == 2
+    assert capsys.readouterr().err == "reelrec: error: Failure in unit_test details\n"
 
 
 def _previous(tmp_path: Path) -> tuple[Path, bytes]:

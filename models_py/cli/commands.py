@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import traceback
 from pathlib import Path
@@ -292,9 +293,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except ReelRecError as exc:
-        # One line, whatever a library put in the message.
-        message = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
-        print(f"reelrec: error: {message}", file=sys.stderr)
+        print(f"reelrec: error: {_one_line(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as exc:
         print(f"reelrec: interrupted{_warehouse_state(args, exc)}", file=sys.stderr)
@@ -303,11 +302,20 @@ def main(argv: list[str] | None = None) -> int:
         log = Path("reelrec-error.log").resolve()
         log.write_text(traceback.format_exc())
         print(
-            f"reelrec: internal error: {type(exc).__name__}: {exc} (traceback in {log})"
-            + _warehouse_state(args, exc),
+            f"reelrec: internal error: {type(exc).__name__}: {_one_line(str(exc))} "
+            f"(traceback in {log})" + _warehouse_state(args, exc),
             file=sys.stderr,
         )
         return 1
+
+
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
+
+
+def _one_line(message: str) -> str:
+    """A message as one plain line, whatever a library put in it (dbt colours its errors)."""
+    plain = ANSI_ESCAPE.sub("", message)
+    return " ".join(line.strip() for line in plain.splitlines() if line.strip())
 
 
 def _warehouse_state(args: argparse.Namespace, exc: BaseException) -> str:
