@@ -132,13 +132,6 @@ def test_run_options_become_dbt_vars(monkeypatch, tmp_path) -> None:
     assert seen["report"] is False and seen["generate_if_empty"] is False
 
 
-@pytest.mark.parametrize("bad", ["0", "-3", "ten"])
-def test_top_n_must_be_a_positive_whole_number(bad: str, capsys) -> None:
-    with pytest.raises(SystemExit) as exit_:
-        main(["run", "--top-n", bad])
-    assert exit_.value.code == 2 and "at least 1" in capsys.readouterr().err
-
-
 @pytest.mark.parametrize("separator", [[], ["--"]])
 def test_generate_passes_its_options_on(tmp_path, separator: list[str]) -> None:
     """`reelrec generate --scale N` and `reelrec generate -- --scale N` both reach the generator."""

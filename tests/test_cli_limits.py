@@ -23,14 +23,22 @@ from tests.memory_cap import run_capped
 GIB = 2**30
 
 
-@pytest.mark.parametrize("command", [["recommend", "x"], ["similar", "x"], ["new", "x"]])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["recommend", "x", "-n"],
+        ["similar", "x", "-n"],
+        ["new", "x", "--bio", "", "--followers", "10", "-n"],
+        ["run", "--top-n"],
+    ],
+    ids=["recommend", "similar", "new", "run"],
+)
 @pytest.mark.parametrize("n", ["0", "-5", "ten", "2.5", str(MAX_LIST_LENGTH + 1), "1000000000"])
 def test_list_length_is_refused_outside_one_to_the_ceiling(
     command: list[str], n: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    extra = ["--bio", "", "--followers", "10"] if command[0] == "new" else []
     with pytest.raises(SystemExit) as exit_:
-        main([*command, *extra, "-n", n, "--warehouse", "/nonexistent/w.duckdb"])
+        main([*command, n, "--warehouse", "/nonexistent/w.duckdb"])
     err = capsys.readouterr().err
     assert exit_.value.code == 2 and f"from 1 to {MAX_LIST_LENGTH}" in err, err
     assert "Traceback" not in err

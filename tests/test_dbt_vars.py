@@ -25,7 +25,7 @@ REFUSED = [
     (["--var", "max_er=nan"], "max_er=nan: input should be a finite number"),
     (["--var", "max_er=1e400"], "max_er=inf: input should be a finite number"),
     (["--var", "top_n=0"], "top_n=0: input should be greater than or equal to 1"),
-    (["--top-n", "100000"], "top_n=100000: input should be less than or equal to 100"),
+    (["--var", "top_n=100000"], "top_n=100000: input should be less than or equal to 100"),
     (["--var", "eval_k=0"], "eval_k=0: input should be greater than or equal to 1"),
     (["--var", "trending_half_life_days=0"], "trending_half_life_days=0: input should be great"),
     (["--var", "celebrity_followers=5000"], "celebrity_followers (5000) must be above tier_nano"),

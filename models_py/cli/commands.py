@@ -27,18 +27,8 @@ def _run_vars(args: argparse.Namespace) -> dict[str, object]:
     return overrides
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number of at least 1")
-    return value
-
-
 def _list_length(text: str) -> int:
-    """-n: a whole number from 1 to the ceiling, so no list is sized by a typo."""
+    """-n, --top-n: a whole number from 1 to the ceiling, so no list is sized by a typo."""
     try:
         value = int(text)
     except ValueError:
@@ -204,7 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--top-n",
-        type=_positive_int,
+        type=_list_length,
         metavar="N",
         help="songs recommended per influencer and method (the top_n var; at most "
         f"{MAX_LIST_LENGTH})",
