@@ -18,6 +18,15 @@ def test_number_examples() -> None:
     )
 
 
+def test_null_tokens_with_a_percent_sign_are_blanks() -> None:
+    """A percent-formatted column writes its missing values as "NaN%": blank, like "nan"."""
+    texts = ["NaN%", "nan %", "N/A%", "na%", "-%", "nan"]
+    assert evaluate("parse_number('x')", texts) == [None] * len(texts)
+    assert evaluate("is_unparseable('x', parse_number('x'))", texts) == [False] * len(texts)
+    # Still junk: a percent sign alone, or with a word that is no null token.
+    assert evaluate("is_unparseable('x', parse_number('x'))", ["%", "nil%", "nan%%"]) == [True] * 3
+
+
 def test_junk_and_blanks_are_not_numbers() -> None:
     texts = ["1,5", "12abc", "1.2.3", "#VALUE!", "lots", "inf", "", "NA", "n/a", "-", None]
     assert evaluate("parse_number('x')", texts) == [None] * len(texts)
@@ -112,3 +121,32 @@ def test_url_variants_share_one_canonical_form(
     url = f"{scheme}{host}/{handle.upper() if upper else handle}{slash}{query}"
     (canonical,) = evaluate("canonical_url('x')", [url])
     assert canonical == f"https://www.instagram.com/{handle}/"
+
+
+@settings(deadline=None)
+@given(
+    handle=st.from_regex(r"[a-z0-9_][a-z0-9_.]{0,28}[a-z0-9_]", fullmatch=True),
+    form=st.sampled_from(["{}", "@{}", "{}/", "instagram.com/{}", "www.instagram.com/{}/",
+                          "instagram.com/@{}", "https://www.instagram.com/{}/?hl=en"]),
+    upper=st.booleans(),
+)  # fmt: skip
+def test_a_bare_handle_is_the_same_influencer_as_its_url(
+    handle: str, form: str, upper: bool
+) -> None:
+    """'cristiano', '@Cristiano' and the profile URL are one influencer, with its handle."""
+    text = form.format(handle.upper() if upper else handle)
+    (canonical, found) = (
+        evaluate("canonical_url('x')", [text])[0],
+        evaluate("instagram_handle(canonical_url('x'))", [text])[0],
+    )
+    assert (canonical, found) == (f"https://www.instagram.com/{handle}/", handle), text
+
+
+def test_other_urls_keep_their_own_key_without_a_handle() -> None:
+    texts = ["https://twitter.com/Carol?s=1", "Carol Smith", "instagram.com/p/abc/"]
+    assert evaluate("canonical_url('x')", texts) == [
+        "https://twitter.com/carol/",
+        "carol smith/",
+        "https://www.instagram.com/p/abc/",
+    ]
+    assert evaluate("instagram_handle(canonical_url('x'))", texts) == [None] * 3

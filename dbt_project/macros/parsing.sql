@@ -9,11 +9,12 @@
 -#}
 
 {#- Values meaning "no value" in spreadsheets and scrapes: '', na, n/a, null,
-    none, nan, -, — (any case), as a full-match pattern. Not `lower(x) in (...)`
-    nor list_contains: DuckDB plans those as a MARK hash join evaluated on every
-    row (profiled: most of the staging time). -#}
+    none, nan, -, — (any case), as a full-match pattern. A token may carry the
+    % of a percent-formatted column ("NaN%", "nan %", "N/A%"): still no value.
+    Not `lower(x) in (...)` nor list_contains: DuckDB plans those as a MARK hash
+    join evaluated on every row (profiled: most of the staging time). -#}
 {% macro null_token_pattern() -%}
-    '(?:na|n/a|null|none|nan|-|—)?'
+    '(?:(?:na|n/a|null|none|nan|-|—)(?:\s*%)?)?'
 {%- endmacro %}
 
 {% macro is_blank(trimmed) -%}
@@ -134,9 +135,12 @@
 
 {#- Canonical influencer URL: https://www.instagram.com/<lower-case handle>/
     with no query string, fragment or missing slash, whatever scheme/host
-    spelling the scrape used. Instagram handles are case-insensitive, so case
-    never splits one influencer in two. Most scraped URLs are canonical already:
-    one match instead of three rewrites. -#}
+    spelling the scrape used. A bare handle ("cristiano", "@cristiano",
+    "cristiano/") is that profile too. Instagram handles are case-insensitive,
+    so case never splits one influencer in two. Anything else (another site's
+    URL) is kept lower-cased, without query, as its own key with no handle.
+    Most scraped URLs are canonical already: one match instead of four
+    rewrites. -#}
 {% macro canonical_url(trimmed) -%}
     (
         case
@@ -148,9 +152,13 @@
                 regexp_replace(
                     regexp_replace(
                         regexp_replace(
-                            lower({{ trimmed }}), '[?#].*$', ''
+                            regexp_replace(
+                                lower({{ trimmed }}), '[?#].*$', ''
+                            ),
+                            '^@?([a-z0-9._]+)/*$',
+                            'instagram.com/\1'
                         ),
-                        '^(?:https?://)?(?:(?:www|m)\.)?instagram\.com/+',
+                        '^(?:https?://)?(?:(?:www|m)\.)?instagram\.com/+@?',
                         'https://www.instagram.com/'
                     ),
                     '/*$', '/'
