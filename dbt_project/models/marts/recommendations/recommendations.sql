@@ -4,9 +4,8 @@
 
 {{ config(materialized='view') }}
 
-{#- A count-like score (followers, influencers) as text. -#}
-{%- set whole_score =
-    'cast(cast(all_recommendations.score as bigint) as varchar)' %}
+{#- A count-like score (followers, influencers). -#}
+{%- set whole_score = 'cast(all_recommendations.score as bigint)' %}
 
 with
 
@@ -126,18 +125,24 @@ described as (
             as because_used_song_id,
         case all_recommendations.method
             when 'celebrity_sorted' then
-                'used by a celebrity with ' || {{ whole_score }} || ' followers'
+                'used by a celebrity with '
+                || {{ count_phrase(whole_score, 'follower', 'followers') }}
             when 'celebrity_count' then
-                'used by ' || {{ whole_score }} || ' celebrities'
+                'used by '
+                || {{ count_phrase(whole_score, 'celebrity', 'celebrities') }}
             when 'count' then
-                'used by ' || {{ whole_score }} || ' influencers'
+                'used by '
+                || {{ count_phrase(whole_score, 'influencer', 'influencers') }}
             when 'more_performing' then
                 'lifted engagement by more than '
                 || '{{ number_var("delta_threshold") }} points for '
-                || {{ whole_score }} || ' influencers'
+                || {{ count_phrase(whole_score, 'influencer', 'influencers') }}
             when 'tier_count' then
-                'used by ' || {{ whole_score }}
-                || ' ' || influencers.tier || ' influencers'
+                'used by '
+                || {{ count_phrase(
+                    whole_score, 'influencer', 'influencers',
+                    adjective='influencers.tier'
+                ) }}
             when 'trending' then
                 'trending: recent, high-engagement reels use it'
             when 'item_knn' then
