@@ -12,13 +12,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from models_py import pipeline
+from models_py.cli.commands import main
 from models_py.errors import ReelRecError
 from models_py.ingest.columns import parse_column_map
 from models_py.ingest.load import load_folder
 from tests.files import HEADER, reel_row, write_xlsx
 
 
-def load(folder: Path, column_map: str | None = None) -> duckdb.DuckDBPyConnection:
+def load(folder: Path, column_map: str | list[str] | None = None) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     load_folder(con, folder, parse_column_map(column_map))
     return con
@@ -204,11 +206,62 @@ def test_duplicate_header_names_both(tmp_path: Path) -> None:
         load(tmp_path)
 
 
-def test_bad_map_is_rejected() -> None:
-    with pytest.raises(ReelRecError, match="not a ReelRec column"):
-        parse_column_map("Track=track_id")
+def test_bad_map_syntax_is_rejected() -> None:
     with pytest.raises(ReelRecError, match="not of the form"):
         parse_column_map("Song")
+    with pytest.raises(ReelRecError, match="Song is mapped twice"):
+        parse_column_map(["Song=a", "song=b"])
+
+
+def test_map_is_repeatable_and_takes_comma_lists(tmp_path: Path, monkeypatch) -> None:
+    """The form the missing-column message suggests (`--map URL=x --map Song=y`) maps both."""
+    header = ["track_id" if h == "Song" else "profile" if h == "URL" else h for h in HEADER]
+    write_xlsx(tmp_path / "a.xlsx", [header, reel_row(1)])
+    for spec in (["Song=track_id", "URL=profile"], ["Song=track_id,URL=profile"]):
+        con = load(tmp_path, spec)
+        assert rows(con, 'select "Song", "URL" from raw.reels') == [
+            ("SOTEST000000000001", "https://www.instagram.com/user1/")
+        ]
+    seen = {}
+
+    def fake_run(**kwargs: object) -> None:
+        seen.update(kwargs)
+        raise ReelRecError("stop here")
+
+    monkeypatch.setattr(pipeline, "run", fake_run)
+    main(["run", "--input", str(tmp_path), "--map", "Song=track_id", "--map", "url=profile,Name=n"])
+    assert seen["column_map"] == {"Song": "track_id", "URL": "profile", "Name": "n"}
+
+
+@pytest.mark.parametrize(
+    "spec, problem",
+    [
+        (["Track=track_id", "URL=profile"], "'Track' is not a ReelRec column"),
+        (["Song=track_id", "URL=profil"], "URL=profil: the file has no column 'profil'"),
+        (["Song=track_id", "URL=profile", "Likes=hearts"], "the file has no column 'hearts'"),
+        (["Song=track_id", "URL=profile", "Name=profile"], "'profile' is mapped to URL and Name"),
+    ],
+)
+def test_bad_map_names_the_files_columns_and_the_targets(
+    tmp_path: Path, spec: list[str], problem: str
+) -> None:
+    header = ["track_id" if h == "Song" else "profile" if h == "URL" else h for h in HEADER]
+    write_xlsx(tmp_path / "a.xlsx", [header, reel_row(1)])
+    write_csv_file = tmp_path / "b.csv"
+    with write_csv_file.open("w", newline="") as fh:
+        csv.writer(fh).writerows([header, reel_row(2)])
+    pq.write_table(pa.table({h: [str(v)] for h, v in zip(header, reel_row(3), strict=True)}),
+                   tmp_path / "c.parquet")  # fmt: skip
+    for name in ("a.xlsx", "b.csv", "c.parquet"):
+        alone = tmp_path / name.split(".")[0]
+        alone.mkdir()
+        (tmp_path / name).rename(alone / name)
+        with pytest.raises(ReelRecError) as err:
+            load(alone, spec)
+        text = str(err.value)
+        assert text.startswith(name) and problem in text, text
+        assert "The file's columns: track_id, use_count, Name" in text, text
+        assert "ReelRec's columns: Song, use_count, Name" in text, text
 
 
 def test_cli_error_has_exit_code_and_no_traceback(tmp_path: Path) -> None:

@@ -182,7 +182,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--input", help="folder of input files (default: data/raw)")
     run.add_argument(
         "--map",
-        help="column mapping for other headers, e.g. Song=track_id,URL=profile",
+        action="append",
+        default=[],
+        metavar="COLUMN=YOURS",
+        help="your header for a ReelRec column, e.g. --map Song=track_id --map URL=profile "
+        "(repeatable; or a comma list: Song=track_id,URL=profile)",
     )
     run.add_argument("--warehouse", default=str(DEFAULT_WAREHOUSE), help="DuckDB file to publish")
     run.add_argument(

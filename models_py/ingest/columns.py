@@ -21,23 +21,62 @@ def header_key(name: object) -> str:
 _CANONICAL_BY_KEY = {header_key(c): c for c in CANONICAL_COLUMNS}
 
 
-def parse_column_map(spec: str | None) -> dict[str, str]:
-    """Parse `--map Song=track_id,URL=profile` into {canonical column: header in the file}."""
-    if not spec:
-        return {}
+def parse_column_map(specs: str | Sequence[str] | None) -> dict[str, str]:
+    """`--map Song=track_id --map URL=profile` (repeatable) or `--map Song=track_id,URL=profile`
+    into {ReelRec column: header in the file}. A target ReelRec does not know is kept as typed:
+    `check_column_map` refuses it once a file's columns are known, so the message lists both."""
+    parts = [specs] if isinstance(specs, str) else list(specs or [])
     mapping: dict[str, str] = {}
-    for part in spec.split(","):
-        if not part.strip():
+    for part in (p.strip() for spec in parts for p in spec.split(",")):
+        if not part:
             continue
-        ours, sep, theirs = part.partition("=")
-        canonical = _CANONICAL_BY_KEY.get(header_key(ours))
-        if not sep or not theirs.strip():
-            raise ReelRecError(f"--map: '{part.strip()}' is not of the form Column=your_header")
-        if canonical is None:
-            known = ", ".join(CANONICAL_COLUMNS)
-            raise ReelRecError(f"--map: '{ours.strip()}' is not a ReelRec column; known: {known}")
-        mapping[canonical] = theirs.strip()
+        ours, sep, theirs = (x.strip() for x in part.partition("="))
+        if not sep or not ours or not theirs:
+            raise ReelRecError(f"--map: '{part}' is not of the form Column=your_header")
+        target = _CANONICAL_BY_KEY.get(header_key(ours), ours)
+        if target in mapping and header_key(mapping[target]) != header_key(theirs):
+            raise ReelRecError(
+                f"--map: {target} is mapped twice ('{mapping[target]}' and '{theirs}'); "
+                "map each ReelRec column to one of your columns"
+            )
+        mapping[target] = theirs
     return mapping
+
+
+def _found(headers: Sequence[object]) -> str:
+    return ", ".join(str(h) for h in headers if h is not None and str(h).strip()) or "(none)"
+
+
+def column_map_problems(column_map: dict[str, str], headers: Sequence[object]) -> list[str]:
+    """What is wrong with `--map` for a file with these headers: an unknown target, a column
+    the file does not have, one column mapped to two targets."""
+    present = {header_key(h) for h in headers if h is not None and str(h).strip()}
+    problems = []
+    targets_of: dict[str, list[str]] = {}
+    for target, theirs in column_map.items():
+        if target not in CANONICAL_COLUMNS:
+            problems.append(f"'{target}' is not a ReelRec column")
+        elif header_key(theirs) not in present:
+            problems.append(f"{target}={theirs}: the file has no column '{theirs}'")
+        targets_of.setdefault(header_key(theirs), []).append(target)
+    for targets in targets_of.values():
+        if len(targets) > 1:
+            theirs = column_map[targets[0]]
+            problems.append(f"'{theirs}' is mapped to {' and '.join(targets)}; map it once")
+    return problems
+
+
+def bad_map_message(where: str, problems: list[str], headers: Sequence[object]) -> str:
+    return (
+        f"{where}: --map: {'; '.join(problems)}. The file's columns: {_found(headers)}. "
+        f"ReelRec's columns: {', '.join(CANONICAL_COLUMNS)}"
+    )
+
+
+def check_column_map(column_map: dict[str, str], headers: Sequence[object], where: str) -> None:
+    """Refuse a `--map` that does not fit the header row found in a file."""
+    if problems := column_map_problems(column_map, headers):
+        raise ReelRecError(bad_map_message(where, problems, headers))
 
 
 @dataclass(frozen=True)
@@ -62,7 +101,10 @@ class HeaderMatch:
 
 def match_headers(headers: Sequence[object], column_map: dict[str, str], where: str) -> HeaderMatch:
     """Match a header row to canonical columns; duplicate matches are an error naming both."""
-    wanted = {header_key(theirs): ours for ours, theirs in column_map.items()}
+    # Unknown targets are refused by check_column_map, with the file's columns.
+    wanted = {
+        header_key(theirs): ours for ours, theirs in column_map.items() if ours in CANONICAL_COLUMNS
+    }
     positions: dict[str, int] = {}
     ignored: list[str] = []
     for i, header in enumerate(headers):
@@ -89,11 +131,15 @@ def match_headers(headers: Sequence[object], column_map: dict[str, str], where: 
     return HeaderMatch(positions, missing, tuple(ignored))
 
 
-def missing_required_message(where: str, headers: Sequence[object], match: HeaderMatch) -> str:
+def missing_required_message(
+    where: str, headers: Sequence[object], match: HeaderMatch, column_map: dict[str, str]
+) -> str:
+    if problems := column_map_problems(column_map, headers):
+        return bad_map_message(where, problems, headers)
     absent = [c for c in REQUIRED_COLUMNS if c not in match.positions]
-    found = ", ".join(str(h) for h in headers if h is not None and str(h).strip()) or "(none)"
     cols = ", ".join(f"'{c}'" for c in absent)
     hint = " ".join(f"--map {c}=<your column>" for c in absent)
     return (
-        f"{where}: required column {cols} not found; columns found: {found}. Map yours with {hint}"
+        f"{where}: required column {cols} not found; columns found: {_found(headers)}. "
+        f"Map yours with {hint}"
     )

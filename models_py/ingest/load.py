@@ -20,6 +20,7 @@ import pyarrow as pa
 from models_py.errors import ReelRecError
 from models_py.ingest.columns import (
     CANONICAL_COLUMNS,
+    check_column_map,
     match_headers,
     missing_required_message,
 )
@@ -205,7 +206,8 @@ def load_parquet(
     headers = _parquet_columns(con, path, name)
     match = match_headers(headers, column_map, name)
     if not match.has_required:
-        raise ReelRecError(missing_required_message(name, headers, match))
+        raise ReelRecError(missing_required_message(name, headers, match, column_map))
+    check_column_map(column_map, headers, name)
     selects = [
         f'cast("{headers[match.positions[c]].replace(chr(34), chr(34) * 2)}" as varchar) as "{c}"'
         if c in match.positions

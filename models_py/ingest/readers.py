@@ -24,6 +24,7 @@ from models_py.errors import ReelRecError
 from models_py.ingest.columns import (
     CANONICAL_COLUMNS,
     HeaderMatch,
+    check_column_map,
     match_headers,
     missing_required_message,
 )
@@ -34,6 +35,10 @@ HEADER_SEARCH_ROWS = 20
 XLSX_MAX_ROWS = 1_048_576
 # Python's csv refuses fields over 128 KiB; a scraped Bio may hold more (a whole page).
 csv.field_size_limit(max(csv.field_size_limit(), 64 << 20))
+
+
+class HeaderNotFound(ReelRecError):
+    """No row near the top holds the required columns: a workbook skips such a sheet."""
 
 
 @dataclass
@@ -59,20 +64,24 @@ def column_text(values: list[object]) -> pa.Array:
 def find_header(
     rows: list[list[object]], column_map: dict[str, str], where: str
 ) -> tuple[int, HeaderMatch]:
-    """First row (0-based) among the top rows that holds the required columns."""
+    """First row (0-based) among the top rows that holds the required columns; `--map` must
+    fit that row."""
     first_nonempty: tuple[int, HeaderMatch] | None = None
     for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
         if not any(v not in (None, "") for v in row):
             continue
         match = match_headers(row, column_map, f"{where}, row {i + 1}")
         if match.has_required:
+            check_column_map(column_map, row, f"{where}, row {i + 1}")
             return i, match
         if first_nonempty is None:
             first_nonempty = (i, match)
     if first_nonempty is None:
-        raise ReelRecError(f"{where}: the sheet is empty (no header row, no data)")
+        raise HeaderNotFound(f"{where}: the sheet is empty (no header row, no data)")
     i, match = first_nonempty
-    raise ReelRecError(missing_required_message(f"{where}, row {i + 1}", rows[i], match))
+    raise HeaderNotFound(
+        missing_required_message(f"{where}, row {i + 1}", rows[i], match, column_map)
+    )
 
 
 def table_from_rows(
@@ -285,7 +294,7 @@ def read_xlsx(path: Path, column_map: dict[str, str], name: str) -> list[SheetDa
         head = [list(r.values()) for r in data.slice(0, HEADER_SEARCH_ROWS).to_pylist()]
         try:
             header_index, match = find_header(head, column_map, where)
-        except ReelRecError as exc:
+        except HeaderNotFound as exc:
             skipped.append(str(exc))
             continue
         table, refs = _attach_lost_cells(
