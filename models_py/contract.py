@@ -43,6 +43,18 @@ def macro_value(name: str) -> Any:
 
 
 @cache
+def render_macro(call: str, **dbt_vars: object) -> str:
+    """The SQL of one macro call over every macro of the project, e.g.
+    render_macro("parse_count('x')"), so Python parses a value exactly as dbt does;
+    var() reads `dbt_vars`."""
+    import jinja2
+
+    source = "".join(p.read_text() for p in sorted(CONTRACT_MACROS.parent.glob("*.sql")))
+    template = jinja2.Environment().from_string(source + "{{ " + call + " }}")
+    return template.render(var=lambda name, default=None: dbt_vars.get(name, default))
+
+
+@cache
 def project_vars() -> dict[str, Any]:
     """The vars' defaults as set in dbt_project.yml (the one place defaults live)."""
     import yaml

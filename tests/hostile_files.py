@@ -68,10 +68,15 @@ def check_text_kept(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def check_one_influencer_for_url_spellings(con: duckdb.DuckDBPyConnection) -> None:
+    from models_py.cli.lookup import find_influencer
+
     assert one(
         con,
         "select influencer_id, handle, songs_used from influencers where handle = 'dupuser'",
-    ) == [("https://www.instagram.com/dupuser/", "dupuser", 6)]
+    ) == [("https://www.instagram.com/dupuser/", "dupuser", 10)]
+    # Every command looking an influencer up takes any of those spellings.
+    for typed in ("dupuser", "@DUPUSER", "instagram.com/dupuser", "www.instagram.com/DupUser/"):
+        assert find_influencer(con, typed)[:2] == ("https://www.instagram.com/dupuser/", "dupuser")
 
 
 def check_extra_columns_reported(con: duckdb.DuckDBPyConnection) -> None:
@@ -158,6 +163,11 @@ def url_spellings(path: Path) -> None:
         "https://m.instagram.com/dupuser/?hl=en",
         "www.instagram.com/dupuser#reels",
         " HTTPS://WWW.INSTAGRAM.COM/dupuser// ",
+        # Exports keyed by handle: the same influencer.
+        "dupuser",
+        "@DupUser",
+        "instagram.com/dupuser",
+        "www.instagram.com/DupUser/",
     ]
     rows = [reel_row(4000 + i, URL=url) for i, url in enumerate(spellings)]
     # The same song again under another spelling: a duplicate of the first row.

@@ -1,26 +1,14 @@
-"""Render the project's dbt parsing macros to plain SQL so tests can run them in DuckDB."""
+"""Run the project's dbt macros (rendered to plain SQL by the contract) in DuckDB."""
 
 from __future__ import annotations
 
 from functools import cache
-from pathlib import Path
 
 import duckdb
-import jinja2
 
-MACROS = Path(__file__).resolve().parent.parent / "dbt_project" / "macros"
+from models_py.contract import render_macro as render
 
-
-@cache
-def _template_source() -> str:
-    return "".join(p.read_text() for p in sorted(MACROS.glob("*.sql")))
-
-
-@cache
-def render(call: str, **dbt_vars: object) -> str:
-    """SQL for one macro call, e.g. render("parse_number('x')"); var() reads `dbt_vars`."""
-    template = jinja2.Environment().from_string(_template_source() + "{{ " + call + " }}")
-    return template.render(var=lambda name, default=None: dbt_vars.get(name, default))
+__all__ = ["evaluate", "render"]
 
 
 @cache

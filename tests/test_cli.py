@@ -23,7 +23,13 @@ def some_handle(built: Built) -> str:
 def test_recommend_by_handle_or_url(built: Built, capsys: pytest.CaptureFixture[str]) -> None:
     handle = some_handle(built)
     url = f"HTTPS://instagram.com/{handle.upper()}?igshid=x"
-    for who in (handle, f"@{handle}", url):
+    for who in (
+        handle,
+        f"@{handle}",
+        url,
+        f"instagram.com/{handle}",
+        f"www.instagram.com/{handle}/",
+    ):
         code = main(
             ["recommend", who, "--method", "count", "-n", "3", "--warehouse", str(built.warehouse)]
         )

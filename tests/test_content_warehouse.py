@@ -129,3 +129,42 @@ def test_new_influencer_tier_follows_the_builds_cut_offs(
         ).fetchall()
     assert main(args) == 0
     assert "@rising_star (celebrity)" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_new_influencer_followers_as_files_write_them_and_the_tier_it_really_used(
+    built: Built, tmp_path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import shutil
+
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copy(built.warehouse, copy)
+    args = ["new", "rising_star", "--bio", "Dancer", "--followers", "50m", "--warehouse", str(copy)]
+    assert main(args) == 0
+    assert "@rising_star (celebrity), from celebrity popularity" in capsys.readouterr().out
+    # No celebrity in the warehouse: every tier's influencers are used, and it says so.
+    with duckdb.connect(str(copy)) as con:
+        con.execute(
+            "update intermediate.int_influencers_profiled set tier = 'micro' "
+            "where tier = 'celebrity'"
+        ).fetchall()
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "(celebrity), from popularity across all tiers" in out, out
+    assert "the warehouse has no celebrity influencer" in out
+    assert "of all influencers" in out and "celebrity influencers" not in out
+    for followers, tier in (("6,200", "nano"), ("1.2k", "nano"), ("12.5K", "micro")):
+        assert main([*args[:4], "--followers", followers, *args[6:]]) == 0
+        assert f"@rising_star ({tier})" in capsys.readouterr().out
+    for junk in ("lots", "2.5", "-3", "NaN%"):
+        with pytest.raises(SystemExit) as refused:
+            main([*args[:4], "--followers", junk, *args[6:]])
+        assert refused.value.code == 2 and "is not a follower count" in capsys.readouterr().err
+    # A known influencer, in any spelling of its handle, is not new.
+    handle = query(built, "select handle from influencers where handle is not null limit 1")
+    known = handle["handle"][0]
+    for typed in (f"@{known.upper()}", f"instagram.com/{known}"):
+        assert (
+            main(["new", typed, "--bio", "x", "--followers", "10", "--warehouse", str(copy)]) == 2
+        )
+        assert f"'{known}' is already in the warehouse" in capsys.readouterr().err

@@ -176,7 +176,7 @@ ACCEPTED: list[Accepted] = [
         "url_case_query_trailing_slash",
         "url_spellings.csv",
         url_spellings,
-        {**{(None, r): CLEAN for r in range(2, 8)}, (None, 8): "duplicate_url_song"},
+        {**{(None, r): CLEAN for r in range(2, 12)}, (None, 12): "duplicate_url_song"},
         check_one_influencer_for_url_spellings,
     ),
     Accepted(

@@ -40,6 +40,18 @@ def _list_length(text: str) -> int:
     return value
 
 
+def _follower_count(text: str) -> int:
+    """`--followers` read as ingestion reads the Followers column (the same dbt macro)."""
+    from models_py.ingest.values import parse_count
+
+    count = parse_count(text)
+    if count is None or count < 0:
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not a follower count (e.g. 6200, 6,200, 6.2k, 50m)"
+        )
+    return count
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from models_py import pipeline
     from models_py.cli import summary
@@ -108,17 +120,11 @@ def _export(path: Path, headers: tuple[str, ...], rows: list[tuple]) -> int:
 def cmd_new(args: argparse.Namespace) -> int:
     from models_py.cli.lookup import new_influencer_recommendations
 
-    tier, neighbours, prior, rows = new_influencer_recommendations(
+    picks = new_influencer_recommendations(
         Path(args.warehouse), args.handle, args.bio, args.followers, args.n
     )
-    basis = (
-        f"{tier} popularity and {neighbours} {tier} influencers with similar bios "
-        f"(bio weight tuned on known influencers: prior strength {prior:g})"
-        if neighbours
-        else f"{tier} popularity (no known bio shares a word with this one)"
-    )
-    print(f"Recommendations for new influencer @{args.handle.lstrip('@')} ({tier}), from {basis}:")
-    _print_rows(("rank", "title", "artist", "score", "why"), rows)
+    print(f"Recommendations for new influencer @{picks.handle} ({picks.tier}), from {picks.basis}:")
+    _print_rows(("rank", "title", "artist", "score", "why"), picks.rows)
     return 0
 
 
@@ -229,7 +235,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     new.add_argument("handle", help="the new influencer's handle (shown; must be new)")
     new.add_argument("--bio", required=True, help='profile bio text ("" if none)')
-    new.add_argument("--followers", type=int, required=True, help="follower count (sets the tier)")
+    new.add_argument(
+        "--followers",
+        type=_follower_count,
+        required=True,
+        help="follower count as files write it: 6200, 6,200, 6.2k, 50m (sets the tier)",
+    )
     _add_list_length(new, "how many songs")
     new.add_argument("--warehouse", default=str(DEFAULT_WAREHOUSE), help="DuckDB file to read")
     new.set_defaults(func=cmd_new)

@@ -5,40 +5,47 @@ Every user-typed value reaches SQL as a bound parameter, never as SQL text.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
 from models_py.errors import ReelRecError
+from models_py.ingest import values
 from models_py.warehouse import file as warehouse
-
-
-def handle_of(text: str) -> str:
-    """The handle in a profile URL or typed handle: '@Desi_Trends', '.../desi_trends/?hl=en'."""
-    cleaned = text.strip().split("?")[0].split("#")[0].rstrip("/").lower()
-    return cleaned.rsplit("/", 1)[-1].lstrip("@")
 
 
 def _closest(con: duckdb.DuckDBPyConnection, sql: str, value: str) -> list[str]:
     return [r[0] for r in con.execute(sql, [value]).fetchall()]
 
 
+def influencer_key(con: duckdb.DuckDBPyConnection, text: str) -> tuple[str, str | None]:
+    """(influencer_id, handle) of a typed URL or handle, derived as staging derives them from
+    the files: "cristiano", "@Cristiano", "instagram.com/cristiano" and the full URL agree."""
+    influencer_id, handle = values.influencer_key(text, con)
+    if influencer_id is None:
+        raise ReelRecError("no influencer given: type a handle (desi_trends) or profile URL")
+    return influencer_id, handle
+
+
 def find_influencer(con: duckdb.DuckDBPyConnection, text: str) -> tuple[str, str, str]:
     """(influencer_id, handle, name) for a URL or handle; unknown → error with close matches."""
-    handle = handle_of(text)
+    influencer_id, handle = influencer_key(con, text)
     rows = con.execute(
-        "select influencer_id, handle, influencer_name from main.influencers where handle = ?",
-        [handle],
+        "select influencer_id, coalesce(handle, influencer_id), influencer_name "
+        "from main.influencers where influencer_id = ?",
+        [influencer_id],
     ).fetchall()
     if rows:
         return rows[0]
+    wanted = handle or influencer_id
     close = _closest(
         con,
-        "select handle from main.influencers where handle is not null "
-        "order by jaro_winkler_similarity(handle, ?) desc, handle limit 5",
-        handle,
+        "select coalesce(handle, influencer_id) as name from main.influencers "
+        "order by jaro_winkler_similarity(name, ?) desc, name limit 5",
+        wanted,
     )
-    raise ReelRecError(f"no influencer '{handle}' in the warehouse; closest: {', '.join(close)}")
+    raise ReelRecError(f"no influencer '{wanted}' in the warehouse; closest: {', '.join(close)}")
 
 
 def find_song(con: duckdb.DuckDBPyConnection, text: str) -> tuple[str, str, str]:
@@ -119,13 +126,37 @@ def tier_of(con: duckdb.DuckDBPyConnection, followers: int) -> str:
     return "micro" if followers < cutoffs["celebrity_followers"] else "celebrity"
 
 
+@dataclass(frozen=True)
+class NewInfluencerPicks:
+    handle: str  # as shown: the canonical handle, or the text typed when it is none
+    tier: str  # the tier its followers place it in
+    basis: str  # what the picks were made from, in words
+    rows: list[tuple]  # rank, title, artist, score, why
+
+
+def _basis(tier: str, peers: str, neighbours: int, prior_strength: float) -> str:
+    """The picks' sources as they were used: the tier's, or every tier's when the warehouse
+    has no influencer of the tier (SimilarInfluencers.peer_tier)."""
+    own = peers == tier
+    popularity = f"{tier} popularity" if own else "popularity across all tiers"
+    notes = [] if own else [f"the warehouse has no {tier} influencer"]
+    if not neighbours:
+        notes.append("no known bio shares a word with this one")
+        return f"{popularity} ({'; '.join(notes)})"
+    one = neighbours == 1
+    who = f"{tier} influencer" if own else "influencer"
+    who += ("" if one else "s") + ("" if own else " of any tier")
+    bios = "a similar bio" if one else "similar bios"
+    notes.append(f"bio weight tuned on known influencers: prior strength {prior_strength:g}")
+    return f"{popularity} and {neighbours:,} {who} with {bios} ({'; '.join(notes)})"
+
+
 def new_influencer_recommendations(
     path: Path, handle: str, bio: str, followers: int, n: int
-) -> tuple[str, int, float, list[tuple]]:
+) -> NewInfluencerPicks:
     """Picks for an influencer with no reels yet, from influencers of the same tier with a
-    similar bio (tier popularity when none is similar). Returns (tier, number of bio
-    neighbours who informed it, the tuned prior strength, rows of rank, title, artist,
-    score, why)."""
+    similar bio (tier popularity when none is similar; every tier when the warehouse has
+    none of this one)."""
     import numpy as np
     import scipy.sparse as sp
 
@@ -137,13 +168,14 @@ def new_influencer_recommendations(
         raise ReelRecError(f"-n must be at least 1, got {n}")
     with _open(path) as con:
         tier = tier_of(con, followers)
-        name = handle_of(handle)
+        influencer_id, canonical_handle = influencer_key(con, handle)
+        shown = canonical_handle or handle.strip()
         known = con.execute(
-            "select count(*) from main.influencers where handle = ?", [name]
+            "select count(*) from main.influencers where influencer_id = ?", [influencer_id]
         ).fetchall()[0][0]
         if known:
             raise ReelRecError(
-                f"'{name}' is already in the warehouse: use `reelrec recommend {name}`"
+                f"'{shown}' is already in the warehouse: use `reelrec recommend {shown}`"
             )
         influencers = con.execute(
             "select influencer_id, coalesce(bio, '') as bio, tier from main.influencers "
@@ -165,15 +197,17 @@ def new_influencer_recommendations(
     ids, scores, n_neighbours = model.recommend(
         np.array([bio], dtype=object), np.array([tier], dtype=object), min(n, len(songs))
     )
-    neighbours = int(n_neighbours[0])
+    peers = model.peer_tier(tier)
     prior = model.prior(tier)
+    whose = f"{tier} influencers" if peers == tier else "all influencers"
     rows = []
     for rank, (i, score) in enumerate(zip(ids[0], scores[0], strict=True), start=1):
         if i < 0:
             break
-        why = f"used by {prior[i]:.0%} of {tier} influencers"
+        why = f"used by {prior[i]:.0%} of {whose}"
         rows.append((rank, songs["title"][i], songs["artist_name"][i], float(score), why))
-    return tier, neighbours, float(model.prior_strength_), rows
+    basis = _basis(tier, peers, int(n_neighbours[0]), float(model.prior_strength_))
+    return NewInfluencerPicks(shown.lstrip("@"), tier, basis, rows)
 
 
 def example_influencer(path: Path) -> str | None:

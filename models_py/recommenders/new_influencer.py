@@ -95,9 +95,14 @@ class SimilarInfluencers(BaseEstimator):
         self.tier_popularity_[ALL_TIERS] = _share(self.used_)
         return self
 
+    def peer_tier(self, tier: str) -> str:
+        """The tier whose influencers a new one of ``tier`` is compared with: its own, or
+        ALL_TIERS when no known influencer with reels is in it."""
+        return tier if tier in self.tier_popularity_ and tier != ALL_TIERS else ALL_TIERS
+
     def prior(self, tier: str) -> np.ndarray:
-        """Share of the tier's known influencers who used each song (all tiers if unknown)."""
-        return self.tier_popularity_.get(tier, self.tier_popularity_[ALL_TIERS])
+        """Share of the peer tier's known influencers who used each song (``peer_tier``)."""
+        return self.tier_popularity_[self.peer_tier(tier)]
 
     def scores(self, bios: np.ndarray, tiers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(new influencers x songs scores, each one's number of bio neighbours)."""
@@ -150,9 +155,11 @@ class SimilarInfluencers(BaseEstimator):
         )
         for tier in np.unique(tiers):
             in_tier = np.flatnonzero(tiers == tier)
-            peers = np.flatnonzero(self.tiers_ == tier)
-            if peers.size == 0:  # a tier nobody known is in: everyone is a peer
-                peers = np.arange(self.tiers_.size)
+            peers = (
+                np.flatnonzero(self.tiers_ == tier)
+                if self.peer_tier(tier) == tier
+                else np.arange(self.tiers_.size)  # a tier nobody known is in: everyone
+            )
             peer_vectors = self.bio_vectors_[peers].T.tocsc()
             # Bio similarities to every peer, and the votes over songs, are dense per block.
             step = block_rows(max(peers.size, self.n_items_))
