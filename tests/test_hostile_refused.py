@@ -190,5 +190,5 @@ def test_refused_case_is_one_clear_line(
     for part in case.expect:
         assert part in err, err
     assert "Traceback" not in err
-    # Nothing published and no half-built file; the lock file is reused by the next run.
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "warehouse.duckdb.lock"]
+    # Nothing published, no half-built file, and the failed run removed its lock file.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]

@@ -66,7 +66,7 @@ def kill_during(run: subprocess.Popen[str], stage: str) -> list[str]:
 
 
 def leftovers(folder: Path) -> list[str]:
-    return sorted(p.name for p in folder.iterdir() if p.name != "warehouse.duckdb.lock")
+    return sorted(p.name for p in folder.iterdir())
 
 
 def test_sigkill_at_each_stage_leaves_the_warehouse_unchanged(
@@ -97,8 +97,9 @@ def test_sigkill_at_each_stage_leaves_the_warehouse_unchanged(
     assert sha256(target) != before
     with duckdb.connect(str(target), read_only=True) as con:
         assert con.execute("select count(*) from main.model_runs").fetchall()[0][0] > 0
-    # The killed runs did leave a half-built file; the next run removed it (and any WAL).
-    assert "warehouse.duckdb.building" in left_by_kills
+    # The killed runs did leave a half-built file and their lock file; the next run removed
+    # them (and any WAL).
+    assert {"warehouse.duckdb.building", "warehouse.duckdb.lock"} <= left_by_kills
     assert leftovers(folder) == ["warehouse-report.html", "warehouse.duckdb"]
 
 
@@ -128,5 +129,34 @@ def test_a_second_run_on_the_same_warehouse_is_refused(built: Built, tmp_path: P
             pipeline.run(built.data / "raw", target, generate_if_empty=False, echo=lambda _: None)
         # Its build in progress is not mistaken for a dead run's leftovers.
         assert warehouse.building_path(target).read_bytes() == b"the other run's work"
+        assert warehouse.lock_path(target).exists()  # the refused run left the holder's lock
     finally:
         held.close()
+    assert not warehouse.lock_path(target).exists()  # its holder removed it
+
+
+def test_a_run_that_opened_the_lock_file_as_its_holder_removed_it_still_excludes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Run B opens the lock file, then its holder A finishes (removes the file, releases its
+    lock) before B locks: B must not hold a lock on the removed file while C locks a new one."""
+    target = tmp_path / "warehouse.duckdb"
+    first = warehouse.lock_build(target)
+    flock = warehouse.fcntl.flock
+    pending = [first]
+
+    def holder_finishes_first(fh: object, op: int) -> None:
+        while pending:
+            pending.pop().close()
+        flock(fh, op)
+
+    monkeypatch.setattr(warehouse.fcntl, "flock", holder_finishes_first)
+    second = warehouse.lock_build(target)
+    monkeypatch.undo()
+    try:
+        with pytest.raises(ReelRecError, match="another reelrec run is building"):
+            warehouse.lock_build(target)
+    finally:
+        second.close()
+    warehouse.lock_build(target).close()
+    assert not warehouse.lock_path(target).exists()

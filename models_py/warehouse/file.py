@@ -39,21 +39,63 @@ def _remove(path: Path) -> None:
         shutil.rmtree(spill, ignore_errors=True)
 
 
-def lock_build(target: Path) -> IO[str]:
-    """One run builds a given warehouse at a time; close the returned file to release it.
-    The OS also releases it when its holder dies (even by SIGKILL), so whoever holds the
-    lock may remove a killed run's leftovers."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fh = target.with_name(target.name + ".lock").open("a")
-    if fcntl is not None:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            fh.close()
-            raise ReelRecError(
-                f"another reelrec run is building {target}; wait for it to finish"
-            ) from None
-    return fh
+def lock_path(target: Path) -> Path:
+    return target.with_name(target.name + ".lock")
+
+
+class BuildLock:
+    """One run builds a given warehouse at a time, holding an advisory lock on
+    `<warehouse>.lock`. The OS releases it when its holder dies (even by SIGKILL), so whoever
+    holds the lock may remove a killed run's leftovers, the lock file of a killed run
+    included: the next run takes it over."""
+
+    def __init__(self, target: Path) -> None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        self.path = lock_path(target)
+        while True:
+            self._fh: IO[str] | None = self.path.open("a")
+            if fcntl is None:
+                return
+            try:
+                fcntl.flock(self._fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                self._fh.close()
+                raise ReelRecError(
+                    f"another reelrec run is building {target}; wait for it to finish"
+                ) from None
+            # The holder we waited on may have removed the file we opened: a lock on that
+            # orphan would exclude nobody, so lock whatever the path names now.
+            if _same_file(self._fh, self.path):
+                return
+            self._fh.close()
+
+    def close(self) -> None:
+        """Release the lock and remove its file. Only the holder removes it, and before
+        releasing, so no other run can hold a lock on a file that is gone."""
+        if self._fh is None:
+            return
+        if fcntl is not None:
+            self.path.unlink(missing_ok=True)
+            self._fh.close()
+        else:  # no lock held: the file is a marker only
+            self._fh.close()
+            self.path.unlink(missing_ok=True)
+        self._fh = None
+
+
+def _same_file(fh: IO[str], path: Path) -> bool:
+    try:
+        on_disk = path.stat()
+    except FileNotFoundError:
+        return False
+    held = os.fstat(fh.fileno())
+    return (held.st_dev, held.st_ino) == (on_disk.st_dev, on_disk.st_ino)
+
+
+def lock_build(target: Path) -> BuildLock:
+    """Take the build lock of `target` (refused while another run holds it); close the
+    returned lock to release it."""
+    return BuildLock(target)
 
 
 def create_database(path: Path) -> None:
