@@ -3,6 +3,9 @@ the cold holdouts, the metrics per scenario, the content picks' reasons, and `re
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import duckdb
 import pandas as pd
 import pytest
@@ -108,46 +111,48 @@ def test_new_influencer_from_the_command_line(
     assert query(built, "select count(*) as n from songs")["n"][0] > 0
 
 
+@pytest.fixture
+def copy(built: Built, tmp_path: Path) -> Path:
+    """A copy of the built warehouse, for a test to edit."""
+    path = tmp_path / "warehouse.duckdb"
+    shutil.copy(built.warehouse, path)
+    return path
+
+
+def edit(path: Path, sql: str) -> None:
+    with duckdb.connect(str(path)) as con:
+        con.execute(sql).fetchall()
+
+
 @pytest.mark.slow
 def test_new_influencer_tier_follows_the_builds_cut_offs(
-    built: Built, tmp_path, capsys: pytest.CaptureFixture[str]
+    copy: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A warehouse built with --var celebrity_followers=… places new influencers by it too."""
-    import shutil
-
-    import duckdb
-
-    copy = tmp_path / "warehouse.duckdb"
-    shutil.copy(built.warehouse, copy)
     args = ["new", "rising_star", "--bio", "x", "--followers", "50000", "--warehouse", str(copy)]
     assert main(args) == 0
     assert "@rising_star (micro)" in capsys.readouterr().out
-    with duckdb.connect(str(copy)) as con:
-        con.execute(
-            "update main.run_settings set setting_value = '40000' "
-            "where setting = 'celebrity_followers'"
-        ).fetchall()
+    edit(
+        copy,
+        "update main.run_settings set setting_value = '40000' "
+        "where setting = 'celebrity_followers'",
+    )
     assert main(args) == 0
     assert "@rising_star (celebrity)" in capsys.readouterr().out
 
 
 @pytest.mark.slow
 def test_new_influencer_followers_as_files_write_them_and_the_tier_it_really_used(
-    built: Built, tmp_path, capsys: pytest.CaptureFixture[str]
+    built: Built, copy: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import shutil
-
-    copy = tmp_path / "warehouse.duckdb"
-    shutil.copy(built.warehouse, copy)
     args = ["new", "rising_star", "--bio", "Dancer", "--followers", "50m", "--warehouse", str(copy)]
     assert main(args) == 0
     assert "@rising_star (celebrity), from celebrity popularity" in capsys.readouterr().out
     # No celebrity in the warehouse: every tier's influencers are used, and it says so.
-    with duckdb.connect(str(copy)) as con:
-        con.execute(
-            "update intermediate.int_influencers_profiled set tier = 'micro' "
-            "where tier = 'celebrity'"
-        ).fetchall()
+    edit(
+        copy,
+        "update intermediate.int_influencers_profiled set tier = 'micro' where tier = 'celebrity'",
+    )
     assert main(args) == 0
     out = capsys.readouterr().out
     assert "(celebrity), from popularity across all tiers" in out, out
@@ -161,10 +166,7 @@ def test_new_influencer_followers_as_files_write_them_and_the_tier_it_really_use
             main([*args[:4], "--followers", junk, *args[6:]])
         assert refused.value.code == 2 and "is not a follower count" in capsys.readouterr().err
     # A known influencer, in any spelling of its handle, is not new.
-    handle = query(built, "select handle from influencers where handle is not null limit 1")
-    known = handle["handle"][0]
-    for typed in (f"@{known.upper()}", f"instagram.com/{known}"):
-        assert (
-            main(["new", typed, "--bio", "x", "--followers", "10", "--warehouse", str(copy)]) == 2
-        )
-        assert f"'{known}' is already in the warehouse" in capsys.readouterr().err
+    known = query(built, "select handle from influencers where handle is not null limit 1")
+    for typed in (f"@{known['handle'][0].upper()}", f"instagram.com/{known['handle'][0]}"):
+        assert main([*args[:1], typed, *args[2:4], "--followers", "10", *args[6:]]) == 2
+        assert f"'{known['handle'][0]}' is already in" in capsys.readouterr().err
