@@ -67,10 +67,8 @@ def test_new_influencer_lists_stop_at_the_catalogue(built: Built) -> None:
         warehouse = Path({str(built.warehouse)!r})
         new_influencer_recommendations(warehouse, "newbie", "dance", 5000, 10)
         cap({GIB})
-        _, _, _, rows = new_influencer_recommendations(
-            warehouse, "newbie", "dance", 5000, 10**9
-        )
-        print(len(rows))
+        picks = new_influencer_recommendations(warehouse, "newbie", "dance", 5000, 10**9)
+        print(len(picks.rows))
         """
     )
     assert result.returncode == 0, result.stderr[-2000:]

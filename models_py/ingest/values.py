@@ -16,7 +16,8 @@ _TYPED = "(select trim(cast(? as varchar)) as x)"
 def _row(sql: str, text: str, con: duckdb.DuckDBPyConnection | None) -> tuple:
     if con is not None:
         return con.execute(sql, [text]).fetchall()[0]
-    with duckdb.connect() as own:
+    # One value needs one thread; a pool of them would reserve memory for nothing.
+    with duckdb.connect(config={"threads": 1}) as own:
         return own.execute(sql, [text]).fetchall()[0]
 
 
