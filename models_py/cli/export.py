@@ -4,21 +4,31 @@ Song titles, names and bios come from scraped data. A cell that starts with `=`,
 `@` (or a tab or carriage return) is run as a formula by Excel, LibreOffice and Google Sheets
 ("CSV injection", OWASP), so such text gets a leading `'`; numbers are written as numbers, so a
 negative score stays -1.5 and is never escaped.
+
+An export never replaces another file unasked: an existing file is replaced only with `--force`,
+and only if it is an earlier export (an input workbook or a warehouse never is). The file is
+written beside its name and renamed into place, so a failed export leaves the old one whole.
 """
 
 from __future__ import annotations
 
 import csv
+import zipfile
 from collections.abc import Sequence
 from numbers import Number
 from pathlib import Path
 
 from models_py.errors import ReelRecError
+from models_py.warehouse import paths
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 # Excel's sheet limit, the header row included.
 XLSX_MAX_ROWS = 1_048_576
 FORMATS = (".csv", ".xlsx")
+SHEET = "reelrec"
+# Every column an export has (the recommend and similar tables): a csv whose header uses only
+# these is one of ours.
+EXPORT_COLUMNS = frozenset({"method", "rank", "title", "artist", "score", "why", "similarity"})
 
 
 def escape_cell(value: object) -> object:
@@ -28,7 +38,39 @@ def escape_cell(value: object) -> object:
     return value
 
 
-def _check_target(path: Path, rows: int) -> str:
+def is_export(path: Path) -> bool:
+    """Whether `path` holds a file `write_table` wrote (its header, or its one sheet's name)."""
+    kind = paths.kind_of(path)
+    if kind == paths.ZIP:
+        try:
+            with zipfile.ZipFile(path) as zf, zf.open("xl/workbook.xml") as fh:
+                workbook = fh.read(1 << 16)
+        except (OSError, KeyError, zipfile.BadZipFile):
+            return False
+        return workbook.count(b"<sheet ") == 1 and f'name="{SHEET}"'.encode() in workbook
+    if kind != paths.TEXT:
+        return False
+    with path.open(encoding="utf-8-sig", errors="replace", newline="") as fh:
+        header = next(csv.reader([fh.readline(4096)]), [])
+    return bool(header) and set(header) <= EXPORT_COLUMNS
+
+
+def _check_existing(path: Path, force: bool) -> None:
+    kind = paths.kind_of(path)
+    if kind in (paths.MISSING, paths.EMPTY):
+        return
+    if kind == paths.FOLDER:
+        raise ReelRecError(f"--output {path} is a folder; give a file name")
+    if not is_export(path):
+        raise ReelRecError(
+            f"--output {path} already holds {kind} that is not a reelrec export; refusing to "
+            "replace it (choose another name)"
+        )
+    if not force:
+        raise ReelRecError(f"--output {path} exists; pass --force to replace that export")
+
+
+def _check_target(path: Path, rows: int, force: bool) -> str:
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
         raise ReelRecError(f"--output {path}: give a file name ending in .csv or .xlsx")
@@ -40,6 +82,7 @@ def _check_target(path: Path, rows: int) -> str:
         )
     if not path.parent.is_dir():
         raise ReelRecError(f"--output {path}: folder {path.parent} does not exist")
+    _check_existing(path, force)
     return suffix
 
 
@@ -66,18 +109,22 @@ def _write_xlsx(path: Path, headers: Sequence[str], rows: Sequence[Sequence[obje
     import openpyxl
 
     wb = openpyxl.Workbook(write_only=True)
-    ws = wb.create_sheet("reelrec")
+    ws = wb.create_sheet(SHEET)
     ws.append(list(headers))
     for row in rows:
         ws.append([_xlsx_value(v) for v in row])
     wb.save(path)
 
 
-def write_table(path: Path, headers: Sequence[str], rows: Sequence[Sequence[object]]) -> int:
-    """Write `rows` under `headers` to a .csv or .xlsx chosen by suffix; returns rows written."""
-    suffix = _check_target(path, len(rows))
+def write_table(
+    path: Path, headers: Sequence[str], rows: Sequence[Sequence[object]], force: bool = False
+) -> int:
+    """Write `rows` under `headers` to a .csv or .xlsx chosen by suffix; returns rows written.
+    `force` replaces an earlier export at `path`; nothing else is ever replaced."""
+    suffix = _check_target(path, len(rows), force)
     try:
-        (_write_xlsx if suffix == ".xlsx" else _write_csv)(path, headers, rows)
+        with paths.replacing(path) as partial:
+            (_write_xlsx if suffix == ".xlsx" else _write_csv)(partial, headers, rows)
     except OSError as exc:
         raise ReelRecError(f"--output {path}: cannot write ({exc.strerror})") from None
     return len(rows)

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 
 import jinja2
 
-from models_py.errors import ReelRecError
 from models_py.report import data as q
 from models_py.report.layout import Section
 from models_py.report.sections import (
@@ -21,6 +19,7 @@ from models_py.report.sections import (
     settings_section,
 )
 from models_py.warehouse import file as warehouse
+from models_py.warehouse import paths
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -52,18 +51,14 @@ def render(path: Path, source_name: str | None = None, read_only: bool = True) -
     )
 
 
-def write_report(
-    path: Path, output: Path, source_name: str | None = None, read_only: bool = True
-) -> Path:
-    """Render the report of warehouse `path` to `output`, replacing it atomically.
+def write_report(path: Path, output: Path, source_name: str | None = None) -> Path:
+    """Render the report of warehouse `path` to `output`, replacing it in one rename.
 
-    `read_only=False` only where this process already holds the file read-write (the pipeline,
-    whose in-process dbt keeps it open): DuckDB refuses a second, differently configured handle.
+    `output` must be an .html name, and only an HTML page (or nothing) is ever replaced there:
+    never the warehouse itself, an input file or a folder.
     """
-    if not path.exists():
-        raise ReelRecError(f"no warehouse at {path}; build it with `make run` or `reelrec run`")
+    paths.refuse_unless(output, "--output", paths.HTML)
+    paths.require_suffix(output, "--output", ".html", ".htm")
+    html = render(path, source_name)
     output.parent.mkdir(parents=True, exist_ok=True)
-    partial = output.with_name(output.name + ".partial")
-    partial.write_text(render(path, source_name, read_only), encoding="utf-8")
-    os.replace(partial, output)
-    return output
+    return paths.write_text_replacing(output, html)
