@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -21,7 +20,9 @@ from models_py.errors import ReelRecError
 from models_py.ingest.load import SUPPORTED, LoadReport, load_folder
 from models_py.scoring.writer import create_score_tables
 from models_py.warehouse import file as warehouse
+from models_py.warehouse import paths
 from models_py.warehouse.dbt_runner import run_dbt
+from models_py.warehouse.publish import finish_interrupted, publish
 
 T = TypeVar("T")
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -56,11 +57,25 @@ def stage(name: str, timings: dict[str, float], echo: Callable[[str], None]) -> 
     echo(f"  {name} done in {timings[name]:.1f}s")
 
 
+def staged_report_path(warehouse_path: Path) -> Path:
+    return report_path_for(warehouse_path).with_suffix(".html.building")
+
+
 def _remove_report_leftovers(warehouse_path: Path) -> None:
     """A run killed while rendering leaves its half-made report behind; nobody else owns it."""
-    building = report_path_for(warehouse_path).with_suffix(".html.building")
+    building = staged_report_path(warehouse_path)
     for leftover in (building, building.with_name(building.name + ".partial")):
         leftover.unlink(missing_ok=True)
+    paths.remove_partials(building)
+
+
+def check_paths(warehouse_path: Path) -> tuple[Path, Path]:
+    """The warehouse and report a run will publish, symlinks resolved; anything that would
+    fail at publish or replace another kind of file is refused before any work."""
+    target = warehouse.check_target(warehouse_path)
+    report = report_path_for(target)
+    paths.refuse_unless(report, "the report path", paths.HTML)
+    return target, report
 
 
 def checked_vars(overrides: dict[str, object]) -> var_schema.DbtVars:
@@ -95,29 +110,36 @@ def run(
     threads: int | None = None,
     report: bool = True,
     echo: Callable[[str], None] = progress.echo,
+    follow_links: bool = False,
 ) -> RunResult:
     """Build a fresh warehouse beside the live one and swap it in only when all succeeded.
 
-    The HTML report is rendered from the finished build and swapped in with it, so the report
-    on disk always describes the warehouse on disk.
+    The HTML report is rendered from the finished build and published with it as one step
+    (`models_py.warehouse.publish`), so the report on disk describes the warehouse on disk;
+    with `report=False` an older report is removed in that step. A symlinked warehouse is
+    published where it points.
     """
     settings = checked_vars(dbt_vars or {})  # before anything runs
+    target, report_file = check_paths(warehouse_path)
     timings: dict[str, float] = {}
     if generate_if_empty and not has_input_files(input_dir):
         from models_py.synth.generate import generate
 
         with stage(f"generate default dataset into {input_dir.parent}", timings, echo):
             generate(input_dir.parent)
-    build = warehouse.building_path(warehouse_path)
-    report_partial: Path | None = None
-    publishing = False
+    build = warehouse.building_path(target)
+    staged_report: Path | None = None
     # Under the lock, a leftover build can only be a dead run's: create_database clears it.
-    lock = warehouse.lock_build(warehouse_path)
+    lock = warehouse.lock_build(target)
     try:
-        _remove_report_leftovers(warehouse_path)
+        # A run killed mid-publish: its files are complete, finish putting them in place.
+        finished = finish_interrupted(target)
+        if finished:
+            echo(f"  ! {finished}")
+        _remove_report_leftovers(target)
         warehouse.create_database(build)
         with stage(f"load {input_dir}", timings, echo), warehouse.connect(build) as con:
-            loaded = load_folder(con, input_dir, column_map or {})
+            loaded = load_folder(con, input_dir, column_map or {}, follow_links)
             # Empty until scoring fills them, so the first dbt build finds its scores sources.
             create_score_tables(con)
             dbt_vars = {**(dbt_vars or {}), "run_id": run_fingerprint(con, dbt_vars or {})}
@@ -156,28 +178,19 @@ def run(
                     )
                 )
         if report:
-            from models_py.report.page import write_report
+            from models_py.report.page import render
 
             with stage("render the HTML report", timings, echo):
-                report_partial = write_report(
-                    build,
-                    report_path_for(warehouse_path).with_suffix(".html.building"),
-                    source_name=warehouse_path.name,
-                    read_only=False,
+                staged_report = paths.write_text_replacing(
+                    staged_report_path(target),
+                    render(build, source_name=target.name, read_only=False),
                 )
-        publishing = True
-        warehouse.publish(build, warehouse_path)
-        report_file = None
-        if report_partial is not None:
-            report_file = report_path_for(warehouse_path)
-            os.replace(report_partial, report_file)
-    except BaseException as exc:
-        if publishing:
-            exc.add_note(PUBLISH_BEGAN)
+        publish(build, target, report_file, staged_report)
+    except BaseException:
         warehouse.discard(build)
-        if report_partial is not None:
-            report_partial.unlink(missing_ok=True)
+        if staged_report is not None:
+            staged_report.unlink(missing_ok=True)
         raise
     finally:
         lock.close()
-    return RunResult(warehouse_path, loaded, report_file, timings)
+    return RunResult(warehouse_path, loaded, report_file if report else None, timings)

@@ -68,9 +68,7 @@ def find_song(con: duckdb.DuckDBPyConnection, text: str) -> tuple[str, str, str]
 
 
 def _open(path: Path) -> duckdb.DuckDBPyConnection:
-    if not path.exists():
-        raise ReelRecError(f"no warehouse at {path}; build it with `make run` or `reelrec run`")
-    return duckdb.connect(str(path), read_only=True)
+    return warehouse.open_read_only(path)
 
 
 def recommendations(

@@ -1,12 +1,16 @@
-"""The warehouse file: built beside the live one, then swapped in atomically.
+"""The warehouse file: built beside the live one, then swapped in atomically
+(`models_py.warehouse.publish`).
 
 Readers (BI tools, a second DuckDB session) keep the old file open and undisturbed; a run that
-fails leaves the previous warehouse exactly as it was.
+fails leaves the previous warehouse exactly as it was. What a `--warehouse` path holds is
+checked before any work: a folder, another kind of file or a file another program is writing
+is a clear error up front, never a failure at publish or an input file replaced.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +20,7 @@ from typing import IO
 import duckdb
 
 from models_py.errors import ReelRecError
+from models_py.warehouse import paths
 
 try:
     import fcntl
@@ -24,6 +29,8 @@ except ImportError:  # Windows: no advisory locks; one run at a time is then up 
 
 # Readable by DuckDB 1.0 and newer (many BI drivers bundle 1.x); DuckDB 2's default format is not.
 STORAGE_VERSION = "v1.0.0"
+SUFFIXES = (".duckdb", ".db", ".ddb")
+NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
 def building_path(target: Path) -> Path:
@@ -50,10 +57,9 @@ class BuildLock:
     included: the next run takes it over."""
 
     def __init__(self, target: Path) -> None:
-        target.parent.mkdir(parents=True, exist_ok=True)
         self.path = lock_path(target)
         while True:
-            self._fh: IO[str] | None = self.path.open("a")
+            self._fh: IO[str] | None = _open_lock_file(self.path)
             if fcntl is None:
                 return
             try:
@@ -83,6 +89,16 @@ class BuildLock:
         self._fh = None
 
 
+def _open_lock_file(path: Path) -> IO[str]:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Never through a symlink planted at the lock's name.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | NOFOLLOW, 0o666)
+    except OSError as exc:
+        raise ReelRecError(f"cannot create the lock file {path} ({exc.strerror})") from None
+    return os.fdopen(fd, "a")
+
+
 def _same_file(fh: IO[str], path: Path) -> bool:
     try:
         on_disk = path.stat()
@@ -98,6 +114,54 @@ def lock_build(target: Path) -> BuildLock:
     return BuildLock(target)
 
 
+def _lock_holder(exc: duckdb.Error) -> str | None:
+    """Who holds a file open for writing, from DuckDB's refusal to open it; None if the error
+    is not about a lock."""
+    text = str(exc)
+    if "Conflicting lock" in text:
+        pid = re.search(r"\(PID (\d+)\)", text)
+        return f"another program (PID {pid.group(1)})" if pid else "another program"
+    if "different configuration" in text:
+        return "this program"
+    return None
+
+
+def write_lock_holder(path: Path) -> str | None:
+    """Who holds the DuckDB file at `path` open for writing, or None (readers hold no such
+    lock; a missing or unreadable file has no holder)."""
+    if paths.kind_of(path) != paths.DUCKDB:
+        return None
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as exc:
+        return _lock_holder(exc)
+    con.close()
+    return None
+
+
+def check_target(path: Path) -> Path:
+    """The file a run publishes to: `path` with symlinks resolved, so a linked warehouse is
+    updated where it lives. Whatever would stop the publish is refused now, before any work."""
+    target = path.resolve()
+    if target.is_dir():
+        raise ReelRecError(
+            f"--warehouse {path} is a folder; give a file name, e.g. {path / 'warehouse.duckdb'}"
+        )
+    folder = next((p for p in target.parents if p.exists()), None)
+    if folder is not None and not folder.is_dir():
+        raise ReelRecError(f"--warehouse {path}: {folder} is a file, not a folder")
+    paths.refuse_unless(target, "--warehouse", paths.DUCKDB)
+    paths.require_suffix(target, "--warehouse", *SUFFIXES)
+    holder = write_lock_holder(target)
+    if holder:
+        raise ReelRecError(
+            f"--warehouse {target} is open for writing by {holder}; close it there (or open it "
+            "read-only) first: a run replaces the file, and what that program wrote after "
+            "would be lost"
+        )
+    return target
+
+
 def create_database(path: Path) -> None:
     """A new, empty database file in the chosen storage format; a stale one left by a killed
     run (with its WAL and spill directory) is removed first."""
@@ -110,22 +174,33 @@ def create_database(path: Path) -> None:
         con.execute("detach fresh")
 
 
+def open_read_only(path: Path) -> duckdb.DuckDBPyConnection:
+    """A reading connection to a built warehouse, or one clear line saying why there is none."""
+    kind = paths.kind_of(path)
+    if kind == paths.MISSING:
+        raise ReelRecError(f"no warehouse at {path}; build it with `make run` or `reelrec run`")
+    if kind != paths.DUCKDB:
+        raise ReelRecError(f"--warehouse {path} is {kind}, not a DuckDB warehouse")
+    try:
+        return duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as exc:
+        holder = _lock_holder(exc)
+        if holder:
+            raise ReelRecError(
+                f"--warehouse {path} is open for writing by {holder}; close it there (or open "
+                "it read-only) and try again"
+            ) from None
+        first = str(exc).strip().split("\n", 1)[0]
+        raise ReelRecError(f"--warehouse {path}: cannot open it ({first})") from None
+
+
 @contextmanager
 def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-    con = duckdb.connect(str(path), read_only=read_only)
+    con = open_read_only(path) if read_only else duckdb.connect(str(path), read_only=False)
     try:
         yield con
     finally:
         con.close()
-
-
-def publish(build: Path, target: Path) -> None:
-    """Swap the finished build in; the rename is atomic on one filesystem."""
-    with connect(build) as con:
-        con.execute("checkpoint")  # fold the WAL in: the published file must stand alone
-    build.with_name(build.name + ".wal").unlink(missing_ok=True)
-    os.replace(build, target)
-    target.with_name(target.name + ".wal").unlink(missing_ok=True)
 
 
 def discard(build: Path) -> None:

@@ -105,10 +105,10 @@ def stage_scoring(size_dir: Path) -> dict[str, Any]:
 
 
 def stage_publish(size_dir: Path) -> dict[str, Any]:
-    from models_py.warehouse import file as warehouse
+    from models_py.warehouse.publish import publish
 
     start = time.perf_counter()
-    warehouse.publish(building(size_dir), size_dir / "warehouse.duckdb")
+    publish(building(size_dir), size_dir / "warehouse.duckdb", report=None, staged_report=None)
     return {"seconds": time.perf_counter() - start}
 
 
