@@ -55,15 +55,33 @@ def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None)
     return con.execute(sql, params or []).fetchall()[0][0]
 
 
-def discover_files(folder: Path) -> list[Path]:
+def _check_link(path: Path, folder: Path, follow_links: bool) -> None:
+    """A symlink is read only when it stays inside the input folder, or when the user asked
+    for links to be followed: a planted link must not feed another file into the warehouse
+    (and into error messages that quote its first line)."""
+    target = path.resolve()
+    if not target.exists():
+        raise ReelRecError(f"{path.name} is a link to {target}, which does not exist")
+    if not follow_links and not target.is_relative_to(folder.resolve()):
+        raise ReelRecError(
+            f"{path.name} is a link to {target}, outside the input folder {folder}; "
+            "pass --follow-links to read it"
+        )
+
+
+def discover_files(folder: Path, follow_links: bool = False) -> list[Path]:
     """Input files in name order (the order duplicates are resolved in)."""
     if not folder.is_dir():
         raise ReelRecError(f"input folder {folder} does not exist")
-    files = sorted(
+    candidates = [
         p
         for p in folder.iterdir()
-        if p.is_file() and p.suffix.lower() in SUPPORTED and not p.name.startswith(("~$", "."))
-    )
+        if p.suffix.lower() in SUPPORTED and not p.name.startswith(("~$", "."))
+    ]
+    for path in candidates:
+        if path.is_symlink():
+            _check_link(path, folder, follow_links)
+    files = sorted(p for p in candidates if p.is_file())
     if not files:
         kinds = ", ".join(SUPPORTED)
         raise ReelRecError(f"no input files in {folder} (looked for {kinds})")
@@ -92,12 +110,49 @@ def read_files(paths: list[Path], folder: Path, column_map: dict[str, str]) -> I
             yield from sheets
 
 
-def file_sha256(path: Path) -> str:
+@dataclass(frozen=True)
+class FileDigest:
+    sha256: str
+    size: int
+
+
+def file_digest(path: Path) -> FileDigest:
     digest = hashlib.sha256()
+    size = 0
     with path.open("rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
-    return digest.hexdigest()
+            size += len(block)
+    return FileDigest(digest.hexdigest(), size)
+
+
+def digests_before_load(paths: list[Path], folder: Path) -> dict[Path, FileDigest]:
+    digests = {}
+    for path in paths:
+        try:
+            digests[path] = file_digest(path)
+        except OSError as exc:
+            name = path.relative_to(folder).as_posix()
+            raise ReelRecError(f"{name}: cannot read ({exc.strerror})") from None
+    return digests
+
+
+def check_unchanged(digests: dict[Path, FileDigest], folder: Path) -> None:
+    """The audit's hash must be of the bytes loaded. Each file was hashed before its load and is
+    hashed again after: a file written to meanwhile (a copy still in progress, an export being
+    appended to) may have been read half old, half new, so it is refused."""
+    for path, before in digests.items():
+        try:
+            after = file_digest(path)
+        except OSError as exc:
+            after = FileDigest(f"unreadable ({exc.strerror})", -1)
+        if after != before:
+            raise ReelRecError(
+                f"{path.relative_to(folder).as_posix()}: the file changed while it was being "
+                f"loaded ({before.size:,} bytes, SHA-256 {before.sha256[:12]}… before; "
+                f"{after.size:,} bytes, {after.sha256[:12]}… after); load it again once "
+                "whatever is writing it has finished"
+            )
 
 
 def create_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -160,8 +215,7 @@ def _insert_sheet(con: duckdb.DuckDBPyConnection, sheet: SheetData) -> int:
 def _record_file(
     con: duckdb.DuckDBPyConnection,
     sheet: SheetData,
-    path: Path,
-    sha: str,
+    digest: FileDigest,
     rows: int,
 ) -> None:
     match = sheet.match
@@ -172,8 +226,8 @@ def _record_file(
             sheet.source_file,
             sheet.source_sheet,
             sheet.file_format,
-            sha,
-            path.stat().st_size,
+            digest.sha256,
+            digest.size,
             sheet.header_row,
             rows,
             ", ".join(h for h in sheet.headers if h),
@@ -230,10 +284,17 @@ def load_parquet(
 
 
 def load_folder(
-    con: duckdb.DuckDBPyConnection, folder: Path, column_map: dict[str, str]
+    con: duckdb.DuckDBPyConnection,
+    folder: Path,
+    column_map: dict[str, str],
+    follow_links: bool = False,
 ) -> LoadReport:
-    """Replace raw.reels and raw.source_files with the contents of every file in `folder`."""
-    paths = discover_files(folder)
+    """Replace raw.reels and raw.source_files with the contents of every file in `folder`.
+
+    Each file's SHA-256 and size in raw.source_files (and so the run id made from them) are
+    those of the bytes loaded: hashed before the load, checked again after it."""
+    paths = discover_files(folder, follow_links)
+    digests = digests_before_load(paths, folder)
     create_raw_tables(con)
     report = LoadReport(files=len(paths))
     path_by_name = {p.relative_to(folder).as_posix(): p for p in paths}
@@ -254,9 +315,9 @@ def load_folder(
             if rows == 0:
                 raise ReelRecError(f"{name}: no data rows")
             loaded.append((sheet, rows))
+    check_unchanged(digests, folder)
     for sheet, rows in loaded:
-        path = path_by_name[sheet.source_file]
-        _record_file(con, sheet, path, file_sha256(path), rows)
+        _record_file(con, sheet, digests[path_by_name[sheet.source_file]], rows)
         report.rows += rows
         report.warnings.extend(sheet.warnings)
         if sheet.match.missing:
