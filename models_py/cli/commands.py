@@ -65,6 +65,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         dbt_vars=overrides,
         generate_if_empty=args.input is None,
         report=not args.no_report,
+        follow_links=args.follow_links,
     )
     total = sum(result.stage_seconds.values())
     print()
@@ -104,16 +105,16 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     )
     headers = ("method", "rank", "title", "artist", "score", "why")
     if args.output:
-        return _export(Path(args.output), headers, rows)
+        return _export(Path(args.output), headers, rows, args.force)
     print(f"Recommendations for {name or handle} (@{handle}):")
     _print_rows(headers, rows)
     return 0
 
 
-def _export(path: Path, headers: tuple[str, ...], rows: list[tuple]) -> int:
+def _export(path: Path, headers: tuple[str, ...], rows: list[tuple], force: bool) -> int:
     from models_py.cli.export import write_table
 
-    print(f"Wrote {write_table(path, headers, rows):,} rows to {path}")
+    print(f"Wrote {write_table(path, headers, rows, force):,} rows to {path}")
     return 0
 
 
@@ -134,7 +135,7 @@ def cmd_similar(args: argparse.Namespace) -> int:
     (song_id, title, artist), rows = similar_songs(Path(args.warehouse), args.song, args.n, args.by)
     headers = ("rank", "title", "artist", "similarity")
     if args.output:
-        return _export(Path(args.output), headers, rows)
+        return _export(Path(args.output), headers, rows, args.force)
     print(f"Songs similar to {title} by {artist} ({song_id}), by {args.by}:")
     _print_rows(headers, rows)
     return 0
@@ -145,7 +146,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from models_py.report.page import write_report
 
     source = Path(args.warehouse)
-    output = Path(args.output) if args.output else report_path_for(source)
+    output = Path(args.output) if args.output else report_path_for(source.resolve())
     print(f"Report: {write_report(source, output)}")
     return 0
 
@@ -168,6 +169,7 @@ def _add_list_length(parser: argparse.ArgumentParser, what: str) -> None:
 
 
 OUTPUT_HELP = "write the rows to a .csv or .xlsx file (by suffix) instead of printing them"
+FORCE_HELP = "replace an earlier export at --output (other files are never replaced)"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -210,7 +212,15 @@ def build_parser() -> argparse.ArgumentParser:
         f"{MAX_LIST_LENGTH})",
     )
     run.add_argument(
-        "--no-report", action="store_true", help="skip the HTML report (saves a few seconds)"
+        "--no-report",
+        action="store_true",
+        help="skip the HTML report (saves a few seconds; an older report beside the warehouse "
+        "is removed, as it would describe the previous build)",
+    )
+    run.add_argument(
+        "--follow-links",
+        action="store_true",
+        help="read input files that are symlinks to files outside the input folder",
     )
     run.set_defaults(func=cmd_run)
 
@@ -224,6 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_list_length(rec, "songs per method")
     rec.add_argument("--warehouse", default=str(DEFAULT_WAREHOUSE), help="DuckDB file to read")
     rec.add_argument("--output", metavar="PATH", help=OUTPUT_HELP)
+    rec.add_argument("--force", action="store_true", help=FORCE_HELP)
     rec.set_defaults(func=cmd_recommend)
 
     new = sub.add_parser(
@@ -258,6 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sim.add_argument("--warehouse", default=str(DEFAULT_WAREHOUSE), help="DuckDB file to read")
     sim.add_argument("--output", metavar="PATH", help=OUTPUT_HELP)
+    sim.add_argument("--force", action="store_true", help=FORCE_HELP)
     sim.set_defaults(func=cmd_similar)
 
     rep = sub.add_parser(
@@ -304,8 +316,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"reelrec: interrupted{_warehouse_state(args, exc)}", file=sys.stderr)
         return 130
     except Exception as exc:  # a bug, not bad input: keep the details, show one line
-        log = Path("reelrec-error.log").resolve()
-        log.write_text(traceback.format_exc())
+        from models_py.cli.error_log import write_error_log
+
+        warehouse = getattr(args, "warehouse", None)
+        log = write_error_log(traceback.format_exc(), Path(warehouse) if warehouse else None)
         print(
             f"reelrec: internal error: {type(exc).__name__}: {_one_line(str(exc))} "
             f"(traceback in {log})" + _warehouse_state(args, exc),
