@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import glob
 import os
+import secrets
 import stat
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -98,12 +98,6 @@ def require_suffix(path: Path, option: str, *suffixes: str) -> None:
         raise ReelRecError(f"{option} {path}: give a file name ending in {' or '.join(suffixes)}")
 
 
-def _new_file_mode() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
 def fsync_folder(folder: Path) -> None:
     """Make renames in `folder` durable (POSIX); a no-op where folders cannot be opened."""
     with suppress(OSError):
@@ -114,30 +108,33 @@ def fsync_folder(folder: Path) -> None:
             os.close(fd)
 
 
-def _mode_for(path: Path) -> int:
-    """An existing regular file keeps its permissions; a new file (or one replacing a
-    symlink) gets what a plain open() would give it, where mkstemp gives 0600."""
-    with suppress(OSError):
-        st = path.lstat()
-        if stat.S_ISREG(st.st_mode):
-            return stat.S_IMODE(st.st_mode)
-    return _new_file_mode()
+def _create_beside(path: Path) -> Path:
+    """A new empty file beside `path`, created exclusively (never through an existing name or a
+    symlink), with the permissions a plain open() gives a new file (mkstemp would give 0600)."""
+    for _ in range(100):
+        candidate = path.with_name(f".{path.name}.{secrets.token_hex(6)}.partial")
+        try:
+            os.close(os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise ReelRecError(f"cannot write in {path.parent} ({exc.strerror})") from None
+        return candidate
+    raise ReelRecError(f"cannot write in {path.parent} (no free temporary name)")
 
 
 @contextmanager
 def replacing(path: Path) -> Iterator[Path]:
     """A temporary file beside `path` to write to; when the block ends without an error it is
     synced and renamed over `path`, otherwise removed. The rename replaces a symlink at `path`
-    rather than writing through it, and keeps an existing file's permissions."""
-    try:
-        fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
-    except OSError as exc:
-        raise ReelRecError(f"cannot write in {path.parent} ({exc.strerror})") from None
-    os.close(fd)
-    temporary = Path(name)
+    rather than writing through it; an existing file's permissions are kept."""
+    temporary = _create_beside(path)
     try:
         yield temporary
-        os.chmod(temporary, _mode_for(path))
+        with suppress(FileNotFoundError):
+            existing = path.lstat()
+            if stat.S_ISREG(existing.st_mode):
+                os.chmod(temporary, stat.S_IMODE(existing.st_mode))
         with temporary.open("rb+") as fh:
             os.fsync(fh.fileno())
         os.replace(temporary, path)

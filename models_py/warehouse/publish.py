@@ -31,6 +31,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from contextlib import suppress
 from pathlib import Path
 
 from models_py.errors import ReelRecError
@@ -127,11 +128,14 @@ def _reason(exc: BaseException) -> str:
 
 
 def _settle(target: Path, journal: Path, kept: Path | None) -> None:
-    """Step 4: the switch is done (or undone); what it kept aside goes."""
+    """Step 4: the switch is done (or undone); what it kept aside goes. Best effort: the pair
+    is already what it will be, so a failure here must not be reported as a failed publish
+    (a journal left behind is settled by the next run, finding nothing left to move)."""
     paths.fsync_folder(target.parent)
-    journal.unlink(missing_ok=True)
-    if kept is not None:
-        kept.unlink(missing_ok=True)
+    with suppress(OSError):
+        journal.unlink(missing_ok=True)
+        if kept is not None:
+            kept.unlink(missing_ok=True)
 
 
 def publish(build: Path, target: Path, report: Path | None, staged_report: Path | None) -> None:
@@ -163,7 +167,8 @@ def publish(build: Path, target: Path, report: Path | None, staged_report: Path 
                 "are unchanged"
             ) from exc
         _settle(target, journal, kept)
-    target.with_name(target.name + ".wal").unlink(missing_ok=True)
+    with suppress(OSError):
+        target.with_name(target.name + ".wal").unlink(missing_ok=True)
     paths.fsync_folder(target.parent)
 
 
