@@ -31,8 +31,6 @@ DEFAULT_INPUT = DEFAULT_DATA / "raw"
 DEFAULT_WAREHOUSE = REPO_ROOT / "warehouse.duckdb"
 # dbt selector of everything built on the Python models' score tables.
 SCORE_MARTS = "source:scores+"
-# Noted on an exception raised once the live warehouse may have been replaced.
-PUBLISH_BEGAN = "reelrec: publishing had begun"
 
 
 @dataclass

@@ -4,11 +4,11 @@ warehouse is untouched" is said only when it is true."""
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from models_py import pipeline
@@ -135,9 +135,11 @@ def test_errors_are_one_plain_line_off_a_terminal(
 
 
 def _previous(tmp_path: Path) -> tuple[Path, bytes]:
+    """A previous warehouse: a DuckDB file (a run refuses to replace any other kind)."""
     target = tmp_path / "wh" / "warehouse.duckdb"
     target.parent.mkdir()
-    target.write_bytes(b"the previous warehouse")
+    with duckdb.connect(str(target)) as con:
+        con.execute("create table previous as select 1 as x").fetchall()
     return target, target.read_bytes()
 
 
@@ -160,8 +162,9 @@ def test_a_run_failing_once_publishing_began_does_not_say_untouched(
     fault: BaseException,
     code: int,
 ) -> None:
-    """The new file is swapped in, then the run fails: the old warehouse is gone."""
+    """The new pair is put in place, then the run fails: the old warehouse is gone."""
     import models_py.scoring.runner as runner
+    import models_py.warehouse.publish as publish
 
     monkeypatch.chdir(tmp_path)
     target, before = _previous(tmp_path)
@@ -171,11 +174,10 @@ def test_a_run_failing_once_publishing_began_does_not_say_untouched(
     monkeypatch.setattr(pipeline, "run_dbt", lambda *args, **kwargs: "dbt skipped")
     monkeypatch.setattr(runner, "run_scoring", lambda *args, **kwargs: None)
 
-    def swap_then_fail(build: Path, to: Path) -> None:
-        os.replace(build, to)
+    def fail_after_the_switch(*args: object) -> None:
         raise fault
 
-    monkeypatch.setattr(pipeline.warehouse, "publish", swap_then_fail)
+    monkeypatch.setattr(publish, "_settle", fail_after_the_switch)
     args = ["run", "--input", str(data), "--warehouse", str(target), "--no-report"]
     assert main(args) == code
     err = capsys.readouterr().err

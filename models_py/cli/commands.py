@@ -342,7 +342,7 @@ def _warehouse_state(args: argparse.Namespace, exc: BaseException) -> str:
     read it, and a run replaces it only once publishing has begun."""
     if args.command != "run":
         return ""
-    from models_py.pipeline import PUBLISH_BEGAN
+    from models_py.warehouse.publish import PUBLISH_BEGAN
 
     if PUBLISH_BEGAN in getattr(exc, "__notes__", ()):
         return f"; publishing had begun, so {args.warehouse} may be the new build"

@@ -38,6 +38,9 @@ from models_py.errors import ReelRecError
 from models_py.warehouse import paths
 from models_py.warehouse.file import connect, write_lock_holder
 
+# Noted on an exception raised once the new warehouse is in place: "untouched" is then false.
+PUBLISH_BEGAN = "reelrec: publishing had begun"
+
 
 class PublishError(ReelRecError):
     """Publishing failed; the subclass says which pair is in place."""
@@ -127,30 +130,33 @@ def _reason(exc: BaseException) -> str:
     return str(exc)
 
 
-def _settle(target: Path, journal: Path, kept: Path | None) -> None:
+def _settle(target: Path, journal: Path | None, kept: Path | None) -> None:
     """Step 4: the switch is done (or undone); what it kept aside goes. Best effort: the pair
     is already what it will be, so a failure here must not be reported as a failed publish
     (a journal left behind is settled by the next run, finding nothing left to move)."""
     paths.fsync_folder(target.parent)
     with suppress(OSError):
-        journal.unlink(missing_ok=True)
-        if kept is not None:
-            kept.unlink(missing_ok=True)
+        for leftover in (journal, kept):
+            if leftover is not None:
+                leftover.unlink(missing_ok=True)
 
 
 def publish(build: Path, target: Path, report: Path | None, staged_report: Path | None) -> None:
     """Put the finished `build` at `target` and `staged_report` at `report` as one step (see
     the module's docstring); `staged_report=None` removes the old report. `report=None`: no
-    report is kept in step with this warehouse (the benchmarks)."""
+    report is kept in step with this warehouse (the benchmarks).
+
+    Raises `NothingPublished` or `MixedPublish` as above; anything raised once the new pair is
+    in place (an interrupt during the clean-up) carries the `PUBLISH_BEGAN` note."""
     with connect(build) as con:
         con.execute("checkpoint")  # fold the WAL in: the published file must stand alone
     build.with_name(build.name + ".wal").unlink(missing_ok=True)
     _refuse_if_write_locked(target)
+    journal = kept = None
     if report is None:
         os.replace(build, target)
     else:
         journal = _write_journal(target, build, report, staged_report)
-        kept = None
         try:
             kept = _keep_previous(report)
             _switch(build, target, report, staged_report, kept)
@@ -166,10 +172,13 @@ def publish(build: Path, target: Path, report: Path | None, staged_report: Path 
                 f"({_reason(exc)}); nothing was published: the previous warehouse and report "
                 "are unchanged"
             ) from exc
+    try:
         _settle(target, journal, kept)
-    with suppress(OSError):
-        target.with_name(target.name + ".wal").unlink(missing_ok=True)
-    paths.fsync_folder(target.parent)
+        with suppress(OSError):
+            target.with_name(target.name + ".wal").unlink(missing_ok=True)
+    except BaseException as exc:
+        exc.add_note(PUBLISH_BEGAN)
+        raise
 
 
 def _journal_names(journal: Path) -> tuple[str, str, str | None] | None:
