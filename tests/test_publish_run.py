@@ -5,6 +5,7 @@ exports ask before replacing anything."""
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 import duckdb
@@ -12,6 +13,7 @@ import pytest
 
 from models_py import pipeline
 from models_py.cli.commands import main
+from models_py.warehouse import publish
 from models_py.warehouse.publish import NothingPublished
 from tests.conftest import SMALL_VARS, Built
 
@@ -59,6 +61,24 @@ def test_a_report_path_turned_folder_at_publish_leaves_the_old_pair(
     with pytest.raises(NothingPublished, match="previous warehouse and report are unchanged"):
         quick_run(built, target, echo=echo)
     assert sha(target) == before and report.is_dir()
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert left == ["warehouse-report.html", "warehouse.duckdb", "warehouse.duckdb.lock"]
+
+
+def test_a_run_first_finishes_the_publish_a_killed_run_left(built: Built, tmp_path: Path) -> None:
+    target = tmp_path / "warehouse.duckdb"
+    report = pipeline.report_path_for(target)
+    for path in (target, tmp_path / "warehouse.duckdb.building"):
+        path.write_bytes(built.warehouse.read_bytes())
+    report.write_text("<!doctype html>killed run's report")  # its rename was done
+    (tmp_path / "warehouse-report.html.previous").write_text("<!doctype html>old report")
+    publish.journal_path(target).write_text(
+        json.dumps({"build": "warehouse.duckdb.building", "report": report.name,
+                    "staged_report": "warehouse-report.html.building"})
+    )  # fmt: skip
+    said: list[str] = []
+    quick_run(built, target, echo=said.append)
+    assert any("finished publishing the run that was interrupted" in line for line in said)
     left = sorted(p.name for p in tmp_path.iterdir())
     assert left == ["warehouse-report.html", "warehouse.duckdb", "warehouse.duckdb.lock"]
 
