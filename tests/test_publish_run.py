@@ -62,7 +62,7 @@ def test_a_report_path_turned_folder_at_publish_leaves_the_old_pair(
         quick_run(built, target, echo=echo)
     assert sha(target) == before and report.is_dir()
     left = sorted(p.name for p in tmp_path.iterdir())
-    assert left == ["warehouse-report.html", "warehouse.duckdb", "warehouse.duckdb.lock"]
+    assert left == ["warehouse-report.html", "warehouse.duckdb"]
 
 
 def test_a_run_first_finishes_the_publish_a_killed_run_left(built: Built, tmp_path: Path) -> None:
@@ -80,7 +80,7 @@ def test_a_run_first_finishes_the_publish_a_killed_run_left(built: Built, tmp_pa
     quick_run(built, target, echo=said.append)
     assert any("finished publishing the run that was interrupted" in line for line in said)
     left = sorted(p.name for p in tmp_path.iterdir())
-    assert left == ["warehouse-report.html", "warehouse.duckdb", "warehouse.duckdb.lock"]
+    assert left == ["warehouse-report.html", "warehouse.duckdb"]
 
 
 def test_no_report_removes_the_report_of_the_previous_build(built: Built, tmp_path: Path) -> None:
