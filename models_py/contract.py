@@ -69,3 +69,4 @@ def project_var(name: str) -> Any:
 RAW_COLUMNS: tuple[str, ...] = tuple(macro_value("raw_columns"))
 REQUIRED_COLUMNS: tuple[str, ...] = tuple(macro_value("required_columns"))
 CLEANING_RULES: tuple[str, ...] = tuple(macro_value("cleaning_rules"))
+MAX_CELL_CHARS: int = macro_value("max_cell_chars")

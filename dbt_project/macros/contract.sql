@@ -18,6 +18,12 @@
     {{ return(['URL', 'Song']) }}
 {%- endmacro %}
 
+{#- Excel's limit on a cell's characters. A longer value comes from no spreadsheet: the loader
+    keeps its first max_cell_chars() + 1 characters and the row is out_of_range. -#}
+{% macro max_cell_chars() -%}
+    {{ return(32767) }}
+{%- endmacro %}
+
 {#- Every cleaning rule, in precedence order: a rejected row carries the first it fails. -#}
 {% macro cleaning_rules() -%}
     {{ return([

@@ -6,10 +6,10 @@ the ones a user sees in Excel or a text editor: the header row is 1 when it is t
 
 from __future__ import annotations
 
+import codecs
 import csv
-import html
 import io
-import re
+import tempfile
 import zipfile
 import zlib
 from dataclasses import dataclass, field
@@ -19,7 +19,9 @@ from xml.etree import ElementTree
 import fastexcel
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
+from models_py.contract import MAX_CELL_CHARS
 from models_py.errors import ReelRecError
 from models_py.ingest.columns import (
     CANONICAL_COLUMNS,
@@ -28,11 +30,11 @@ from models_py.ingest.columns import (
     match_headers,
     missing_required_message,
 )
+from models_py.ingest.xlsx_lost import LostCells, attach_lost_cells, lost_cells
+from models_py.ingest.xlsx_scan import XLSX_MAX_ROWS, check_workbook
 
 # A header may sit below a title block; look this far down for it.
 HEADER_SEARCH_ROWS = 20
-# Excel's own sheet limit: a file claiming more rows is not a valid xlsx.
-XLSX_MAX_ROWS = 1_048_576
 # Python's csv refuses fields over 128 KiB; a scraped Bio may hold more (a whole page).
 csv.field_size_limit(max(csv.field_size_limit(), 64 << 20))
 
@@ -104,121 +106,27 @@ def table_from_rows(
     return pa.table(data)
 
 
-_CELL_REF = re.compile(rb"<c r=\"([A-Z]+)(\d+)\"([^>]*?)(?:/>|>(.*?)</c>)", re.S)
-
-
-def _sheet_xml_paths(zf: zipfile.ZipFile) -> dict[str, str]:
-    """Sheet name -> worksheet XML path inside the xlsx zip."""
-    ns = {
-        "m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
-        "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
-        "rel": "http://schemas.openxmlformats.org/package/2006/relationships",
-    }
-    rels = ElementTree.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
-    target = {
-        r.get("Id"): r.get("Target", "").lstrip("/") for r in rels.findall("rel:Relationship", ns)
-    }
-    book = ElementTree.fromstring(zf.read("xl/workbook.xml"))
-    paths = {}
-    for sheet in book.findall("m:sheets/m:sheet", ns):
-        t = target.get(sheet.get(f"{{{ns['r']}}}id"), "")
-        paths[sheet.get("name")] = t if t.startswith("xl/") else f"xl/{t}"
-    return paths
-
-
-@dataclass(frozen=True)
-class LostCells:
-    """Cells the reader cannot return as written, in one sheet, and where its data starts."""
-
-    cells: list[tuple[str, int]]  # formulas with no saved value: (column letters, row)
-    errors: list[tuple[str, int, str]]  # error values such as #VALUE!: (letters, row, text)
-    first_column: int  # 0-based index of the leftmost column holding a value
-
-
-_HAS_VALUE = re.compile(rb"<v(?:\s[^>/]*)?>|<is>")
-_VALUE_TEXT = re.compile(rb"<v(?:\s[^>/]*)?>([^<]*)</v>")
-
-
-def formulas_without_value(path: Path) -> dict[str, LostCells]:
-    """Per sheet that has any: formula cells with no cached value, and error cells.
-
-    The reader returns both as empty, so the value would vanish unnoticed: a formula's is
-    lost (its rows are quarantined), an error's text (#VALUE!, #N/A…) is put back. Sheets
-    with neither cost two substring searches of their XML.
-    """
-    lost: dict[str, LostCells] = {}
-    with zipfile.ZipFile(path) as zf:
-        for name, xml_path in _sheet_xml_paths(zf).items():
-            xml = zf.read(xml_path)
-            if b"<f" not in xml and b't="e"' not in xml:
-                continue
-            cells: list[tuple[str, int]] = []
-            errors: list[tuple[str, int, str]] = []
-            first_column = 1 << 20
-            for m in _CELL_REF.finditer(xml):
-                letters, row, attributes, inner = (
-                    m.group(1).decode(),
-                    int(m.group(2)),
-                    m.group(3),
-                    m.group(4) or b"",
-                )
-                if _HAS_VALUE.search(inner):
-                    first_column = min(first_column, _column_letter_index(letters))
-                    if b't="e"' in attributes and (text := _VALUE_TEXT.search(inner)):
-                        errors.append((letters, row, html.unescape(text.group(1).decode())))
-                elif b"<f" in inner:
-                    cells.append((letters, row))
-            if cells or errors:
-                lost[name] = LostCells(cells, errors, first_column if first_column < 1 << 20 else 0)
-    return lost
-
-
-def _column_letter_index(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + (ord(ch) - 64)
-    return n - 1
-
-
-def _attach_lost_cells(
-    table: pa.Table, match: HeaderMatch, lost: LostCells | None
-) -> tuple[pa.Table, list[str]]:
-    """Put error texts back, and add lost_cells naming columns whose formula had no value."""
-    per_row: dict[int, list[str]] = {}
-    refs = []
-    if lost is not None:
-        by_pos = {pos: c for c, pos in match.positions.items()}
-        rows = table["source_row"].to_pylist()
-        index_of = {r: i for i, r in enumerate(rows)}
-        for letters, row in lost.cells:
-            col = by_pos.get(_column_letter_index(letters) - lost.first_column)
-            if col is not None and row in index_of:
-                per_row.setdefault(row, []).append(col)
-                refs.append(f"{col}@{letters}{row}")
-        patches: dict[str, dict[int, str]] = {}
-        for letters, row, text in lost.errors:
-            col = by_pos.get(_column_letter_index(letters) - lost.first_column)
-            if col is not None and row in index_of:
-                patches.setdefault(col, {})[index_of[row]] = text
-        for col, fixes in patches.items():
-            values = table[col].to_pylist()
-            for i, text in fixes.items():
-                values[i] = text
-            table = table.set_column(
-                table.column_names.index(col), col, pa.array(values, pa.string())
-            )
-    lost_column = (
-        pa.array(
-            [
-                ",".join(per_row[r]) if r in per_row else None
-                for r in table["source_row"].to_pylist()
-            ],
-            pa.string(),
-        )
-        if per_row
-        else pa.nulls(table.num_rows, pa.string())
+def cut_long_values(table: pa.Table, where: str) -> tuple[pa.Table, str | None]:
+    """Values over Excel's 32,767 characters keep their first 32,768: dbt quarantines their
+    rows as out_of_range, and a huge cell travels no further than the reader."""
+    found = []
+    for i, column_name in enumerate(table.column_names):
+        if column_name not in CANONICAL_COLUMNS:
+            continue
+        column = table.column(i)
+        over = pc.fill_null(pc.greater(pc.utf8_length(column), MAX_CELL_CHARS), False)
+        if pc.any(over).as_py():
+            rows = table["source_row"].filter(over).to_pylist()
+            found += [f"{column_name} in row {r}" for r in rows]
+            cut = pc.utf8_slice_codeunits(column, 0, MAX_CELL_CHARS + 1)
+            table = table.set_column(i, column_name, pc.if_else(over, cut, column))
+    if not found:
+        return table, None
+    shown = ", ".join(found[:10]) + (" …" if len(found) > 10 else "")
+    return table, (
+        f"{where}: {len(found)} cell(s) longer than Excel's {MAX_CELL_CHARS:,} characters "
+        f"({shown}) were cut to {MAX_CELL_CHARS + 1:,}; their rows are quarantined as out_of_range"
     )
-    return table.append_column("lost_cells", lost_column), refs
 
 
 def _sheet_table(data: pa.Table, header_index: int, match: HeaderMatch) -> pa.Table:
@@ -244,7 +152,11 @@ def _first_line(exc: Exception) -> str:
     return str(exc).strip().split("\n", 1)[0].strip()
 
 
-def _open_workbook(path: Path, name: str) -> tuple[fastexcel.ExcelReader, dict[str, LostCells]]:
+def _open_workbook(
+    path: Path, name: str, scratch: Path
+) -> tuple[fastexcel.ExcelReader, dict[str, LostCells]]:
+    """calamine's reader on the workbook once xlsx_scan has checked it (or on its cut copy,
+    made in `scratch`), and the cells calamine would read as empty."""
     try:
         with path.open("rb") as fh:
             magic = fh.read(8)
@@ -255,10 +167,13 @@ def _open_workbook(path: Path, name: str) -> tuple[fastexcel.ExcelReader, dict[s
             )
         if not magic:
             raise ReelRecError(f"{name}: cannot read as an Excel workbook: the file is empty")
-        return fastexcel.read_excel(str(path)), formulas_without_value(path)
+        checked = check_workbook(path, name, scratch)
+        lost = lost_cells(checked.path, name, checked.lost_sheets)
+        return fastexcel.read_excel(str(checked.path)), lost
     except (
         fastexcel.FastExcelError,
         zipfile.BadZipFile,
+        zipfile.LargeZipFile,
         zlib.error,
         ElementTree.ParseError,
         KeyError,
@@ -277,7 +192,17 @@ def read_xlsx(path: Path, column_map: dict[str, str], name: str) -> list[SheetDa
     fastexcel (calamine's Rust core, Arrow out) reads every cell as text: integers exactly,
     other numbers at 9 significant digits, as Excel's General format shows them.
     """
-    workbook, lost = _open_workbook(path, name)
+    with tempfile.TemporaryDirectory(prefix="reelrec-xlsx-") as scratch:
+        workbook, lost = _open_workbook(path, name, Path(scratch))
+        return _read_sheets(workbook, lost, column_map, name)
+
+
+def _read_sheets(
+    workbook: fastexcel.ExcelReader,
+    lost: dict[str, LostCells],
+    column_map: dict[str, str],
+    name: str,
+) -> list[SheetData]:
     sheets: list[SheetData] = []
     skipped: list[str] = []
     for sheet_name in workbook.sheet_names:
@@ -297,10 +222,11 @@ def read_xlsx(path: Path, column_map: dict[str, str], name: str) -> list[SheetDa
         except HeaderNotFound as exc:
             skipped.append(str(exc))
             continue
-        table, refs = _attach_lost_cells(
+        table, refs = attach_lost_cells(
             _sheet_table(data, header_index, match), match, lost.get(sheet_name)
         )
-        warnings = []
+        table, long_cells = cut_long_values(table, where)
+        warnings = [long_cells] if long_cells else []
         if refs:
             shown = ", ".join(refs[:10]) + (" …" if len(refs) > 10 else "")
             warnings.append(
@@ -320,10 +246,37 @@ def read_xlsx(path: Path, column_map: dict[str, str], name: str) -> list[SheetDa
     return sheets
 
 
+# UTF-32's little-endian mark begins with UTF-16's: test it first.
+_BYTE_ORDER_MARKS = (
+    (codecs.BOM_UTF32_LE, "utf-32", "UTF-32"),
+    (codecs.BOM_UTF32_BE, "utf-32", "UTF-32"),
+    (codecs.BOM_UTF8, "utf-8-sig", "UTF-8"),
+    (codecs.BOM_UTF16_LE, "utf-16", "UTF-16"),
+    (codecs.BOM_UTF16_BE, "utf-16", "UTF-16"),
+)
+
+
 def _decode(raw: bytes, name: str) -> tuple[str, str | None]:
-    """Text of a csv file: UTF-8 (BOM or not), else Windows-1252/Latin-1 with a warning."""
+    """Text of a csv file: the encoding its byte-order mark names (Excel's "Unicode text" is
+    UTF-16), else UTF-8, else Windows-1252/Latin-1 with a warning."""
+    for mark, codec, label in _BYTE_ORDER_MARKS:
+        if raw.startswith(mark):
+            try:
+                return raw.decode(codec), None
+            except UnicodeDecodeError as exc:
+                raise ReelRecError(
+                    f"{name}: starts with a {label} byte-order mark but byte {exc.start:,} "
+                    f"is not {label}; save it again as UTF-8 csv"
+                ) from None
+    if (nul := raw.find(b"\x00")) >= 0:
+        # UTF-16 without a mark, or not text: either way, Latin-1 would read it as garbage.
+        line = raw.count(b"\n", 0, nul) + 1
+        raise ReelRecError(
+            f"{name}, line {line}: a NUL byte; is it UTF-16 without "
+            "a byte-order mark, or not a text file? Save it as UTF-8 csv"
+        )
     try:
-        return raw.decode("utf-8-sig"), None
+        return raw.decode("utf-8"), None
     except UnicodeDecodeError:
         return raw.decode("cp1252", errors="replace"), (
             f"{name}: not UTF-8; read as Windows-1252/Latin-1 — check accented names"
@@ -390,9 +343,9 @@ def read_csv(path: Path, column_map: dict[str, str], name: str) -> list[SheetDat
     starts = np.array([0, *line_numbers[:-1]], dtype=np.int64) + 1
     record_index = table["source_row"].to_numpy() - 1
     table = table.set_column(0, "source_row", pa.array(starts[record_index]))
+    table, long_cells = cut_long_values(table, name)
     table = table.append_column("lost_cells", pa.nulls(table.num_rows, pa.string()))
     header = [str(h) for h in rows[header_index]]
-    sheets = [SheetData(name, None, "csv", int(starts[header_index]), header, match, table)]
-    if warning:
-        sheets[0].warnings.append(warning)
-    return sheets
+    sheet = SheetData(name, None, "csv", int(starts[header_index]), header, match, table)
+    sheet.warnings += [w for w in (warning, long_cells) if w]
+    return [sheet]
