@@ -35,6 +35,9 @@ class DbtVars(BaseModel):
     max_er: float = Field(gt=0, le=1000)
     max_posts: int = Field(ge=1, le=BIG)
     max_engagement_pct: float = Field(gt=0, le=BIG)
+    # Days since a reel was posted: Reels began in 2020, and a Time past a century is a unit
+    # mistake (a duration's microseconds read as days), never an old reel.
+    max_days_since_posted: float = Field(gt=0, le=36500)
     tier_nano_max_followers: int = Field(ge=1, le=BIG)
     celebrity_followers: int = Field(ge=1, le=BIG)
     top_n: int = Field(ge=1, le=MAX_LIST_LENGTH)

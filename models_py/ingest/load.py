@@ -24,6 +24,7 @@ from models_py.ingest.columns import (
     match_headers,
     missing_required_message,
 )
+from models_py.ingest.parquet_columns import nested_note, parquet_columns, refuse_nested
 from models_py.ingest.readers import SheetData, read_csv, read_xlsx
 
 READERS = {".xlsx": read_xlsx, ".xlsm": read_xlsx, ".csv": read_csv}
@@ -239,31 +240,21 @@ def _record_file(
     )
 
 
-def _parquet_columns(con: duckdb.DuckDBPyConnection, path: Path, name: str) -> list[str]:
-    try:
-        return [
-            r[0]
-            for r in con.execute(
-                "select name from parquet_schema(?) "
-                "where name <> 'schema' and num_children is null",
-                [str(path)],
-            ).fetchall()
-        ]
-    except duckdb.Error as exc:
-        raise ReelRecError(f"{name}: cannot read as parquet ({exc})") from None
-
-
 def load_parquet(
     con: duckdb.DuckDBPyConnection, path: Path, name: str, column_map: dict[str, str]
 ) -> tuple[SheetData, int]:
     """Parquet goes straight from file to table inside DuckDB: no Python round trip."""
-    headers = _parquet_columns(con, path, name)
+    columns = parquet_columns(con, path, name)
+    headers = [c.name for c in columns]
     match = match_headers(headers, column_map, name)
+    refuse_nested(columns, match, name)
     if not match.has_required:
-        raise ReelRecError(missing_required_message(name, headers, match, column_map))
+        raise ReelRecError(
+            missing_required_message(name, headers, match, column_map) + nested_note(columns)
+        )
     check_column_map(column_map, headers, name)
     selects = [
-        f'cast("{headers[match.positions[c]].replace(chr(34), chr(34) * 2)}" as varchar) as "{c}"'
+        f'{columns[match.positions[c]].as_text()} as "{c}"'
         if c in match.positions
         else f'null::varchar as "{c}"'
         for c in CANONICAL_COLUMNS

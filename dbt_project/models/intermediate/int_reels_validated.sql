@@ -51,6 +51,15 @@ row_rules as (
                 -- model takes.
                 or abs(delta) > {{ number_var('max_engagement_pct') }}
                 or abs(curr_er) > {{ number_var('max_engagement_pct') }}
+                or days_since_posted > {{ number_var('max_days_since_posted') }}
+                -- Longer than Excel allows a cell: no spreadsheet wrote it. The
+                -- byte length is free to read and never below the character count.
+                {%- for column in raw_columns() %}
+                or (
+                    strlen(raw_{{ column | lower }}) > {{ max_cell_chars() }}
+                    and length(raw_{{ column | lower }}) > {{ max_cell_chars() }}
+                )
+                {%- endfor %}
                 then 'out_of_range'
             when posts > {{ number_var('max_posts') }}
                 then 'posts_over_max'

@@ -13,6 +13,8 @@
         ' (posts_over_max).'),
     ('max_engagement_pct',
         '|Delta| or |Curr_ER| (%) above this is quarantined (out_of_range).'),
+    ('max_days_since_posted',
+        'Time (days since posted) above this is quarantined (out_of_range).'),
     ('tier_nano_max_followers',
         'Influencers with fewer followers than this are nano; from here on'
         ' micro.'),
