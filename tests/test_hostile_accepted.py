@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import subprocess
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +21,7 @@ import pytest
 from models_py.cli.commands import main
 from tests.files import HEADER, reel_row, write_xlsx
 from tests.hostile_files import (
+    CLEAN,
     EMOJI_NAME,
     FORMULA_TITLES,
     INJECTION_SONG,
@@ -29,6 +29,7 @@ from tests.hostile_files import (
     INJECTION_URL,
     MULTILINE_BIO,
     RTL_BIO,
+    Accepted,
     check_extra_columns_reported,
     check_header_row,
     check_huge_cells,
@@ -44,23 +45,9 @@ from tests.hostile_files import (
     write_csv,
     write_parquet_numbers,
 )
+from tests.hostile_formats import FORMAT_CASES
 
 pytestmark = pytest.mark.slow
-
-CLEAN = None  # expected rule of a row that passes every check
-
-
-@dataclass(frozen=True)
-class Accepted:
-    """A file the run accepts; `rules` maps (sheet, row) to the expected rule (None: clean)."""
-
-    id: str
-    file: str
-    write: Callable[[Path], object]
-    rules: dict[tuple[str | None, int], str | None]
-    check: Callable[[duckdb.DuckDBPyConnection], None] | None = None
-    warning: str | None = None  # a substring the run must print about this file
-
 
 ACCEPTED: list[Accepted] = [
     Accepted(
@@ -264,11 +251,12 @@ ACCEPTED: list[Accepted] = [
         },
     ),  # fmt: skip
     Accepted(
-        "huge_cell_csv",
+        "huge_cell_csv_over_excel_limit",
         "huge_cell.csv",
         lambda p: write_csv(p, [HEADER, reel_row(9000, Bio="x" * 1_000_000)]),
-        {(None, 2): CLEAN},
+        {(None, 2): "out_of_range"},
         check_huge_cells,
+        warning="huge_cell.csv: 1 cell(s) longer than Excel's 32,767 characters (Bio in row 2)",
     ),
     Accepted(
         "huge_cell_xlsx_at_excel_limit",
@@ -295,6 +283,7 @@ ACCEPTED: list[Accepted] = [
         {(None, 2): CLEAN},
         check_injection_is_data,
     ),  # fmt: skip
+    *FORMAT_CASES,
     Accepted(
         "formula_like_song_titles",
         "formula_titles.csv",

@@ -21,6 +21,7 @@ import pytest
 from models_py.cli.commands import main
 from tests.files import HEADER, reel_row, write_xlsx
 from tests.hostile_files import write_csv, xlsx_bytes
+from tests.xlsx_craft import SHEET, craft, declare_size
 
 pytestmark = pytest.mark.slow
 
@@ -165,6 +166,24 @@ REFUSED: list[Refused] = [
         "parquet_missing_required_column",
         parquet_without_song,
         ("no_song.parquet", "required column 'Song' not found"),
+    ),
+    Refused(
+        "zip_part_larger_than_its_header_says",
+        lambda d: declare_size(craft(d / "liar.xlsx"), SHEET, 1000),
+        ("liar.xlsx: part xl/worksheets/sheet1.xml expands past the 1,000 bytes",),
+    ),
+    Refused(
+        "parquet_nested_column_with_a_known_name",
+        lambda d: pq.write_table(
+            pa.table({"Song": ["SO1"], "URL": [["https://www.instagram.com/a/"]]}),
+            d / "nested.parquet",
+        ),
+        ("nested.parquet: column 'URL' is nested",),
+    ),
+    Refused(
+        "utf16_csv_without_its_mark",
+        lambda d: (d / "no_mark.csv").write_bytes("URL,Song\r\na,b\r\n".encode("utf-16-le")),
+        ("no_mark.csv, line 1: a NUL byte",),
     ),
     Refused(
         "no_input_files",

@@ -112,6 +112,7 @@ class _Part:
         self.item: _Item | None = None
         self.events = 0
         self.cut = 0
+        self.where = ""
         parser = expat.ParserCreate()
         parser.ordered_attributes = True
         parser.buffer_text = True
@@ -124,6 +125,7 @@ class _Part:
         self.parser = parser
 
     def feed(self, chunks: Iterable[bytes], where: str) -> None:
+        self.where = where
         quiet = 0
         try:
             for chunk in chunks:
@@ -158,7 +160,8 @@ class _Part:
         self._write('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n')
 
     def _doctype(self, *args: object) -> None:
-        raise ReelRecError("a DTD, which spreadsheet programs never write")
+        # Entities defined in a DTD can expand a few bytes into gigabytes.
+        raise ReelRecError(f"{self.where}: a DTD, which spreadsheet programs never write")
 
     def _keep(self, item: _Item, text: str) -> None:
         """Buffer an item's XML while it is short enough to copy as it is."""
