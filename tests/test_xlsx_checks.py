@@ -136,8 +136,28 @@ def test_a_small_part_over_its_cap_is_refused(tmp_path: Path, monkeypatch) -> No
         read(craft(tmp_path / "styles.xlsx"))
 
 
-def test_a_dtd_is_refused(tmp_path: Path) -> None:
-    doctype = b'<!DOCTYPE sst [<!ENTITY a "aaaaaaaaaa">]>'
-    strings = [doctype, *shared_strings(b"<si><t>&a;</t></si>")]
-    with pytest.raises(ReelRecError, match=f"{STRINGS}: a DTD"):
-        read(craft(tmp_path / "dtd.xlsx", strings=strings))
+UNBOUNDED = {
+    # Entities a DTD defines can expand a few bytes into gigabytes.
+    "dtd": (
+        [b'<!DOCTYPE sst [<!ENTITY a "aaaaaaaaaa">]>', *shared_strings(b"<si><t>&a;</t></si>")],
+        f"{STRINGS}: a DTD",
+    ),
+    # A tag is parsed whole: one 5 MB attribute would be held at once.
+    "long_tag": (
+        shared_strings(b'<si><t x="' + b"a" * 10_000_000 + b'">b</t></si>'),
+        f"{STRINGS}: one XML tag or comment runs past 4,194,304 bytes",
+    ),
+    # Every open element costs the parser memory (the comment sends the part to the parser).
+    "deep": (
+        shared_strings(b"<!-- by hand --><si>" + b"<r>" * 300 + b"</r>" * 300 + b"</si>"),
+        f"{STRINGS}: XML nested over 256 elements deep",
+    ),
+}
+
+
+@pytest.mark.parametrize("strings, message", UNBOUNDED.values(), ids=UNBOUNDED.keys())
+def test_xml_the_parser_would_hold_without_bound_is_refused(
+    tmp_path: Path, strings: list[bytes], message: str
+) -> None:
+    with pytest.raises(ReelRecError, match=re.escape(f"odd.xlsx, {message}")):
+        read(craft(tmp_path / "odd.xlsx", strings=strings))

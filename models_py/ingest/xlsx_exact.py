@@ -3,8 +3,9 @@ substring searches cannot judge: where each cell sits as calamine places it, and
 part with every text longer than Excel's limit cut, so calamine never holds it whole.
 
 Memory stays bounded whatever the XML: the parser is fed 1 MiB at a time, text arrives in
-pieces of at most 64K characters, a cell is buffered only up to SPAN_BYTES, and a tag or
-comment that produces no event for QUIET_BYTES is refused rather than buffered.
+pieces of at most 64K characters, a cell is buffered only up to SPAN_BYTES, a tag or comment
+that produces no event for QUIET_BYTES is refused rather than buffered, and so is nesting
+deeper than MAX_DEPTH.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from models_py.errors import ReelRecError
 
 SPAN_BYTES = 1 << 20  # a cell or shared string buffered for copying; past this it is cut
 QUIET_BYTES = 4 << 20
+MAX_DEPTH = 256  # a worksheet nests about 6 deep; each open element costs the parser memory
 _PIECE = 1 << 20
 _FLUSH = 1 << 20
 
@@ -111,6 +113,7 @@ class _Part:
         self.buffered = 0
         self.item: _Item | None = None
         self.events = 0
+        self.depth = 0
         self.cut = 0
         self.where = ""
         parser = expat.ParserCreate()
@@ -173,6 +176,9 @@ class _Part:
 
     def _start(self, name: str, attrs: list[str]) -> None:
         self.events += 1
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise ReelRecError(f"{self.where}: XML nested over {MAX_DEPTH} elements deep")
         local = name.rpartition(":")[2]
         item = self.item
         if item is None:
@@ -189,6 +195,7 @@ class _Part:
 
     def _end(self, name: str) -> None:
         self.events += 1
+        self.depth -= 1
         item = self.item
         if item is None:
             self._write(f"</{name}>")
@@ -288,7 +295,8 @@ class Worksheet(_Part):
         self.extent: Extent | None = None
 
     def _start_outside(self, local: str, attrs: list[str]) -> None:
-        if local == "row" and (r := _attribute(attrs, "r")) and r.isdigit() and int(r) > 0:
+        r = _attribute(attrs, "r")
+        if local == "row" and r and r.isascii() and r.isdigit() and int(r) > 0:
             self.row = int(r) - 1
 
     def _end_outside(self, name: str) -> None:

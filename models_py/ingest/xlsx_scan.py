@@ -22,7 +22,6 @@ sheet declares is never trusted: calamine uses it only as a size hint.
 from __future__ import annotations
 
 import re
-import shutil
 import zipfile
 from collections.abc import Iterable, Iterator
 from contextlib import closing
@@ -35,7 +34,7 @@ from xml.etree import ElementTree
 from models_py.errors import ReelRecError
 from models_py.ingest import xlsx_exact
 from models_py.ingest.xlsx_exact import column_index
-from models_py.ingest.xlsx_zip import CHUNK_BYTES, Member, member_chunks, xml_members
+from models_py.ingest.xlsx_zip import CHUNK_BYTES, member_chunks, xml_members
 
 XLSX_MAX_ROWS = 1_048_576  # Excel's own sheet limits
 XLSX_MAX_COLUMNS = 16_384
@@ -245,13 +244,13 @@ class _Workbook:
             self.sheets = sheet_xml_paths(zf)
         self.fh: BinaryIO = path.open("rb")
 
-    def chunks(self, member: Member) -> Iterator[bytes]:
+    def chunks(self, member: zipfile.ZipInfo) -> Iterator[bytes]:
         return member_chunks(self.fh, member, self.where)
 
     def close(self) -> None:
         self.fh.close()
 
-    def sheet_scans(self) -> dict[str, tuple[Member, SheetScan]]:
+    def sheet_scans(self) -> dict[str, tuple[zipfile.ZipInfo, SheetScan]]:
         scans = {}
         for sheet, xml_path in self.sheets.items():
             if member := self.by_name.get(xml_path.lower()):
@@ -293,31 +292,21 @@ def check_workbook(path: Path, where: str, scratch: Path) -> CheckedWorkbook:
     return CheckedWorkbook(path, cut, lost)
 
 
-def _write_cut_copy(book: _Workbook, to_cut: list[Member], copy: Path) -> int:
-    """A copy of the workbook with the given parts' long texts cut; returns how many were."""
+def _write_cut_copy(book: _Workbook, to_cut: list[zipfile.ZipInfo], copy: Path) -> int:
+    """A copy of the workbook's XML parts (all that calamine reads) with the long texts of
+    `to_cut` cut; returns how many were."""
     cut = 0
-    names = {m.name for m in to_cut}
-    with (
-        zipfile.ZipFile(book.path) as src,
-        zipfile.ZipFile(copy, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as dst,
-    ):
-        for info in src.infolist():
-            target = zipfile.ZipInfo(info.filename, info.date_time)
-            target.compress_type = zipfile.ZIP_DEFLATED
-            with dst.open(target, "w", force_zip64=True) as out:
-                if info.filename in names:
-                    member = book.members[info.filename]
-                    kind = (
-                        xlsx_exact.SharedStrings
-                        if info.filename.lower() == SHARED_STRINGS
-                        else xlsx_exact.Worksheet
-                    )
-                    part = kind(out)
-                    part.feed(book.chunks(member), f"{book.where}, {info.filename}")
-                    if isinstance(part, xlsx_exact.SharedStrings):
-                        _check_strings(part.items, book.where)
-                    cut += part.cut
-                else:
-                    with src.open(info) as data:
-                        shutil.copyfileobj(data, out, CHUNK_BYTES)
+    with zipfile.ZipFile(copy, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as dst:
+        for name, member in book.members.items():
+            with dst.open(name, "w", force_zip64=True) as out:
+                if member not in to_cut:
+                    for chunk in book.chunks(member):
+                        out.write(chunk)
+                    continue
+                strings = name.lower() == SHARED_STRINGS
+                part = xlsx_exact.SharedStrings(out) if strings else xlsx_exact.Worksheet(out)
+                part.feed(book.chunks(member), f"{book.where}, {name}")
+                if isinstance(part, xlsx_exact.SharedStrings):
+                    _check_strings(part.items, book.where)
+                cut += part.cut
     return cut

@@ -12,7 +12,6 @@ import struct
 import zipfile
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -31,26 +30,13 @@ _LOCAL_HEADER = struct.Struct("<4s5H3L2H")  # PK\3\4 ... file name and extra fie
 _METHODS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflate"}
 
 
-@dataclass(frozen=True)
-class Member:
-    info: zipfile.ZipInfo
-
-    @property
-    def name(self) -> str:
-        return self.info.filename
-
-    @property
-    def size(self) -> int:
-        return self.info.file_size
-
-
 def is_data_part(name: str) -> bool:
     """Worksheets and the shared strings: the parts that grow with the data."""
     lower = name.lower()
     return lower.startswith("xl/worksheets/") or lower == "xl/sharedstrings.xml"
 
 
-def xml_members(path: Path, where: str) -> dict[str, Member]:
+def xml_members(path: Path, where: str) -> dict[str, zipfile.ZipInfo]:
     """The workbook's XML parts by name, refused when their declared sizes pass the caps."""
     with zipfile.ZipFile(path) as zf:
         infos = [i for i in zf.infolist() if i.filename.lower().endswith((".xml", ".rels"))]
@@ -74,7 +60,7 @@ def xml_members(path: Path, where: str) -> dict[str, Member]:
             f"{where}: the workbook expands to {total:,} bytes of XML, more than the "
             f"{XLSX_MAX_XML_BYTES:,} ReelRec reads from one workbook; save it as csv or parquet"
         )
-    return {i.filename: Member(i) for i in infos}
+    return {i.filename: i for i in infos}
 
 
 def _data_offset(fh: BinaryIO, info: zipfile.ZipInfo, where: str) -> int:
@@ -86,13 +72,12 @@ def _data_offset(fh: BinaryIO, info: zipfile.ZipInfo, where: str) -> int:
     return info.header_offset + _LOCAL_HEADER.size + name_length + extra_length
 
 
-def member_chunks(fh: BinaryIO, member: Member, where: str) -> Iterator[bytes]:
+def member_chunks(fh: BinaryIO, info: zipfile.ZipInfo, where: str) -> Iterator[bytes]:
     """The member's bytes, decompressed CHUNK_BYTES at most at a time.
 
     Raises when the data expands past the declared size or ends short of it: calamine reads
     the same bytes, so what it sees is what was checked here.
     """
-    info = member.info
     fh.seek(_data_offset(fh, info, where))
     inflater = zlib.decompressobj(-zlib.MAX_WBITS) if info.compress_type else None
     remaining, produced = info.compress_size, 0
