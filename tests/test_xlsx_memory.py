@@ -10,6 +10,7 @@ much on every read, so it is in the `big` tier.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -20,8 +21,8 @@ import pytest
 
 from tests.xlsx_craft import SHEET, craft, far_cell, one_long_string
 
-# The interpreter with duckdb, pyarrow and fastexcel loaded and a run's threads takes about
-# 1 GB of address space; a dense grid of the far cells below would need 16 GB and more.
+# A run takes about 0.6 GB of address space up to its load (arenas capped below); a dense
+# grid of the far cells below would need 16 GB and more, the gigabyte cell several GB.
 ADDRESS_SPACE = 2 << 30
 
 LIMIT = (
@@ -44,9 +45,12 @@ LOAD = LIMIT + textwrap.dedent(
 
 
 def run_limited(code: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    # glibc reserves 64 MB of address space per thread arena, up to 8 per core: capped, the
+    # child's baseline does not grow with the machine's cores.
+    env = {**os.environ, "MALLOC_ARENA_MAX": "2"}
     return subprocess.run(
         [sys.executable, "-c", code, *args],
-        capture_output=True, text=True, check=False, cwd=cwd, timeout=900,
+        capture_output=True, text=True, check=False, cwd=cwd, env=env, timeout=900,
     )  # fmt: skip
 
 
