@@ -50,7 +50,9 @@ def test_a_billion_songs_for_a_new_influencer_is_refused_within_the_cap(tmp_path
         import sys
         from models_py.cli.commands import main
         cap({GIB})
-        sys.exit(main(["new", "x", "--bio", "", "--followers", "10", "-n", "1000000000",
+        # -n first: argparse stops at the first bad value, before --followers starts DuckDB,
+        # which can crash rather than raise when the capped address space runs out.
+        sys.exit(main(["new", "x", "-n", "1000000000", "--bio", "", "--followers", "10",
                        "--warehouse", {str(tmp_path / "w.duckdb")!r}]))
         """
     )

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +17,7 @@ import pandas  # noqa: F401  (see below)
 import pyarrow as pa
 
 from models_py.errors import ReelRecError
+from models_py.forking import fork_pool
 from models_py.ingest.columns import (
     CANONICAL_COLUMNS,
     check_column_map,
@@ -106,7 +106,7 @@ def read_files(paths: list[Path], folder: Path, column_map: dict[str, str]) -> I
     # pyarrow imports pandas on its first array; importing it with this module lets the forked
     # readers inherit it instead of each paying for the import (the pipeline needs pandas
     # later anyway).
-    with ProcessPoolExecutor(max_workers=2) as pool:
+    with fork_pool(2) as pool:
         for sheets in pool.map(_read_one, paths, [column_map] * len(paths), names):
             yield from sheets
 

@@ -8,10 +8,9 @@ all clean reels to serve recommendations. Everything goes to the `scores` schema
 from __future__ import annotations
 
 import json
-import multiprocessing
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from functools import partial
 from pathlib import Path
 
@@ -21,6 +20,7 @@ import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
 from models_py import progress
+from models_py.forking import fork_pool
 from models_py.recommenders.base import RatingRecommender
 from models_py.recommenders.content import ContentRecommender
 from models_py.recommenders.data import Ratings
@@ -156,9 +156,8 @@ def score_all(
     names = [spec.method for spec in specs] + [NEW_INFLUENCER_METHOD]
     costs = [spec.cost for spec in specs] + [NEW_INFLUENCER_COST]
     try:
-        context = multiprocessing.get_context("fork")
         with (
-            ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool,
+            fork_pool(workers) as pool,
             progress.bar("models", total=len(names), unit="model") as done,
         ):
             # Longest first (LPT): the short models fill in while the long ones run.

@@ -4,11 +4,9 @@ the planted truth to ``truth/`` (per-row expectations, influencers, songs)."""
 from __future__ import annotations
 
 import math
-import multiprocessing
 import os
 import re
 import zipfile
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from models_py.contract import RAW_COLUMNS
+from models_py.forking import can_fork, fork_pool
 from models_py.synth.cells import EntityText, RenderedColumn, render
 from models_py.synth.dirt import DIRT_BIT, DIRT_KINDS, REJECT_RULES, expected_rules, has_dirt
 from models_py.synth.settings import TIERS, XLSX_MAX_ROWS
@@ -129,12 +128,11 @@ def _write_xlsx_files(jobs: list[tuple[Path, list[list[Any]]]]) -> None:
     one CPU) the workbooks are written sequentially instead.
     """
     workers = min(len(jobs), os.cpu_count() or 1)
-    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+    if workers < 2 or not can_fork():
         for path, cells in jobs:
             _write_xlsx(path, cells)
         return
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with fork_pool(workers) as pool:
         for future in [pool.submit(_write_xlsx, path, cells) for path, cells in jobs]:
             future.result()
 
