@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -34,3 +36,20 @@ def test_neighbours_are_blocked_top_k_without_self(features: sp.csr_matrix) -> N
         assert song not in row
         np.testing.assert_allclose(sims[song][: row.size], dense[song, row])
     assert ids[2, 0] == 3 and ids[3, 0] == 2  # Bo's two songs
+
+
+@pytest.mark.parametrize("blank", list(itertools.product([False, True], repeat=4)))
+def test_any_metadata_column_may_be_blank(blank: tuple[bool, ...]) -> None:
+    """Issue 18, item 1: a file without artist or year (ratings only, or artist without year)
+    made OneHotEncoder(categories=[[]]) fail. A blank group adds no columns instead."""
+    columns = ["title", "release_name", "artist_name", "release_year"]
+    songs = SONGS.copy()
+    for column, gone in zip(columns, blank, strict=True):
+        if gone:
+            songs[column] = None
+    features = song_features(songs)
+    assert features.shape[0] == len(SONGS)
+    if all(blank):
+        assert features.nnz == 0
+    else:
+        assert np.isfinite(features.data).all() and features.nnz > 0

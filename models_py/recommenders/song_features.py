@@ -61,15 +61,23 @@ def song_features(songs: pd.DataFrame, weights: dict[str, float] | None = None) 
         ("artist", onehot(artists), ["artist"]),
         ("decade", onehot(decades), ["decade"]),
     ]
-    # Each group L2-normalised first, so a weight means the same for every song. An all-blank
-    # text column has no vocabulary: that group is left out rather than failing.
+    # Each group L2-normalised first, so a weight means the same for every song. A group with
+    # nothing to encode (no words, no artist, no year: a file without those columns) is left
+    # out rather than failing: it would have no columns.
+    present = {
+        "title": _has_words(frame["title"]),
+        "release": _has_words(frame["release"]),
+        "artist": bool(artists),
+        "decade": bool(decades),
+    }
     blocks = [
         w[name] * normalize(sp.csr_matrix(est.fit_transform(frame[col])))
         for name, est, col in groups
-        if not isinstance(est, TfidfVectorizer) or _has_words(frame[col])
+        if present[name]
     ]
-    features = sp.hstack(blocks, format="csr") if blocks else sp.csr_matrix((len(frame), 0))
-    return normalize(features).astype(np.float64)
+    if not blocks:  # no metadata at all: no features (content is not fitted, see registry)
+        return sp.csr_matrix((len(frame), 0), dtype=np.float64)
+    return normalize(sp.hstack(blocks, format="csr")).astype(np.float64)
 
 
 def _has_words(text: pd.Series) -> bool:
