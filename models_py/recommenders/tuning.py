@@ -144,9 +144,11 @@ def tune_ranking(
     k: int = 10,
     validation_fraction: float = 0.1,
     seed: int = 0,
+    min_rating: float | None = 0.0,
 ) -> tuple[dict[str, Any], list[tuple[dict[str, Any], float]]]:
-    """Grid search by validation MAP@k (relevant: held-out songs with Delta > 0, i.e. used
-    and lifted), on the same seeded validation cut as ``tune``. Parameters the estimator
+    """Grid search by validation MAP@k (relevant: held-out songs rated above ``min_rating``,
+    i.e. used and lifted; None: every held-out song used), on the same seeded validation cut
+    as ``tune``. Parameters the estimator
     lists in ``scoring_params`` change only how a fitted model scores, so a grid of those
     alone is tried on one fit. Ties go to the first combination in the grid."""
     train, valid = ratings.split(validation_fraction, seed)
@@ -156,13 +158,14 @@ def tune_ranking(
     scoring_only = set(param_grid) <= set(getattr(estimator, "scoring_params", ()))
     if scoring_only:
         # One fit; the model ranks the validation users under every setting at once.
-        lists = ValidationLists.of(valid)
+        lists = ValidationLists.of(valid, min_rating)
         fitted = clone(estimator).fit(train)
         ranked = fitted.recommend_each(lists.users, k, grid) if lists.users.size else []
         scores = [lists.map(recs) for recs, _ in ranked] or [0.0] * len(grid)
     else:
         scores = [
-            map_at_k(clone(estimator).set_params(**params).fit(train), valid, k) for params in grid
+            map_at_k(clone(estimator).set_params(**params).fit(train), valid, k, min_rating)
+            for params in grid
         ]
     table = list(zip(grid, scores, strict=True))
     best = max(range(len(table)), key=lambda i: (table[i][1], -i))

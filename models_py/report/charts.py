@@ -110,11 +110,25 @@ def likes_vs_comments(cells: pd.DataFrame, bins: int = 40) -> str:
     return data_uri(fig)
 
 
+# Longest bar label drawn whole: longer song titles would squeeze the bars to nothing.
+MAX_LABEL = 42
+
+
+def short_label(label: str, limit: int = MAX_LABEL) -> str:
+    return label if len(label) <= limit else label[: limit - 1].rstrip() + "…"
+
+
 def horizontal_bars(labels: list[str], values: list[float], title: str, xlabel: str) -> str:
+    return data_uri(bars_figure(labels, values, title, xlabel))
+
+
+def bars_figure(labels: list[str], values: list[float], title: str, xlabel: str) -> Figure:
+    """Labelled horizontal bars. The title is the figure's, centred on the whole figure: over
+    the axes alone, long labels pushed it past the right edge."""
     fig, ax = _figure(6.4, 0.32 * max(len(labels), 3) + 0.8)
     positions = np.arange(len(labels))
     ax.barh(positions, values, color=BAR)
-    ax.set_yticks(positions, labels)
+    ax.set_yticks(positions, [short_label(str(label)) for label in labels])
     ax.invert_yaxis()
     for pos, value in zip(positions, values, strict=True):
         ax.annotate(
@@ -126,9 +140,9 @@ def horizontal_bars(labels: list[str], values: list[float], title: str, xlabel: 
             fontsize=8,
         )
     ax.margins(x=0.12)
-    ax.set_title(title)
+    fig.suptitle(title, fontsize=plt.rcParams["axes.titlesize"], fontweight="bold")
     ax.set_xlabel(xlabel)
-    return data_uri(fig)
+    return fig
 
 
 def method_bars(

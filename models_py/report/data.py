@@ -38,8 +38,9 @@ def histogram(
     log: bool = False,
     upper_quantile: float = 1.0,
     integer: bool = False,
-) -> Histogram:
-    """Equal-width bins of `expr` (of log10(expr) when `log`) over the non-null rows.
+) -> Histogram | None:
+    """Equal-width bins of `expr` (of log10(expr) when `log`) over the non-null rows; None
+    when every row is null (the input had no such column).
 
     `upper_quantile` < 1 trims a long right tail into the last bin so the bulk stays readable;
     `integer` makes bins whole units wide (counts of days would otherwise leave empty bins).
@@ -50,7 +51,7 @@ def histogram(
         f"from {table} where {expr} is not null"
     ).fetchall()[0]
     if lo is None:
-        return Histogram(np.array([0.0, 1.0]), np.array([0]), log)
+        return None
     hi = hi if hi > lo else lo + 1
     width = (hi - lo) / bins
     if integer:
@@ -157,11 +158,22 @@ def popularity_leaders(con: duckdb.DuckDBPyConnection, n: int = 5) -> pd.DataFra
 
 
 def most_used_songs(con: duckdb.DuckDBPyConnection, n: int = 15) -> pd.DataFrame:
+    """The n songs most influencers used, labelled 'title — artist' (the song id when the
+    input had no title)."""
     return frame(
         con,
-        "select title, artist_name, user_count, mean_delta from main.songs "
-        "order by user_count desc, song_id limit ?",
+        "select coalesce(title, song_id) || coalesce(' — ' || artist_name, '') as label, "
+        "user_count, mean_delta from main.songs order by user_count desc, song_id limit ?",
         [n],
+    )
+
+
+def models_not_fitted(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The models the run did not fit, and why (model_runs)."""
+    return frame(
+        con,
+        "select method, family, not_fitted_reason as reason from main.model_runs "
+        "where not_fitted_reason is not null order by reason, method",
     )
 
 
@@ -230,19 +242,42 @@ def example_influencers(con: duckdb.DuckDBPyConnection, per_tier: int = 1) -> pd
 def example_recommendations(
     con: duckdb.DuckDBPyConnection, influencer_id: str, methods: list[str], n: int = 10
 ) -> pd.DataFrame:
+    """An influencer's picks by `methods`; song: 'title — artist' (the song id when the input
+    had no title)."""
     return frame(
         con,
-        "select method, rank, title, artist_name, score, reason from main.recommendations "
+        "select method, rank, coalesce(title, song_id) || coalesce(' — ' || artist_name, '') "
+        "as song, score, reason from main.recommendations "
         "where influencer_id = ? and list_contains(?, method) and rank <= ? "
         "order by method, rank",
         [influencer_id, methods, n],
     )
 
 
+def why_no_list(con: duckdb.DuckDBPyConnection, methods: list[str]) -> dict[str, str]:
+    """Why each of `methods` may have no lists: the model was not fitted (model_runs), or
+    count ranks no song (none used by min_user_count influencers)."""
+    why = dict(
+        con.execute(
+            "select method, not_fitted_reason from main.model_runs "
+            "where list_contains(?, method) and not_fitted_reason is not null",
+            [methods],
+        ).fetchall()
+    )
+    ranked = con.execute(
+        "select count(*) from main.popularity_rankings where method = 'count'"
+    ).fetchall()[0][0]
+    if "count" in methods and not ranked:
+        minimum = settings(con).get("min_user_count", "min_user_count")
+        why["count"] = f"no song is used by min_user_count = {minimum} influencers or more"
+    return why
+
+
 def songs_used_by(con: duckdb.DuckDBPyConnection, influencer_id: str, n: int = 5) -> pd.DataFrame:
     return frame(
         con,
-        "select s.title, s.artist_name, r.delta from main.reels as r "
+        "select coalesce(s.title, s.song_id) as title, s.artist_name, r.delta "
+        "from main.reels as r "
         "inner join main.songs as s on s.song_id = r.song_id "
         "where r.influencer_id = ? order by r.delta desc nulls last, s.song_id limit ?",
         [influencer_id, n],

@@ -16,8 +16,19 @@ class Table:
 
 @dataclass
 class Figure:
-    src: str
+    src: str  # a data: URI; "" when there was nothing to plot
     alt: str
+    missing: str = ""  # shown in the chart's place instead: why there is nothing to plot
+
+
+def no_data(alt: str, what: str) -> Figure:
+    """The place of a chart whose data the input lacked, saying so."""
+    return Figure(
+        "",
+        alt,
+        f"No {what} in this warehouse: the input had no such column, or every cell was "
+        "blank. Nothing to plot.",
+    )
 
 
 @dataclass

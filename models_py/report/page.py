@@ -8,10 +8,10 @@ from pathlib import Path
 import jinja2
 
 from models_py.report import data as q
+from models_py.report.examples import examples_section
 from models_py.report.layout import Section
 from models_py.report.sections import (
     eda_section,
-    examples_section,
     models_section,
     overview_section,
     popularity_section,

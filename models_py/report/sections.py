@@ -6,9 +6,8 @@ import pandas as pd
 
 from models_py.report import charts
 from models_py.report import data as q
-from models_py.report.layout import Figure, Section, Table, table
+from models_py.report.layout import Figure, Section, no_data, table
 
-EXAMPLE_METHODS = ["er_biased_mf", "content", "item_knn", "count"]
 COLD_START_TITLES = {"cold_song": "new songs", "cold_influencer": "new influencers"}
 
 
@@ -73,7 +72,27 @@ def rows_section(con) -> Section:
         "values of any of them.",
         figures,
         [("Rows per file", audit), ("Quarantined by rule", table(rules))],
+        # One table per row: the audit's eight columns overflow half the page.
+        wide_tables=True,
     )
+
+
+def distribution_figure(
+    con,
+    table_name: str,
+    expr: str,
+    title: str,
+    xlabel: str,
+    alt: str,
+    what: str,
+    lines: list[tuple[float, str]] | None = None,
+    **binning,
+) -> Figure:
+    """A histogram of `expr`, or a note in its place when no row has it (`what`: its name)."""
+    hist = q.histogram(con, table_name, expr, **binning)
+    if hist is None:
+        return no_data(alt, what)
+    return Figure(charts.distribution(hist, title, xlabel, lines), alt)
 
 
 def eda_section(con, settings: dict[str, str]) -> Section:
@@ -81,56 +100,63 @@ def eda_section(con, settings: dict[str, str]) -> Section:
     nano = float(settings.get("tier_nano_max_followers", "nan"))
     celebrity = float(settings.get("celebrity_followers", "nan"))
     max_posts = float(settings.get("max_posts", "nan"))
+    likes_comments = q.likes_vs_comments(con)
     figures = [
-        Figure(
-            charts.distribution(
-                q.histogram(con, "main.influencers", "er"),
-                "Usual engagement rate (ER) per influencer",
-                "ER, %",
-                [(max_er, f"max_er = {max_er:g}")],
-            ),
+        distribution_figure(
+            con,
+            "main.influencers",
+            "er",
+            "Usual engagement rate (ER) per influencer",
+            "ER, %",
             "Histogram of influencer engagement rate",
+            "ER",
+            [(max_er, f"max_er = {max_er:g}")],
         ),
-        Figure(
-            charts.distribution(
-                q.histogram(con, "main.influencers", "followers", log=True),
-                "Followers per influencer, with the tier cut-offs",
-                "followers (log scale)",
-                [
-                    (nano, f"micro from {nano:,.0f}"),
-                    (celebrity, f"celebrity from {celebrity:,.0f}"),
-                ],
-            ),
+        distribution_figure(
+            con,
+            "main.influencers",
+            "followers",
+            "Followers per influencer, with the tier cut-offs",
+            "followers (log scale)",
             "Histogram of followers with tier cut-offs",
+            "Followers",
+            [(nano, f"micro from {nano:,.0f}"), (celebrity, f"celebrity from {celebrity:,.0f}")],
+            log=True,
         ),
-        Figure(
-            charts.distribution(
-                q.histogram(con, "main.influencers", "posts"),
-                "Lifetime posts per influencer",
-                "posts",
-                [(max_posts, f"max_posts = {max_posts:,.0f}")],
-            ),
+        distribution_figure(
+            con,
+            "main.influencers",
+            "posts",
+            "Lifetime posts per influencer",
+            "posts",
             "Histogram of posts per influencer",
+            "Posts",
+            [(max_posts, f"max_posts = {max_posts:,.0f}")],
         ),
-        Figure(charts.likes_vs_comments(q.likes_vs_comments(con)), "Likes versus comments"),
-        Figure(
-            charts.distribution(
-                q.histogram(
-                    con, "main.reels", "days_since_posted", upper_quantile=0.99, integer=True
-                ),
-                "Time since the reel was posted (top 1 % in the last bin)",
-                "days",
-            ),
+        Figure(charts.likes_vs_comments(likes_comments), "Likes versus comments")
+        if len(likes_comments)
+        else no_data("Likes versus comments", "reel with both Likes and Comments"),
+        distribution_figure(
+            con,
+            "main.reels",
+            "days_since_posted",
+            "Time since the reel was posted (top 1 % in the last bin)",
+            "days",
             "Histogram of days since posting",
+            "Time (since posting)",
+            upper_quantile=0.99,
+            integer=True,
         ),
-        Figure(
-            charts.distribution(
-                q.histogram(con, "main.reels", "delta", bins=60),
-                "Delta: the lift in engagement a song gave (the rating)",
-                "Curr_ER − ER, percentage points",
-                [(float(settings.get("delta_threshold", "nan")), "delta_threshold")],
-            ),
+        distribution_figure(
+            con,
+            "main.reels",
+            "delta",
+            "Delta: the lift in engagement a song gave (the rating)",
+            "Curr_ER − ER, percentage points",
             "Histogram of Delta",
+            "Delta (nor ER and Curr_ER to derive it)",
+            [(float(settings.get("delta_threshold", "nan")), "delta_threshold")],
+            bins=60,
         ),
     ]
     tiers = table(
@@ -149,10 +175,12 @@ def eda_section(con, settings: dict[str, str]) -> Section:
 
 def popularity_section(con) -> Section:
     used = q.most_used_songs(con)
-    labels = [f"{t} — {a}" for t, a in zip(used["title"], used["artist_name"], strict=True)]
     figure = Figure(
         charts.horizontal_bars(
-            labels, used["user_count"].tolist(), "Songs used by most influencers", "influencers"
+            used["label"].tolist(),
+            used["user_count"].tolist(),
+            "Songs used by most influencers",
+            "influencers",
         ),
         "Bar chart of the most used songs",
     )
@@ -178,35 +206,35 @@ def popularity_section(con) -> Section:
     )
 
 
+def rmse_figure(methods: pd.DataFrame) -> Figure:
+    if not methods["rmse"].notna().any():
+        return no_data("RMSE by method", "rating metric (no model learnt from Delta)")
+    chart = charts.method_bars(
+        methods, "rmse", "Rating error on held-out reels", "RMSE (lower is better)", True
+    )
+    return Figure(chart, "RMSE by method")
+
+
+def ranking_figure(methods: pd.DataFrame) -> Figure:
+    """MAP of the songs that lifted; of every song used when no held-out song has a lift to
+    judge by (usage only)."""
+    for metric, judged in (("map_lifted", "that lifted engagement"), ("map_used", "used")):
+        if methods[metric].notna().any():
+            chart = charts.method_bars(
+                methods,
+                metric,
+                f"Ranking quality: held-out songs {judged}",
+                "MAP@k (higher is better)",
+                False,
+            )
+            return Figure(chart, "MAP at k by method")
+    return no_data("MAP at k by method", "ranking metric")
+
+
 def models_section(con) -> Section:
     methods = q.model_comparison(con)
-    figures = []
-    if methods["rmse"].notna().any():
-        figures.append(
-            Figure(
-                charts.method_bars(
-                    methods,
-                    "rmse",
-                    "Rating error on held-out reels",
-                    "RMSE (lower is better)",
-                    True,
-                ),
-                "RMSE by method",
-            )
-        )
-    if methods["map_lifted"].notna().any():
-        figures.append(
-            Figure(
-                charts.method_bars(
-                    methods,
-                    "map_lifted",
-                    "Ranking quality: held-out songs that lifted engagement",
-                    "MAP@k (higher is better)",
-                    False,
-                ),
-                "MAP at k by method",
-            )
-        )
+    skipped = q.models_not_fitted(con)
+    figures = [rmse_figure(methods), ranking_figure(methods)]
     cold = q.cold_start_comparison(con)
     tables = []
     for scenario, rows in cold.groupby("scenario", sort=True):
@@ -245,7 +273,7 @@ def models_section(con) -> Section:
         "(model_metrics). The dashed line is the oracle: the generator's planted model, the best "
         "any method could do (present only on generated data). Baselines are the floor to beat. "
         "Cold start: songs or influencers whose every reel was held out, as new releases and "
-        "newly signed influencers are (see cold_start_splits).",
+        "newly signed influencers are (see cold_start_splits)." + _not_fitted(skipped),
         figures,
         [
             (
@@ -265,48 +293,25 @@ def models_section(con) -> Section:
                 ),
             ),
             *tables,
+            *(
+                [("Not fitted", table(skipped, {"method": "method", "reason": "why not"}))]
+                if len(skipped)
+                else []
+            ),
         ],
         wide_tables=True,
     )
 
 
-def picks_by_method(picks: pd.DataFrame) -> Table:
-    """Rank × method grid of 'title — artist', methods in EXAMPLE_METHODS order."""
-    labelled = picks.assign(
-        song=picks["title"].fillna("?") + " — " + picks["artist_name"].fillna("?")
+def _not_fitted(skipped: pd.DataFrame) -> str:
+    """' Not fitted in this build: a, b (no song metadata); …' (model_runs), or ''."""
+    if skipped.empty:
+        return ""
+    said = "; ".join(
+        f"{', '.join(rows['method'])} ({reason})"
+        for reason, rows in skipped.groupby("reason", sort=False)
     )
-    grid = labelled.pivot(index="rank", columns="method", values="song").reset_index()
-    methods = [m for m in EXAMPLE_METHODS if m in grid.columns]
-    return table(grid, {"rank": "rank", **{m: m for m in methods}})
-
-
-def examples_section(con) -> Section:
-    tables = []
-    for person in q.example_influencers(con).itertuples(index=False):
-        name = person.influencer_name or person.handle
-        used = q.songs_used_by(con, person.influencer_id)
-        picks = q.example_recommendations(con, person.influencer_id, EXAMPLE_METHODS)
-        heading = (
-            f"{name} (@{person.handle}), {person.tier}, {person.followers:,} followers, "
-            f"ER {person.er:.2f} %, {person.songs_used} songs used"
-        )
-        tables.append(
-            (
-                heading + " — best-lifting songs used",
-                table(used, {"title": "title", "artist_name": "artist", "delta": "Delta"}),
-            )
-        )
-        tables.append((heading + " — recommended", picks_by_method(picks)))
-    return Section(
-        "examples",
-        "Example recommendations",
-        "The most active influencer of each tier, the songs that lifted their engagement most "
-        f"and what {len(EXAMPLE_METHODS)} methods ({', '.join(EXAMPLE_METHODS)}) recommend "
-        "next. Any influencer, with the reason for each pick: `reelrec recommend <handle>` or "
-        "the recommendations table.",
-        tables=tables,
-        wide_tables=True,
-    )
+    return f" Not fitted in this build: {said}."
 
 
 def settings_section(con) -> Section:

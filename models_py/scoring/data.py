@@ -10,7 +10,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from models_py import dbt_vars
-from models_py.contract import project_var
+from models_py.contract import project_vars
 from models_py.recommenders.data import Ratings
 from models_py.recommenders.song_features import song_features
 from models_py.scoring.codes import CODES
@@ -36,6 +36,11 @@ class ScoringData:
     cold: dict[str, ColdScenario] = field(default_factory=dict)  # cold_song, cold_influencer
     # bool per influencer: judged by the ranking metrics (evaluation_influencers); None: all.
     evaluated: np.ndarray | None = None
+    # Too few reels with a Delta to learn ratings from (a usage-only file): every rating is 1,
+    # one per reel used, and only the usage-based models are fitted (registry.not_fitted).
+    implicit: bool = False
+    rated_train_reels: int | None = None  # training reels with a Delta (None: len(train))
+    lift_threshold: float = 0.0  # a held-out song is "lifted" when its Delta is above this
 
     def evaluated_users(self) -> np.ndarray:
         """Codes of the influencers whose evaluation lists are made (every one by default)."""
@@ -54,11 +59,18 @@ class ColdScenario:
     held_out_users: np.ndarray  # bool per influencer: no training reel (cold_influencer)
 
 
-def _ratings(frame: pd.DataFrame, n_users: int, n_items: int) -> Ratings:
+# Below this many training reels with a Delta the validation cut that tunes the rating models
+# is (nearly) empty and fitting fails: they are not fitted, and the usage-based models learn
+# from which songs were used instead (ScoringData.implicit).
+MIN_TRAINING_RATINGS = 100
+
+
+def _ratings(frame: pd.DataFrame, n_users: int, n_items: int, implicit: bool = False) -> Ratings:
+    """The reels of `frame` as ratings: their Delta, or 1 for every reel used (`implicit`)."""
     return Ratings(
         user=frame["user"].to_numpy(np.int32),
         item=frame["item"].to_numpy(np.int32),
-        rating=frame["delta"].to_numpy(np.float64),
+        rating=np.ones(len(frame)) if implicit else frame["delta"].to_numpy(np.float64),
         n_users=n_users,
         n_items=n_items,
     )
@@ -89,6 +101,10 @@ def read_scoring_data(con: duckdb.DuckDBPyConnection) -> ScoringData:
     )
     reels = read_coded(con, "evaluation_splits", "split = 'train' as is_train, delta")
     rated = reels["delta"].notna().to_numpy()
+    rated_train = int((rated & reels["is_train"].to_numpy(bool)).sum())
+    implicit = rated_train < MIN_TRAINING_RATINGS
+    if implicit:  # every reel counts, as a use
+        rated = np.ones(len(reels), dtype=bool)
     unrated = reels.loc[~rated, ["user", "item"]].reset_index(drop=True)
     unrated["split"] = np.where(reels["is_train"].to_numpy(bool)[~rated], "train", "test")
     reels = reels[rated]
@@ -100,16 +116,19 @@ def read_scoring_data(con: duckdb.DuckDBPyConnection) -> ScoringData:
     return ScoringData(
         influencer_ids,
         song_ids,
-        _ratings(reels[is_train], *shape),
-        _ratings(reels[~is_train], *shape),
-        _ratings(reels, *shape),
+        _ratings(reels[is_train], *shape, implicit),
+        _ratings(reels[~is_train], *shape, implicit),
+        _ratings(reels, *shape, implicit),
         influencers["er"].to_numpy(np.float64, na_value=np.nan),
         unrated,
         song_features(songs),
         influencers["bio"].fillna("").to_numpy(object),
         influencers["tier"].to_numpy(object),
-        read_cold_scenarios(con, shape),
+        read_cold_scenarios(con, shape, implicit),
         read_evaluated(con, len(influencer_ids)),
+        implicit,
+        rated_train,
+        run_vars(con).lift_threshold,
     )
 
 
@@ -126,9 +145,9 @@ def read_evaluated(con: duckdb.DuckDBPyConnection, n_influencers: int) -> np.nda
 
 
 def read_cold_scenarios(
-    con: duckdb.DuckDBPyConnection, shape: tuple[int, int]
+    con: duckdb.DuckDBPyConnection, shape: tuple[int, int], implicit: bool = False
 ) -> dict[str, ColdScenario]:
-    """The cold_start_splits holdouts, coded like the warm split."""
+    """The cold_start_splits holdouts, coded like the warm split (`implicit`: every reel a 1)."""
     out = {}
     for scenario in ("cold_song", "cold_influencer"):
         # Only the training rows matter here: the held-out side is the warm test's business.
@@ -137,7 +156,7 @@ def read_cold_scenarios(
         )
         users, items = train["user"].to_numpy(), train["item"].to_numpy()
         out[scenario] = ColdScenario(
-            train=_ratings(train[train["delta"].notna()], *shape),
+            train=_ratings(train if implicit else train[train["delta"].notna()], *shape, implicit),
             used=sp.csr_matrix((np.ones(len(train)), (users, items)), shape),
             held_out_items=np.bincount(items, minlength=shape[1]) == 0,
             held_out_users=np.bincount(users, minlength=shape[0]) == 0,
@@ -145,9 +164,13 @@ def read_cold_scenarios(
     return out
 
 
+def run_vars(con: duckdb.DuckDBPyConnection) -> dbt_vars.DbtVars:
+    """The vars the warehouse was built with (run_settings, checked like a run's), the
+    project defaults when it is not built yet."""
+    rows = con.execute("select setting, setting_value from main.run_settings").fetchall()
+    return dbt_vars.from_settings(rows) if rows else dbt_vars.check({}, project_vars())
+
+
 def faithful_max_ratings(con: duckdb.DuckDBPyConnection) -> int:
     """The run's faithful_max_ratings (run_settings), the project default when not built."""
-    rows = con.execute("select setting, setting_value from main.run_settings").fetchall()
-    if not rows:
-        return int(project_var("faithful_max_ratings"))
-    return dbt_vars.from_settings(rows).faithful_max_ratings
+    return run_vars(con).faithful_max_ratings

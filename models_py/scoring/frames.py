@@ -153,5 +153,6 @@ def cold_influencer_frame(data: ScoringData, top_n: int, run_id: str) -> tuple[p
         "fit_seconds": fitted - start,
         "score_seconds": time.perf_counter() - fitted,
         "serve_seconds": 0.0,
+        "trained_on": "usage",
     }
     return frame, run

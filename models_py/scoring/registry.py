@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from models_py.recommenders.base import RatingRecommender
 from models_py.recommenders.baselines import BiasBaseline, GlobalMean
 from models_py.recommenders.content import ContentRecommender
@@ -17,7 +19,7 @@ from models_py.recommenders.knn_baseline import KNNBaseline
 from models_py.recommenders.matrix_factorization import BiasedMF
 from models_py.recommenders.report_cf import ReportItemCF, ReportUserCF
 from models_py.recommenders.report_svd import ReportSVD
-from models_py.scoring.data import ScoringData
+from models_py.scoring.data import MIN_TRAINING_RATINGS, ScoringData
 from models_py.synth.oracle import PlantedModel
 
 
@@ -36,6 +38,15 @@ class ModelSpec:
     # Rough seconds to fit and score on the default data. Only orders the work, longest
     # first, so the two workers finish together; results are merged in spec order regardless.
     cost: float = 1.0
+    # The inputs it learns from (INPUTS); a model whose input the data lacks is not fitted.
+    needs: frozenset[str] = frozenset({"delta"})
+    # Why the data is too small for it, or None: a fixed shape it cannot fit below.
+    too_small: Callable[[ScoringData], str | None] | None = None
+
+
+# What a model may need, and what the run says when the data lacks it.
+INPUTS = {"delta": "no Delta", "er": "no ER", "metadata": "no song metadata"}
+USAGE_ONLY: frozenset[str] = frozenset()  # learns from which songs were used alone
 
 
 MODELS: tuple[ModelSpec, ...] = (
@@ -49,6 +60,7 @@ MODELS: tuple[ModelSpec, ...] = (
         serve=True,
         grid={"estimator__reg_user": [5.0, 15.0, 30.0], "estimator__reg_item": [5.0, 15.0, 30.0]},
         cost=0.6,
+        needs=frozenset({"delta", "er"}),
     ),
     ModelSpec(
         "report_user_cf", "faithful", lambda data: ReportUserCF(similarity="cosine"), cost=2.7
@@ -56,8 +68,22 @@ MODELS: tuple[ModelSpec, ...] = (
     ModelSpec(
         "report_item_cf", "faithful", lambda data: ReportItemCF(similarity="cosine"), cost=3.3
     ),
-    ModelSpec("report_svd", "faithful", lambda data: ReportSVD(random_state=0), cost=3.9),
-    ModelSpec("item_knn", "model", lambda data: ItemKNN(n_neighbors=20), serve=True, cost=2.2),
+    ModelSpec(
+        "report_svd",
+        "faithful",
+        lambda data: ReportSVD(random_state=0),
+        cost=3.9,
+        too_small=lambda data: svd_too_small(data, ReportSVD().n_factors),
+    ),
+    # Cosine of who used the songs (weighted by Delta when there is one).
+    ModelSpec(
+        "item_knn",
+        "model",
+        lambda data: ItemKNN(n_neighbors=20),
+        serve=True,
+        cost=2.2,
+        needs=USAGE_ONLY,
+    ),
     # Koren's rule (n_stored = n_neighbors) or wider candidate lists: see knn_baseline.
     ModelSpec(
         "knn_baseline",
@@ -84,6 +110,7 @@ MODELS: tuple[ModelSpec, ...] = (
         serve=True,
         grid={"estimator__reg": [10.0, 40.0], "estimator__reg_user_bias": [5.0, 15.0]},
         cost=1.8,
+        needs=frozenset({"delta", "er"}),
     ),
     # Metadata only: ranks songs nobody has used like any other.
     ModelSpec(
@@ -94,6 +121,8 @@ MODELS: tuple[ModelSpec, ...] = (
         rank_grid={"appeal_weight": [0.0, 0.5, 1.0, 2.0]},
         cold_song=True,
         cost=7.9,
+        # Without Delta every used song weighs the same in the influencer's profile.
+        needs=frozenset({"metadata"}),
     ),
     ModelSpec(
         "hybrid",
@@ -111,6 +140,8 @@ MODELS: tuple[ModelSpec, ...] = (
         # Not refitted for cold_song: its usage part scores every unseen song alike, so on
         # new songs it orders them exactly as content does (any weight > 0).
         cost=6.2,
+        # Without ER its usage part has no ER term (CovariateAdjusted of a constant).
+        needs=frozenset({"delta", "metadata"}),
     ),
 )
 NEW_INFLUENCER_METHOD = "similar_influencers"  # cold_influencer only; served by the CLI
@@ -153,3 +184,52 @@ def within_size_limits(
         return specs, []
     kept = [spec for spec in specs if spec.family != "faithful"]
     return kept, [spec.method for spec in specs if spec.family == "faithful"]
+
+
+def svd_too_small(data: ScoringData, k: int) -> str | None:
+    """The report's svds(k) needs more than k influencers and songs."""
+    if min(len(data.influencer_ids), len(data.song_ids)) > k:
+        return None
+    return f"svds(k={k}) needs more than {k} influencers and songs"
+
+
+def missing_inputs(data: ScoringData) -> dict[str, str]:
+    """The INPUTS this data lacks, each with the reason the run gives."""
+    missing = {}
+    if data.implicit:
+        rated = data.rated_train_reels or 0
+        missing["delta"] = (
+            INPUTS["delta"]
+            if rated == 0
+            else f"only {rated:,} training reels have a Delta (fewer than {MIN_TRAINING_RATINGS})"
+        )
+    if not np.isfinite(np.asarray(data.user_er, dtype=np.float64)).any():
+        missing["er"] = INPUTS["er"]
+    if data.song_features is None or data.song_features.nnz == 0:
+        missing["metadata"] = INPUTS["metadata"]
+    return missing
+
+
+def not_fitted(
+    specs: list[ModelSpec], data: ScoringData, faithful_max: int
+) -> tuple[list[ModelSpec], list[tuple[ModelSpec, str]]]:
+    """The specs to fit, and the rest with why not: an input the data lacks (their first
+    missing need, in INPUTS order), data too small for the model's shape, or the report's own
+    methods past `faithful_max` training ratings (within_size_limits)."""
+    missing = missing_inputs(data)
+    kept, skipped = [], []
+    for spec in specs:
+        lacking = [missing[need] for need in INPUTS if need in spec.needs and need in missing]
+        if spec.too_small is not None and not lacking:
+            lacking = [reason for reason in [spec.too_small(data)] if reason]
+        if lacking:
+            skipped.append((spec, lacking[0]))
+        else:
+            kept.append(spec)
+    sized, too_big = within_size_limits(kept, len(data.train.rating), faithful_max)
+    reason = (
+        f"{len(data.train.rating):,} training ratings, over faithful_max_ratings "
+        f"({faithful_max:,}); --var faithful_max_ratings=N to run it anyway"
+    )
+    skipped += [(spec, reason) for spec in kept if spec.method in too_big]
+    return sized, skipped

@@ -27,7 +27,12 @@ from models_py.recommenders.data import Ratings
 from models_py.recommenders.item_knn import ItemKNN
 from models_py.recommenders.song_features import top_k_neighbours
 from models_py.recommenders.tuning import tune, tune_ranking
-from models_py.scoring.data import ScoringData, faithful_max_ratings, read_scoring_data
+from models_py.scoring.data import (
+    MIN_TRAINING_RATINGS,
+    ScoringData,
+    faithful_max_ratings,
+    read_scoring_data,
+)
 from models_py.scoring.frames import (
     cold_influencer_frame,
     cold_song_frame,
@@ -40,9 +45,9 @@ from models_py.scoring.registry import (
     NEW_INFLUENCER_COST,
     NEW_INFLUENCER_METHOD,
     ModelSpec,
+    not_fitted,
     oracle_specs,
     truth_matches,
-    within_size_limits,
 )
 from models_py.scoring.writer import ScoreTables, append_scores, clear_scores
 
@@ -58,7 +63,11 @@ def fit_model(
         best, _ = tune(model, spec.grid, ratings, validation_fraction=0.1, seed=0)
         model.set_params(**best)
     if spec.rank_grid:
-        best, _ = tune_ranking(model, spec.rank_grid, ratings, validation_fraction=0.1, seed=0)
+        # Judged as dbt judges: songs that lifted, or (usage only) every song used.
+        lifted = None if data.implicit else data.lift_threshold
+        best, _ = tune_ranking(
+            model, spec.rank_grid, ratings, validation_fraction=0.1, seed=0, min_rating=lifted
+        )
         model.set_params(**best)
     return model.fit(ratings), model.get_params()
 
@@ -80,7 +89,8 @@ def score_model(
     start = time.perf_counter()
     model, params = fit_model(spec, data, data.train)
     fitted = time.perf_counter()
-    out.test_predictions.append(prediction_frame(data, model, spec.method))
+    if not data.implicit:  # usage only: no Delta to predict, so no rating metrics at all
+        out.test_predictions.append(prediction_frame(data, model, spec.method))
     unrated_train = data.unrated[data.unrated["split"] == "train"]
     evaluation = recommendation_frame(
         data, model, spec.method, top_n, unrated_train, users=data.evaluated_users()
@@ -114,9 +124,21 @@ def score_model(
             "fit_seconds": fitted - start,
             "score_seconds": scored - fitted,
             "serve_seconds": served_at - scored,
+            "trained_on": "usage" if data.implicit else "delta",
         }
     )
     return served_at - start
+
+
+def not_fitted_run(spec: ModelSpec, reason: str, run_id: str) -> dict:
+    """model_runs' row of a model the run did not fit, saying why."""
+    return {
+        "run_id": run_id,
+        "method": spec.method,
+        "family": spec.family,
+        "data_fingerprint": run_id,
+        "not_fitted_reason": reason,
+    }
 
 
 # Set just before the worker processes fork, so they inherit the data instead of unpickling it
@@ -175,11 +197,6 @@ def score_all(
         _WORK = None
 
 
-# Below this the validation cut that tunes the models is (nearly) empty and fitting fails;
-# the SQL methods still rank and are judged, so the run goes on without the Python models.
-MIN_TRAINING_RATINGS = 100
-
-
 def run_scoring(
     con: duckdb.DuckDBPyConnection,
     run_id: str,
@@ -188,31 +205,44 @@ def run_scoring(
     workers: int = 2,
     echo: Callable[[str], None] = print,
 ) -> None:
-    """Fit, evaluate and serve every model on the built warehouse; write the scores tables."""
+    """Fit, evaluate and serve every model the data allows on the built warehouse; write the
+    scores tables, with a model_runs row saying why for each model not fitted."""
     data = read_scoring_data(con)
     # No list is longer than the catalogue: the lists' arrays are sized by top_n.
     top_n = min(top_n, len(data.song_ids))
+    kind = "reels used (no Delta: usage only)" if data.implicit else "ratings"
     echo(
-        f"  {len(data.train.rating):,} training and {len(data.test.rating):,} test ratings, "
+        f"  {len(data.train.rating):,} training and {len(data.test.rating):,} test {kind}, "
         f"{len(data.influencer_ids):,} influencers x {len(data.song_ids):,} songs"
     )
+    clear_scores(con)
     if len(data.train.rating) < MIN_TRAINING_RATINGS:
-        echo(
-            f"  ! too few clean reels to fit the models ({len(data.train.rating):,} training "
-            f"ratings, fewer than {MIN_TRAINING_RATINGS}): only the popularity methods rank"
+        # Even the usage-based models' validation cut would be (nearly) empty.
+        reason = (
+            f"too few clean reels ({len(data.train.rating):,} training reels, fewer than "
+            f"{MIN_TRAINING_RATINGS})"
         )
+        echo(f"  ! {reason} to fit the models: only the popularity methods rank")
+        skipped = [(spec, reason) for spec in MODELS]
+        append_scores(con, ScoreTables([], [], [], [], not_fitted_runs(skipped, run_id)))
         return
     loaded = {r[0] for r in con.execute("select source_file from raw.source_files").fetchall()}
     with_truth = truth_dir is not None and truth_matches(truth_dir, loaded)
-    faithful_max = faithful_max_ratings(con)
-    specs, left_out = within_size_limits(list(MODELS), len(data.train.rating), faithful_max)
-    if left_out:
-        echo(
-            f"  ! {', '.join(left_out)} not fitted: {len(data.train.rating):,} training ratings, "
-            f"over faithful_max_ratings ({faithful_max:,}). The report's own "
-            "methods grow with influencers x influencers; --var faithful_max_ratings=N to run "
-            "them anyway"
-        )
-    specs += oracle_specs(truth_dir, data) if with_truth else []
-    clear_scores(con)
+    candidates = list(MODELS) + (oracle_specs(truth_dir, data) if with_truth else [])
+    specs, skipped = not_fitted(candidates, data, faithful_max_ratings(con))
+    for reason, methods in _by_reason(skipped).items():
+        echo(f"  ! not fitted — {', '.join(methods)}: {reason}")
+    append_scores(con, ScoreTables([], [], [], [], not_fitted_runs(skipped, run_id)))
     score_all(specs, data, top_n, run_id, echo, partial(append_scores, con), workers=workers)
+
+
+def not_fitted_runs(skipped: list[tuple[ModelSpec, str]], run_id: str) -> list[dict]:
+    return [not_fitted_run(spec, reason, run_id) for spec, reason in skipped]
+
+
+def _by_reason(skipped: list[tuple[ModelSpec, str]]) -> dict[str, list[str]]:
+    """{reason: [methods]}, in the order the reasons first come."""
+    out: dict[str, list[str]] = {}
+    for spec, reason in skipped:
+        out.setdefault(reason, []).append(spec.method)
+    return out

@@ -35,7 +35,8 @@ TABLES: dict[str, str] = {
     "model_runs": """
         run_id varchar, method varchar, family varchar, params varchar,
         data_fingerprint varchar, n_train bigint, n_test bigint,
-        fit_seconds double, score_seconds double, serve_seconds double
+        fit_seconds double, score_seconds double, serve_seconds double,
+        trained_on varchar, not_fitted_reason varchar
     """,
 }
 

@@ -26,6 +26,9 @@
         ' this.'),
     ('delta_threshold',
         'A reel performed (more_performing) when its Delta is above this.'),
+    ('lift_threshold',
+        'A held-out song counts as lifted (relevance lifted) when its reel\'s'
+        ' Delta is above this.'),
     ('trending_half_life_days',
         'trending: a reel\'s weight halves every this many days.'),
     ('split_seed', 'Seed of the hashed train/test split.'),

@@ -1,6 +1,7 @@
 {#- Held-out songs that count as hits, per scenario and relevance definition:
     used   — every held-out song the influencer used;
-    lifted — held-out songs whose reel lifted engagement (Delta > 0).
+    lifted — held-out songs whose reel lifted engagement (Delta above
+             lift_threshold: 0 for a lift, e.g. 3.5 for 1–5 stars).
     warm: the shared 75/25 split. cold_song: the influencer's reels with a
     held-out song (songs no model saw). cold_influencer: every reel of a
     held-out influencer.
@@ -58,7 +59,7 @@ lifted as (
 
     select scenario, 'lifted' as relevance, influencer_id, song_id
     from test_reels
-    where delta > 0
+    where delta > {{ var('lift_threshold') }}
 
 ),
 
