@@ -40,7 +40,7 @@ def all_pairs(n_users: int, n_items: int) -> tuple[np.ndarray, np.ndarray]:
 
 def predict_all(model: RatingRecommender, ratings: Ratings) -> np.ndarray:
     u, i = all_pairs(ratings.n_users, ratings.n_items)
-    return model.predict(u, i).reshape(ratings.n_users, ratings.n_items)
+    return model.predict(u, i, clip=False).reshape(ratings.n_users, ratings.n_items)
 
 
 def assert_same_ranking(

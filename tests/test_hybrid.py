@@ -99,3 +99,38 @@ def test_hybrid_ranks_every_weight_at_once_as_it_ranks_each(monkeypatch) -> None
     alone = clone(hybrid).fit(train)
     expected = [map_at_k(alone.set_params(weight=w), valid, 3) for w in (0.0, 0.5, 1.0)]
     assert [v for _, v in table] == expected and len(set(expected)) > 1
+
+
+def test_hybrid_predicts_er_biased_mf_delta_on_any_data() -> None:
+    """Issue 18, item 8: the hybrid's predicted Delta was documented as er_biased_mf's, but its
+    usage model was fixed at the setting er_biased_mf tunes to on the default data. On data
+    where er_biased_mf tunes otherwise (here, low noise: less regularisation), they differ
+    unless the hybrid's usage model is tuned the same way."""
+    import pandas as pd
+
+    from models_py.scoring.data import ScoringData
+    from models_py.scoring.registry import MODELS
+    from models_py.scoring.runner import fit_model
+
+    rng = np.random.default_rng(0)
+    n_u, n_i = 120, 60
+    p, q = rng.normal(size=(n_u, 3)), rng.normal(size=(n_i, 3))
+    b_u, b_i = rng.normal(scale=2, size=n_u), rng.normal(scale=2, size=n_i)
+    u, i = np.nonzero(rng.random((n_u, n_i)) < 0.35)
+    r = 1 + b_u[u] + b_i[i] + (p[u] * q[i]).sum(axis=1) + rng.normal(scale=0.1, size=u.size)
+    ratings = Ratings(u.astype(np.int32), i.astype(np.int32), r, n_u, n_i)
+    songs = pd.DataFrame(
+        {"title": [f"t{k}" for k in range(n_i)], "release_name": None,
+         "artist_name": [f"a{k % 7}" for k in range(n_i)],
+         "release_year": 1990 + np.arange(n_i) % 30}
+    )  # fmt: skip
+    data = ScoringData(
+        np.arange(n_u).astype(str), np.arange(n_i).astype(str), ratings, ratings, ratings,
+        rng.normal(size=n_u), pd.DataFrame({"user": [], "item": [], "split": []}),
+        song_features(songs),
+    )  # fmt: skip
+    specs = {spec.method: spec for spec in MODELS}
+    usage, params = fit_model(specs["er_biased_mf"], data, ratings)
+    hybrid, _ = fit_model(specs["hybrid"], data, ratings)
+    assert (params["estimator__reg"], params["estimator__reg_user_bias"]) != (40.0, 15.0)
+    np.testing.assert_array_equal(hybrid.predict(u, i), usage.predict(u, i))

@@ -52,13 +52,24 @@ class RatingRecommender(BaseEstimator):
     which the ranking may overwrite); a model that can rank without scoring every song names
     its ``ranker`` (ranking.Ranker).
     Learned attributes end with ``_``; ``__init__`` only stores parameters (sklearn contract).
+
+    ``predict`` clips to the range of the ratings fitted on, as Surprise clips to the rating
+    scale: on a 1-5 scale no song is "predicted 6.3". ``recommend`` ranks by the raw scores
+    (clipping would only tie them); ``clip_scores`` gives them as served.
     """
+
+    scores_are_ratings = True  # False: scores only order songs (similarities, mixes)
 
     def fit(self, ratings: Ratings) -> Self:
         csr = ratings.to_csr()
         self.n_users_ = ratings.n_users
         self.n_items_ = ratings.n_items
         self.global_mean_ = float(ratings.rating.mean()) if len(ratings) else 0.0
+        self.rating_range_ = (
+            (float(ratings.rating.min()), float(ratings.rating.max()))
+            if len(ratings)
+            else (-np.inf, np.inf)
+        )
         self.used_ = csr  # the fit ratings: "used" items for recommend, lookups for models
         self._fit(ratings, csr)
         return self
@@ -76,9 +87,10 @@ class RatingRecommender(BaseEstimator):
         """The exact ranking that spares the dense scores; None: rank densely."""
         return None
 
-    def predict(self, user: np.ndarray, item: np.ndarray) -> np.ndarray:
+    def predict(self, user: np.ndarray, item: np.ndarray, clip: bool = True) -> np.ndarray:
         """Predicted ratings for (user[k], item[k]); codes outside the fitted ranges (users or
-        items unseen at fit) get the global mean."""
+        items unseen at fit) get the global mean. ``clip`` (Surprise's ``predict(clip=True)``):
+        within the range of the ratings fitted on."""
         user, item = as_codes(user, "user"), as_codes(item, "item")
         if user.shape != item.shape:
             raise ValueError("user and item must have the same length")
@@ -86,7 +98,12 @@ class RatingRecommender(BaseEstimator):
         known = (user >= 0) & (user < self.n_users_) & (item >= 0) & (item < self.n_items_)
         if known.any():
             out[known] = self._predict_known(user[known], item[known])
-        return out
+        return np.clip(out, *self.rating_range_) if clip else out
+
+    def clip_scores(self, scores: np.ndarray) -> np.ndarray:
+        """Scores of ``recommend`` as served: clipped like predictions when they are predicted
+        ratings (``scores_are_ratings``); the ranking itself keeps them raw."""
+        return np.clip(scores, *self.rating_range_) if self.scores_are_ratings else scores
 
     def recommend(
         self,
@@ -174,7 +191,8 @@ def dense_top_n(
     Every other ranking is held to equal it."""
     users = model._user_codes(users, n)
     shelf = model._shelf(candidates)
-    return _dense_top_n(model, users, n, model._excluded(exclude_used, exclude), shelf)
+    excluded = model._excluded(exclude_used, exclude)
+    return _dense_top_n(model, users, n, excluded, shelf)
 
 
 def _dense_top_n(

@@ -70,6 +70,7 @@ class ContentRecommender(RatingRecommender):
     """
 
     scoring_params = ("appeal_weight",)
+    scores_are_ratings = False  # closeness to the profile plus appeal
 
     def __init__(
         self,

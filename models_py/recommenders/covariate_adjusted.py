@@ -54,7 +54,8 @@ class CovariateAdjusted(RatingRecommender):
         return self.intercept_ + self.slope_ * self.covariate_[user]
 
     def _predict_known(self, user: np.ndarray, item: np.ndarray) -> np.ndarray:
-        return self._trend(user) + self.estimator_.predict(user, item)
+        # The residual unclipped: predict() clips the whole prediction, not its parts.
+        return self._trend(user) + self.estimator_.predict(user, item, clip=False)
 
     def _score_block(self, users: np.ndarray) -> np.ndarray:
         return self._trend(users)[:, None] + self.estimator_._score_block(users)

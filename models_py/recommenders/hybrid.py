@@ -47,6 +47,7 @@ class HybridRecommender(RatingRecommender):
     """
 
     scoring_params = ("weight",)
+    scores_are_ratings = False  # a mix of standardised scores
 
     def __init__(
         self,
@@ -141,7 +142,7 @@ class HybridRecommender(RatingRecommender):
         everyone = np.arange(users.size)
         parts = []
         for ranker, pairs in (
-            (usage, self.usage_.predict(who, own_songs)),
+            (usage, self.usage_.predict(who, own_songs, clip=False)),  # as its block scores
             (content, self.content_.score_pairs(who, own_songs)),
         ):
             block = ranker.block(users)

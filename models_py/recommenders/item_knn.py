@@ -133,6 +133,8 @@ def user_means(csr: sp.csr_matrix, fallback: float) -> np.ndarray:
 class ItemKNN(RatingRecommender):
     """Top-k cosine item neighbours (the report's brute force, computed sparse)."""
 
+    scores_are_ratings = False  # sums of similarities
+
     def __init__(self, n_neighbors: int = 20) -> None:
         self.n_neighbors = n_neighbors
 

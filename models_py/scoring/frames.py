@@ -50,7 +50,7 @@ def recommendation_frame(
             "user": user.astype(np.int32),
             "rank": rank.astype(np.int32),
             "item": item.astype(np.int32),
-            "score": scores[keep],
+            "score": model.clip_scores(scores[keep]),  # a predicted Delta stays in range
             "because": np.asarray(because, dtype=np.int32),
         }
     )
@@ -136,7 +136,7 @@ def cold_influencer_frame(data: ScoringData, top_n: int, run_id: str) -> tuple[p
             "user": owners[keep].astype(np.int32),
             "rank": ranks[keep],
             "item": items[keep].astype(np.int32),
-            "score": scores[keep],
+            "score": model.clip_scores(scores[keep]),  # a predicted Delta stays in range
             "because": np.int32(-1),
         }
     )

@@ -60,8 +60,10 @@ def fit_model(
     """Fit, tuning first on a validation cut of `ratings` when the spec has a grid."""
     model = spec.make(data)
     if spec.grid:
-        best, _ = tune(model, spec.grid, ratings, validation_fraction=0.1, seed=0)
-        model.set_params(**best)
+        part = model.get_params()[spec.grid_on] if spec.grid_on else model
+        best, _ = tune(part, spec.grid, ratings, validation_fraction=0.1, seed=0)
+        prefix = f"{spec.grid_on}__" if spec.grid_on else ""
+        model.set_params(**{prefix + name: value for name, value in best.items()})
     if spec.rank_grid:
         # Judged as dbt judges: songs that lifted, or (usage only) every song used.
         lifted = None if data.implicit else data.lift_threshold
