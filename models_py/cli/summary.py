@@ -91,6 +91,17 @@ def cold_start_table(path: Path) -> str:
     return "\n".join(lines)
 
 
+def without_lists(path: Path) -> str:
+    """'No lists from: m (why), …' for the methods this build could not fit or rank with."""
+    from models_py.report.data import methods_without_lists  # the report says the same
+
+    with warehouse.connect(path, read_only=True) as con:
+        absent = methods_without_lists(con)
+    if not absent:
+        return ""
+    return "No lists from: " + "; ".join(f"{m} ({why})" for m, why in absent.items())
+
+
 def render(path: Path) -> str:
     read, clean, quarantined, rules = rows_by_rule(path)
     lines = [
@@ -99,7 +110,8 @@ def render(path: Path) -> str:
         "Tables: " + ", ".join(f"{name} {n:,}" for name, n in table_counts(path)),
         "Influencers by tier: " + ", ".join(f"{t} {n:,}" for t, n in tiers(path)),
         metrics_table(path),
+        without_lists(path),
         cold_start_table(path),
         f"Warehouse: {path}",
     ]
-    return "\n".join(lines)
+    return "\n".join(line for line in lines if line)

@@ -254,9 +254,23 @@ def example_recommendations(
     )
 
 
+# Why a popularity method (dbt_project/macros/popularity.sql) can rank no song: what its
+# ranking needs that the clean reels may lack, with the var it is judged against.
+POPULARITY_NEEDS = {
+    "celebrity_sorted": ("no influencer has celebrity_followers = {} or more followers "
+                         "(or the input has no Followers)", "celebrity_followers"),
+    "celebrity_count": ("no influencer has celebrity_followers = {} or more followers "
+                        "(or the input has no Followers)", "celebrity_followers"),
+    "count": ("no song is used by min_user_count = {} influencers or more", "min_user_count"),
+    "more_performing": ("no reel has a Delta above delta_threshold = {}", "delta_threshold"),
+    "trending": ("no reel has both Curr_ER and Time", None),
+    "tier_count": ("no clean reel", None),
+}  # fmt: skip
+
+
 def why_no_list(con: duckdb.DuckDBPyConnection, methods: list[str]) -> dict[str, str]:
-    """Why each of `methods` may have no lists: the model was not fitted (model_runs), or
-    count ranks no song (none used by min_user_count influencers)."""
+    """Why each of `methods` that has no lists in this build has none: the model was not
+    fitted (model_runs), or the popularity method ranks no song (POPULARITY_NEEDS)."""
     why = dict(
         con.execute(
             "select method, not_fitted_reason from main.model_runs "
@@ -264,13 +278,25 @@ def why_no_list(con: duckdb.DuckDBPyConnection, methods: list[str]) -> dict[str,
             [methods],
         ).fetchall()
     )
-    ranked = con.execute(
-        "select count(*) from main.popularity_rankings where method = 'count'"
-    ).fetchall()[0][0]
-    if "count" in methods and not ranked:
-        minimum = settings(con).get("min_user_count", "min_user_count")
-        why["count"] = f"no song is used by min_user_count = {minimum} influencers or more"
+    ranked = {
+        method
+        for (method,) in con.execute(
+            "select distinct method from main.popularity_rankings"
+        ).fetchall()
+    }
+    values = settings(con)
+    for method in methods:
+        if method in POPULARITY_NEEDS and method not in ranked:
+            text, var = POPULARITY_NEEDS[method]
+            why[method] = text.format(values.get(var, var)) if var else text
     return why
+
+
+def methods_without_lists(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Every method this build has no lists for (models not fitted, popularity methods that
+    rank nothing), and why."""
+    models = [m for (m,) in con.execute("select method from main.model_runs").fetchall()]
+    return why_no_list(con, [*POPULARITY_NEEDS, *models])
 
 
 def songs_used_by(con: duckdb.DuckDBPyConnection, influencer_id: str, n: int = 5) -> pd.DataFrame:

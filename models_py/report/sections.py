@@ -184,6 +184,7 @@ def popularity_section(con) -> Section:
         ),
         "Bar chart of the most used songs",
     )
+    absent = q.why_no_list(con, list(q.POPULARITY_NEEDS))
     leaders = q.popularity_leaders(con)
     tables = [
         (
@@ -200,7 +201,8 @@ def popularity_section(con) -> Section:
         "Popularity leaders",
         "The songs each popularity method puts first before leaving out an influencer's own "
         "songs (popularity_rankings). count keeps songs used by at least min_user_count "
-        "influencers; tier_count ranks within the influencer's follower tier.",
+        "influencers; tier_count ranks within the influencer's follower tier."
+        + "".join(f" {method} ranks no song: {why}." for method, why in absent.items()),
         [figure],
         tables,
     )

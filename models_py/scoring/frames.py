@@ -136,7 +136,7 @@ def cold_influencer_frame(data: ScoringData, top_n: int, run_id: str) -> tuple[p
             "user": owners[keep].astype(np.int32),
             "rank": ranks[keep],
             "item": items[keep].astype(np.int32),
-            "score": model.clip_scores(scores[keep]),  # a predicted Delta stays in range
+            "score": scores[keep],
             "because": np.int32(-1),
         }
     )
