@@ -55,7 +55,7 @@ class Shape:
 
     def not_fitted(self) -> dict[str, str]:
         """The reason model_runs must give for each model the data cannot feed."""
-        rating = ["global_mean", "bias_baseline", "report_user_cf", "report_item_cf"]
+        rating = ["global_mean", "bias_baseline", "report_user_cf", "report_item_cf", "report_svd"]
         rating += ["knn_baseline", "biased_mf"]
         out: dict[str, str] = {}
         if self.no_delta:
