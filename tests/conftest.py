@@ -53,3 +53,15 @@ def built(small_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Built:
         )
     assert code == 0, printed.getvalue()
     return Built(small_data, path, printed.getvalue())
+
+
+@pytest.fixture(scope="session")
+def tiny_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny generated dataset's parquet parts (raw/; truth/ beside): the input shape tests
+    leave columns out of it (tests/shapes.py)."""
+    from models_py.synth.generate import generate
+    from tests.shapes import TINY
+
+    out = tmp_path_factory.mktemp("tiny")
+    generate(out, seed=3, fmt="parquet", **TINY)
+    return out / "raw"

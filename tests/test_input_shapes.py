@@ -25,7 +25,6 @@ from models_py.report.page import render
 from models_py.scoring.runner import run_scoring
 from tests.shapes import (
     OPTIONAL,
-    TINY,
     TINY_VARS,
     Shape,
     null_columns,
@@ -43,15 +42,6 @@ def scaled(share: int) -> int:
     """`share` % of the profile's examples (100 by default, 1,000 under `thorough`), so the
     profile still scales these costly properties, from a smaller base."""
     return max(1, settings().max_examples * share // 100)
-
-
-@pytest.fixture(scope="module")
-def tiny_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from models_py.synth.generate import generate
-
-    out = tmp_path_factory.mktemp("tiny")
-    generate(out, seed=3, fmt="parquet", **TINY)
-    return out / "raw"
 
 
 @pytest.fixture(scope="module")
