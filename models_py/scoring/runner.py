@@ -220,11 +220,11 @@ def run_scoring(
     clear_scores(con)
     if len(data.train.rating) < MIN_TRAINING_RATINGS:
         # Even the usage-based models' validation cut would be (nearly) empty.
-        reason = (
-            f"too few clean reels ({len(data.train.rating):,} training reels, fewer than "
-            f"{MIN_TRAINING_RATINGS})"
+        count = f"{len(data.train.rating):,} training reels, fewer than {MIN_TRAINING_RATINGS}"
+        reason = f"too few clean reels ({count})"
+        echo(
+            f"  ! too few clean reels to fit the models ({count}): only the popularity methods rank"
         )
-        echo(f"  ! {reason} to fit the models: only the popularity methods rank")
         skipped = [(spec, reason) for spec in MODELS]
         append_scores(con, ScoreTables([], [], [], [], not_fitted_runs(skipped, run_id)))
         return
