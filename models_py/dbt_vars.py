@@ -43,6 +43,7 @@ class DbtVars(BaseModel):
     top_n: int = Field(ge=1, le=MAX_LIST_LENGTH)
     min_user_count: int = Field(ge=1, le=BIG)
     delta_threshold: float = Field(ge=-BIG, le=BIG)
+    lift_threshold: float = Field(ge=-BIG, le=BIG)
     trending_half_life_days: float = Field(gt=0, le=36500)
     split_seed: int = Field(ge=0, lt=2**63)
     # Whole percents: the split compares a whole-number md5 bucket (0..99) with them.
@@ -70,6 +71,11 @@ class DbtVars(BaseModel):
             raise ValueError(
                 f"delta_threshold ({self.delta_threshold:g}) must be below max_engagement_pct "
                 f"({self.max_engagement_pct:g}): no kept reel could perform"
+            )
+        if self.lift_threshold >= self.max_engagement_pct:
+            raise ValueError(
+                f"lift_threshold ({self.lift_threshold:g}) must be below max_engagement_pct "
+                f"({self.max_engagement_pct:g}): no kept reel could count as lifted"
             )
         return self
 

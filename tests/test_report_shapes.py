@@ -41,26 +41,6 @@ def test_report_without_comments_or_time_says_so_in_the_charts_place(
     assert 'alt="Histogram of influencer engagement rate"' in html  # the rest are drawn
 
 
-def test_a_failed_report_says_nothing_of_a_warehouse(
-    built: Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
-) -> None:
-    """Item 2: `reelrec report` failing said "the previous warehouse is untouched", which
-    means nothing for a command that only reads one."""
-    import models_py.report.page as page
-
-    def broken(*args: object, **kwargs: object) -> str:
-        raise RuntimeError("boom")
-
-    monkeypatch.setattr(page, "render", broken)
-    monkeypatch.chdir(tmp_path)  # the traceback log goes to the working directory
-    output = tmp_path / "r.html"
-    assert main(["report", "--warehouse", str(built.warehouse), "--output", str(output)]) == 1
-    err = capsys.readouterr().err
-    assert "internal error: RuntimeError: boom" in err
-    assert "warehouse" not in err and "the previous report is untouched" in err
-    assert not output.exists()
-
-
 def test_the_example_methods_announced_are_the_ones_shown(built: Built, tmp_path: Path) -> None:
     """Item 8: with no song reaching min_user_count, count has no list, yet the report
     announced it among its 4 example methods and showed 3."""

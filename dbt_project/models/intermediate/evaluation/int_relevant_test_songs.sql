@@ -59,7 +59,7 @@ lifted as (
 
     select scenario, 'lifted' as relevance, influencer_id, song_id
     from test_reels
-    where delta > {{ var('lift_threshold') }}
+    where delta > {{ number_var('lift_threshold') }}
 
 ),
 
