@@ -11,7 +11,6 @@ import duckdb
 import pytest
 
 from models_py import pipeline
-from models_py.cli.commands import main
 from models_py.report.page import render
 from tests.conftest import Built
 from tests.shapes import Shape, null_columns
