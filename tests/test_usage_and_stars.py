@@ -67,7 +67,7 @@ def test_usage_only_file_end_to_end(tiny_source: Path, tmp_path: Path) -> None:
     )
     assert served == rows(warehouse, "select count(*) from influencers")
     html = report_path_for(warehouse).read_text(encoding="utf-8")
-    assert "No rating metric (no model learnt from Delta) in this warehouse" in html
+    assert "No rating metric: no model learnt from Delta in this build" in html
     assert 'alt="MAP at k by method"' in html
     assert "Not fitted in this build:" in html and "(no Delta)" in html
 

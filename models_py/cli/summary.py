@@ -97,9 +97,11 @@ def without_lists(path: Path) -> str:
 
     with warehouse.connect(path, read_only=True) as con:
         absent = methods_without_lists(con)
-    if not absent:
-        return ""
-    return "No lists from: " + "; ".join(f"{m} ({why})" for m, why in absent.items())
+    by_reason: dict[str, list[str]] = {}
+    for method, why in absent.items():
+        by_reason.setdefault(why, []).append(method)
+    said = "; ".join(f"{', '.join(methods)} ({why})" for why, methods in by_reason.items())
+    return f"No lists from: {said}" if said else ""
 
 
 def render(path: Path) -> str:

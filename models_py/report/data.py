@@ -257,10 +257,10 @@ def example_recommendations(
 # Why a popularity method (dbt_project/macros/popularity.sql) can rank no song: what its
 # ranking needs that the clean reels may lack, with the var it is judged against.
 POPULARITY_NEEDS = {
-    "celebrity_sorted": ("no influencer has celebrity_followers = {} or more followers "
-                         "(or the input has no Followers)", "celebrity_followers"),
-    "celebrity_count": ("no influencer has celebrity_followers = {} or more followers "
-                        "(or the input has no Followers)", "celebrity_followers"),
+    "celebrity_sorted": ("no influencer is known to have celebrity_followers = {} or more "
+                         "followers", "celebrity_followers"),
+    "celebrity_count": ("no influencer is known to have celebrity_followers = {} or more "
+                        "followers", "celebrity_followers"),
     "count": ("no song is used by min_user_count = {} influencers or more", "min_user_count"),
     "more_performing": ("no reel has a Delta above delta_threshold = {}", "delta_threshold"),
     "trending": ("no reel has both Curr_ER and Time", None),

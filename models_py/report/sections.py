@@ -210,7 +210,12 @@ def popularity_section(con) -> Section:
 
 def rmse_figure(methods: pd.DataFrame) -> Figure:
     if not methods["rmse"].notna().any():
-        return no_data("RMSE by method", "rating metric (no model learnt from Delta)")
+        return Figure(
+            "",
+            "RMSE by method",
+            "No rating metric: no model learnt from Delta in this build (the input has no "
+            "Delta, nor ER and Curr_ER to derive it). Nothing to plot.",
+        )
     chart = charts.method_bars(
         methods, "rmse", "Rating error on held-out reels", "RMSE (lower is better)", True
     )
@@ -230,7 +235,7 @@ def ranking_figure(methods: pd.DataFrame) -> Figure:
                 False,
             )
             return Figure(chart, "MAP at k by method")
-    return no_data("MAP at k by method", "ranking metric")
+    return Figure("", "MAP at k by method", "No ranking metric in this build. Nothing to plot.")
 
 
 def models_section(con) -> Section:
