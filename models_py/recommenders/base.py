@@ -191,8 +191,7 @@ def dense_top_n(
     Every other ranking is held to equal it."""
     users = model._user_codes(users, n)
     shelf = model._shelf(candidates)
-    excluded = model._excluded(exclude_used, exclude)
-    return _dense_top_n(model, users, n, excluded, shelf)
+    return _dense_top_n(model, users, n, model._excluded(exclude_used, exclude), shelf)
 
 
 def _dense_top_n(

@@ -148,9 +148,9 @@ def tune_ranking(
 ) -> tuple[dict[str, Any], list[tuple[dict[str, Any], float]]]:
     """Grid search by validation MAP@k (relevant: held-out songs rated above ``min_rating``,
     i.e. used and lifted; None: every held-out song used), on the same seeded validation cut
-    as ``tune``. Parameters the estimator
-    lists in ``scoring_params`` change only how a fitted model scores, so a grid of those
-    alone is tried on one fit. Ties go to the first combination in the grid."""
+    as ``tune``. Parameters the estimator lists in ``scoring_params`` change only how a
+    fitted model scores, so a grid of those alone is tried on one fit. Ties go to the first
+    combination in the grid."""
     train, valid = ratings.split(validation_fraction, seed)
     grid = list(ParameterGrid(dict(param_grid)))
     if not grid:
