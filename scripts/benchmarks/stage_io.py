@@ -61,7 +61,9 @@ def tuned_params(size_dir: Path, method: str) -> tuple[dict[str, Any], float | N
 
     with warehouse.connect(built(size_dir), read_only=True) as con:
         rows = con.execute(
-            "select params, fit_seconds from scores.model_runs where method = ?", [method]
+            "select params, fit_seconds from scores.model_runs "
+            "where method = ? and not_fitted_reason is null",
+            [method],
         ).fetchall()
     if not rows:
         return {}, None
