@@ -7,10 +7,9 @@ from pathlib import Path
 
 import openpyxl
 
-HEADER = [
-    "Song", "use_count", "Name", "Followers", "Posts", "Bio", "URL", "ER", "title",
-    "release", "artist_name", "year", "Delta", "Curr_ER", "Comments", "Likes", "Time",
-]  # fmt: skip
+from models_py.contract import RAW_COLUMNS
+
+HEADER = list(RAW_COLUMNS)
 
 
 def reel_row(i: int, **overrides: object) -> list[object]:

@@ -172,6 +172,16 @@ OUTPUT_HELP = "write the rows to a .csv or .xlsx file (by suffix) instead of pri
 FORCE_HELP = "replace an earlier export at --output (other files are never replaced)"
 
 
+def _add_reading(parser: argparse.ArgumentParser, export: bool = False) -> None:
+    """The warehouse a look-up reads and, for list commands, where to export the rows."""
+    from models_py.pipeline import DEFAULT_WAREHOUSE
+
+    parser.add_argument("--warehouse", default=str(DEFAULT_WAREHOUSE), help="DuckDB file to read")
+    if export:
+        parser.add_argument("--output", metavar="PATH", help=OUTPUT_HELP)
+        parser.add_argument("--force", action="store_true", help=FORCE_HELP)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from models_py.pipeline import DEFAULT_WAREHOUSE
 
@@ -232,9 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument("influencer", help="profile URL or handle (e.g. desi_trends)")
     rec.add_argument("--method", help="one method only (e.g. count, er_biased_mf)")
     _add_list_length(rec, "songs per method")
-    rec.add_argument("--warehouse", default=str(DEFAULT_WAREHOUSE), help="DuckDB file to read")
-    rec.add_argument("--output", metavar="PATH", help=OUTPUT_HELP)
-    rec.add_argument("--force", action="store_true", help=FORCE_HELP)
+    _add_reading(rec, export=True)
     rec.set_defaults(func=cmd_recommend)
 
     new = sub.add_parser(
@@ -253,7 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="follower count as files write it: 6200, 6,200, 6.2k, 50m (sets the tier)",
     )
     _add_list_length(new, "how many songs")
-    new.add_argument("--warehouse", default=str(DEFAULT_WAREHOUSE), help="DuckDB file to read")
+    _add_reading(new)
     new.set_defaults(func=cmd_new)
 
     sim = sub.add_parser(
@@ -267,9 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument(
         "--by", choices=("item_knn", "content"), default="item_knn", help="neighbour method"
     )
-    sim.add_argument("--warehouse", default=str(DEFAULT_WAREHOUSE), help="DuckDB file to read")
-    sim.add_argument("--output", metavar="PATH", help=OUTPUT_HELP)
-    sim.add_argument("--force", action="store_true", help=FORCE_HELP)
+    _add_reading(sim, export=True)
     sim.set_defaults(func=cmd_similar)
 
     rep = sub.add_parser(
@@ -278,7 +284,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Render the self-contained HTML report (charts embedded, opens offline) "
         "from a built warehouse. `reelrec run` writes it too, beside the warehouse.",
     )
-    rep.add_argument("--warehouse", default=str(DEFAULT_WAREHOUSE), help="DuckDB file to read")
+    _add_reading(rep)
     rep.add_argument(
         "--output", help="HTML file to write (default: <warehouse name>-report.html beside it)"
     )
