@@ -3,16 +3,20 @@
     r_hat(u, i) = b_ui + sum_j s_ij (r_uj - b_uj) / sum_j s_ij,   b_ui = mu + b_u + b_i,
 
 over the ``n_neighbors`` items j rated by u with the highest positive similarity to i. Unlike the
-report's CF, only observed ratings enter: s_ij is the Pearson-baseline similarity (cosine of the
-baseline residuals over the users who rated both) shrunk by n_ij / (n_ij + shrinkage), 0 below
-``min_support`` common users. Only the top ``n_stored`` positive neighbours of each item are kept
-(items x n_stored, never items x items), so a user's candidates for item i are the items they
-rated among i's stored neighbours; with ``n_stored`` >= every item's number of positive
-neighbours this is exactly Surprise's rule, with ``n_stored == n_neighbors`` it is Koren's
-R^k(i; u) = R(u) & S^k(i). Which predicts better depends on the data, so the run tunes it
-(scoring.registry.MODELS): on the bench data Koren's rule wins against ``n_stored`` = 100 in
-RMSE and MAP@10, and ranks faster (fewer stored neighbours, fewer candidate entries to sum); on
-denser data (the planted-recovery test) Surprise's does (figures in bench/notes.md).
+report's CF, only observed ratings enter: s_ij is the Pearson-baseline correlation rho_ij (cosine
+of the baseline residuals over the n_ij users who rated both), shrunk towards 0 by ``shrinkage``
+(lambda) one of two ways (``similarity``):
+
+- ``"pearson_baseline"``: Surprise's, rho_ij (n_ij - 1) / (n_ij - 1 + lambda), 0 below 2 common
+  users (a single co-rater gives rho = +-1, pure noise: its factor is 0).
+- ``"koren"``: Koren 2008's, rho_ij n_ij / (n_ij + lambda), every co-rated pair.
+
+Both are 0 below ``min_support`` common users. Only the top ``n_stored`` positive neighbours of
+each item are kept (items x n_stored, never items x items), so a user's candidates for item i are
+the items they rated among i's stored neighbours; with ``n_stored`` >= every item's number of
+positive neighbours this is exactly Surprise's rule, with ``n_stored == n_neighbors`` it is
+Koren's R^k(i; u) = R(u) & S^k(i). Which predicts better depends on the data, so the run tunes
+similarity, shrinkage and n_stored (scoring.registry.MODELS; figures in bench/notes.md).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ ITEM_BLOCK = 2_048  # items per block of the sparse co-rating products
 MAX_CANDIDATES = 1 << 22  # (pair, neighbour) candidates held at once
 SIM_DECIMALS = 12
 SPARSE_BLOCK_USERS = 4_096  # users per block when ranking without dense scores
+SIMILARITIES = ("pearson_baseline", "koren")
 
 
 def expand_rows(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -40,6 +45,22 @@ def expand_rows(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.nd
     owner = np.repeat(np.arange(rows.size), lens)
     first = np.cumsum(lens) - lens
     return owner, np.arange(owner.size) - (first - starts)[owner]
+
+
+def shrunk_similarity(
+    rho: np.ndarray, n_common: np.ndarray, similarity: str, shrinkage: float, min_support: int
+) -> np.ndarray:
+    """rho shrunk by its support n_common as ``similarity`` says (module docstring); 0 where
+    the support is too small."""
+    if similarity == "pearson_baseline":
+        support, floor = n_common - 1.0, max(2, min_support)  # Surprise's max(2, min_support)
+    elif similarity == "koren":
+        support, floor = n_common.astype(float), max(1, min_support)
+    else:
+        raise ValueError(f"similarity must be one of {SIMILARITIES}, not {similarity!r}")
+    den = support + shrinkage
+    factor = np.divide(support, den, out=np.zeros_like(den), where=den > 0)
+    return np.where(n_common >= floor, rho * factor, 0.0)
 
 
 def _top_per_group(group: np.ndarray, sim: np.ndarray, k: int) -> np.ndarray:
@@ -80,6 +101,7 @@ class KNNBaseline(RatingRecommender):
     def __init__(
         self,
         n_neighbors: int = 40,
+        similarity: str = "koren",
         shrinkage: float = 100.0,
         min_support: int = 1,
         reg_user: float = 0.5,
@@ -87,6 +109,7 @@ class KNNBaseline(RatingRecommender):
         n_stored: int = 100,
     ) -> None:
         self.n_neighbors = n_neighbors
+        self.similarity = similarity
         self.shrinkage = shrinkage
         self.min_support = min_support
         self.reg_user = reg_user
@@ -138,14 +161,14 @@ class KNNBaseline(RatingRecommender):
             num = _aligned(zt[rows] @ z, keys)
             den = np.sqrt(_aligned(z2t[rows] @ b, keys) * _aligned(bt[rows] @ z2, keys))
             n_ij = support.data
-            sim = np.divide(num, den, out=np.zeros_like(num), where=den > 0)
-            sim = np.clip(sim, -1.0, 1.0) * n_ij / (n_ij + self.shrinkage)
+            rho = np.clip(np.divide(num, den, out=np.zeros_like(num), where=den > 0), -1.0, 1.0)
+            sim = shrunk_similarity(rho, n_ij, self.similarity, self.shrinkage, self.min_support)
             # Rounded so that mathematically equal similarities (common with 1-2 co-raters) tie
             # exactly; ties then go to the lower item code, reproducibly.
             sim = np.round(sim, SIM_DECIMALS)
             i = keys // n + start
             j = keys % n
-            keep = (sim > 0) & (n_ij >= self.min_support) & (i != j)
+            keep = (sim > 0) & (i != j)
             i, j, sim = i[keep], j[keep], sim[keep]
             order = np.lexsort((j, -sim, i))  # per item: sim desc, then code asc
             i, j, sim = i[order], j[order], sim[order]
