@@ -74,10 +74,18 @@ def _top_per_group(group: np.ndarray, sim: np.ndarray, k: int) -> np.ndarray:
     return keep
 
 
-def _aligned(m: sp.csr_matrix, keys: np.ndarray) -> np.ndarray:
-    """Values of m at ``keys`` (0 where m has no entry: scipy drops products that sum to 0)."""
-    m.sort_indices()
-    return lookup(cell_keys(m), m.data, keys)[1]
+def _on_pattern(pattern: sp.csr_matrix, parts: list[sp.csr_matrix]) -> list[np.ndarray]:
+    """Values of each of ``parts`` at the cells of ``pattern``, in its cell order; each part's
+    cells are a subset of them (0 where a part has no entry: scipy drops products that sum to
+    0). scipy lays out a product's cells by the operands' patterns only, so nearly always the
+    parts' cells are the pattern's, in its order, and no sorting or key lookup is needed."""
+    if all(p.nnz == pattern.nnz and np.array_equal(p.indices, pattern.indices) for p in parts):
+        return [p.data for p in parts]
+    pattern.sort_indices()
+    keys = cell_keys(pattern)
+    for p in parts:
+        p.sort_indices()
+    return [lookup(cell_keys(p), p.data, keys)[1] for p in parts]
 
 
 def _cells(row: np.ndarray, item: np.ndarray, n_rows: int, n_items: int) -> tuple[np.ndarray, ...]:
@@ -156,10 +164,9 @@ class KNNBaseline(RatingRecommender):
         for start in range(0, n, ITEM_BLOCK):
             rows = slice(start, min(start + ITEM_BLOCK, n))
             support = bt[rows] @ b  # n_ij >= 1 on every co-rated pair: the master pattern
-            support.sort_indices()
+            num, sq_i, sq_j = _on_pattern(support, [zt[rows] @ z, z2t[rows] @ b, bt[rows] @ z2])
+            den = np.sqrt(sq_i * sq_j)
             keys = cell_keys(support)
-            num = _aligned(zt[rows] @ z, keys)
-            den = np.sqrt(_aligned(z2t[rows] @ b, keys) * _aligned(bt[rows] @ z2, keys))
             n_ij = support.data
             rho = np.clip(np.divide(num, den, out=np.zeros_like(num), where=den > 0), -1.0, 1.0)
             sim = shrunk_similarity(rho, n_ij, self.similarity, self.shrinkage, self.min_support)
