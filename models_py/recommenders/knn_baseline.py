@@ -50,17 +50,17 @@ def expand_rows(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.nd
 def shrunk_similarity(
     rho: np.ndarray, n_common: np.ndarray, similarity: str, shrinkage: float, min_support: int
 ) -> np.ndarray:
-    """rho shrunk by its support n_common as ``similarity`` says (module docstring); 0 where
-    the support is too small."""
+    """rho shrunk by its support n_common as ``similarity`` says (module docstring); 0 below
+    ``min_support``. Surprise's (n - 1) factor is 0 at one co-rater, as its floor of 2 makes it."""
     if similarity == "pearson_baseline":
-        support, floor = n_common - 1.0, max(2, min_support)  # Surprise's max(2, min_support)
+        support = n_common - 1.0
     elif similarity == "koren":
-        support, floor = n_common.astype(float), max(1, min_support)
+        support = n_common.astype(float)
     else:
         raise ValueError(f"similarity must be one of {SIMILARITIES}, not {similarity!r}")
     den = support + shrinkage
     factor = np.divide(support, den, out=np.zeros_like(den), where=den > 0)
-    return np.where(n_common >= floor, rho * factor, 0.0)
+    return np.where(n_common >= min_support, rho * factor, 0.0)
 
 
 def _top_per_group(group: np.ndarray, sim: np.ndarray, k: int) -> np.ndarray:
