@@ -109,7 +109,7 @@ class KNNBaseline(RatingRecommender):
     def __init__(
         self,
         n_neighbors: int = 40,
-        similarity: str = "koren",
+        similarity: str = "pearson_baseline",
         shrinkage: float = 100.0,
         min_support: int = 1,
         reg_user: float = 0.5,

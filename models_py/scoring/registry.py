@@ -96,13 +96,19 @@ MODELS: tuple[ModelSpec, ...] = (
         cost=2.2,
         needs=USAGE_ONLY,
     ),
-    # Koren's rule (n_stored = n_neighbors) or wider candidate lists: see knn_baseline.
+    # Surprise's or Koren's shrinkage, and Koren's rule (n_stored = n_neighbors) or wide
+    # candidate lists (~Surprise's): sparse reel data picks the first pair, denser star ratings
+    # the second (see knn_baseline).
     ModelSpec(
         "knn_baseline",
         "model",
         lambda data: KNNBaseline(),
         serve=True,
-        grid={"n_stored": [40, 100]},
+        grid={
+            "similarity": ["pearson_baseline", "koren"],
+            "shrinkage": [25.0, 100.0],
+            "n_stored": [40, 400],
+        },
         cost=6.5,
     ),
     ModelSpec(
