@@ -70,11 +70,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     total = sum(result.stage_seconds.values())
     print()
     print(summary.render(result.warehouse))
-    from models_py.cli.lookup import example_influencer, recommendations
+    from models_py.cli.lookup import default_method, example_influencer, recommendations
 
     handle = example_influencer(result.warehouse)
-    # A small input may lack a method (too few reels to fit models, songs below min_user_count).
-    for method in ("er_biased_mf", "count", "trending") if handle else ():
+    chosen, why = default_method(result.warehouse)
+    print(f"\nDefault method: {chosen} — {why}.")
+    # A small input may lack a method (songs below min_user_count): then the next that has one.
+    for method in dict.fromkeys((chosen, "count", "trending")) if handle else ():
         try:
             (_, _, name), rows = recommendations(result.warehouse, handle, method, 5)
         except ReelRecError:
@@ -98,7 +100,7 @@ def _print_rows(headers: tuple[str, ...], rows: list[tuple]) -> None:
 
 
 def cmd_recommend(args: argparse.Namespace) -> int:
-    from models_py.cli.lookup import recommendations
+    from models_py.cli.lookup import default_method, recommendations
 
     (_, handle, name), rows = recommendations(
         Path(args.warehouse), args.influencer, args.method, args.n
@@ -106,7 +108,10 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     headers = ("method", "rank", "title", "artist", "score", "why")
     if args.output:
         return _export(Path(args.output), headers, rows, args.force)
+    chosen, why = default_method(Path(args.warehouse))
     print(f"Recommendations for {name or handle} (@{handle}):")
+    if args.method is None or args.method == chosen:
+        print(f"Default method first: {chosen} — {why}.")
     _print_rows(headers, rows)
     return 0
 

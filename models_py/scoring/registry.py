@@ -19,6 +19,7 @@ from models_py.recommenders.knn_baseline import KNNBaseline
 from models_py.recommenders.matrix_factorization import BiasedMF
 from models_py.recommenders.report_cf import ReportItemCF, ReportUserCF
 from models_py.recommenders.report_svd import ReportSVD
+from models_py.recommenders.two_stage import TwoStageRanker
 from models_py.scoring.data import MIN_TRAINING_RATINGS, ScoringData
 from models_py.synth.oracle import PlantedModel
 
@@ -57,6 +58,11 @@ def er_biased_mf(data: ScoringData) -> RatingRecommender:
     return CovariateAdjusted(
         BiasedMF(random_state=0, reg_item_bias=15.0), user_covariate=data.user_er
     )
+
+
+def usage_candidates(data: ScoringData) -> RatingRecommender:
+    """The usage ranker whose shortlist the two-stage ranker re-ranks."""
+    return ItemKNN(n_neighbors=20)
 
 
 ER_BIASED_MF_GRID = {"estimator__reg": [10.0, 40.0], "estimator__reg_user_bias": [5.0, 15.0]}
@@ -158,6 +164,20 @@ MODELS: tuple[ModelSpec, ...] = (
         cost=7.0,  # its own tuning of the usage model included
         # Without ER its usage part has no ER term (CovariateAdjusted of a constant).
         needs=frozenset({"delta", "metadata"}),
+    ),
+    # "Which song will lift this influencer's engagement": the usage ranker's shortlist,
+    # re-ranked by a blend with er_biased_mf's predicted lift (two_stage.py).
+    ModelSpec(
+        "two_stage",
+        "model",
+        lambda data: TwoStageRanker(candidates=usage_candidates(data), lift=er_biased_mf(data)),
+        serve=True,
+        # The lift model tuned as er_biased_mf is, so its predicted Delta is er_biased_mf's.
+        grid=ER_BIASED_MF_GRID,
+        grid_on="lift",
+        rank_grid={"weight": [0.0, 0.1, 0.25, 0.5, 0.75, 1.0]},
+        cost=3.0,
+        needs=frozenset({"delta"}),
     ),
 )
 NEW_INFLUENCER_METHOD = "similar_influencers"  # cold_influencer only; served by the CLI
