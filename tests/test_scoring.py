@@ -37,7 +37,9 @@ def test_every_model_and_the_oracle_are_judged(built: Built) -> None:
     map_lifted = metric(built, "map", "lifted")
     assert {s.method for s in MODELS} | ORACLES | {"count"} <= set(map_lifted.index)
     runs = query(built, "select * from model_runs")
-    assert set(runs["method"]) == {s.method for s in MODELS} | ORACLES | {NEW_INFLUENCER_METHOD}
+    # ... and `count` popularity, judged beside them for the default method (test_selection).
+    expected = {s.method for s in MODELS} | ORACLES | {NEW_INFLUENCER_METHOD, "count"}
+    assert set(runs["method"]) == expected
     assert (runs["fit_seconds"] >= 0).all() and runs["run_id"].nunique() == 1
 
 
