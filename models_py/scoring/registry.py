@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from models_py.contract import project_var
 from models_py.recommenders.base import RatingRecommender
 from models_py.recommenders.baselines import BiasBaseline, GlobalMean
 from models_py.recommenders.content import ContentRecommender
@@ -22,6 +23,8 @@ from models_py.recommenders.report_svd import ReportSVD
 from models_py.recommenders.two_stage import TwoStageRanker
 from models_py.scoring.data import MIN_TRAINING_RATINGS, ScoringData
 from models_py.synth.oracle import PlantedModel
+
+LIFT_THRESHOLD: float = project_var("lift_threshold")  # relevance "lifted": Delta above it
 
 
 @dataclass(frozen=True)
@@ -194,19 +197,24 @@ def truth_matches(truth_dir: Path, loaded_files: set[str]) -> bool:
 
 
 def oracle_specs(truth_dir: Path, data: ScoringData) -> list[ModelSpec]:
-    """The planted model itself, and its biases alone, when the data came from the generator."""
+    """The planted model itself when the data came from the generator: ranking by P(used and
+    lifted) (`oracle`), by P(used) (`oracle_usage`), and its biases alone by predicted Delta
+    (`oracle_biases`: the RMSE floor of the bias models)."""
 
-    def planted(include_factors: bool) -> Callable[[ScoringData], RatingRecommender]:
+    def planted(include_factors: bool, ranking: str) -> Callable[[ScoringData], RatingRecommender]:
         return lambda data: PlantedModel(
             truth_dir=str(truth_dir),
             influencer_ids=data.influencer_ids,
             song_ids=data.song_ids,
             include_factors=include_factors,
+            ranking=ranking,
+            lift_threshold=LIFT_THRESHOLD,
         )
 
     return [
-        ModelSpec("oracle", "oracle", planted(True), cost=1.4),
-        ModelSpec("oracle_biases", "oracle", planted(False), cost=1.2),
+        ModelSpec("oracle", "oracle", planted(True, "lifted"), cost=1.4),
+        ModelSpec("oracle_usage", "oracle", planted(True, "used"), cost=1.4),
+        ModelSpec("oracle_biases", "oracle", planted(False, "delta"), cost=1.2),
     ]
 
 
