@@ -45,10 +45,10 @@ def _usage_terms(
     if usage is None:
         log_weight = np.log(songs.set_index("song_id")["popularity"].reindex(ids))
         return log_weight.fillna(NEVER_USED).to_numpy(np.float64), np.zeros((ids.size, k))
-    indexed = songs.rename(columns={"usage_log_weight": "bias"})
+    indexed = songs.drop(columns="bias").rename(columns={"usage_log_weight": "bias"})
     log_weight, genre = _aligned(indexed, "song_id", ids, prefix="genre_factor_")
     absent = ~np.isin(ids, songs["song_id"].to_numpy())
-    log_weight[absent] = NEVER_USED  # a song the generator never planted is never used
+    log_weight = np.where(absent, NEVER_USED, log_weight)  # never planted: never used
     return log_weight, usage["genre_alpha"] * genre
 
 

@@ -3,7 +3,7 @@ pairs drawn by popularity and planted affinity, never a dense influencers x song
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -109,6 +109,14 @@ def usage_model(
     )
 
 
+def _by_popularity(usage: UsageModel) -> UsageModel:
+    """The same songs drawn by popularity alone: for the rare heavy user who wants more
+    songs than their taste's genres can supply."""
+    n_genres = usage.genre_factors.shape[0]
+    offset = np.log(genre_mass(usage.genre, usage.popularity, n_genres))
+    return replace(usage, genre_alpha=0.0, affinity_alpha=0.0, genre_offset=offset)
+
+
 def _within(cdf_rows: np.ndarray, row: np.ndarray, draws: np.ndarray) -> np.ndarray:
     """Column drawn in each ``row`` of a row-normalised cumulative table, by inverse cdf: the
     rows are stacked at offsets 0, 1, 2 ... so one searchsorted serves every row."""
@@ -193,6 +201,8 @@ def sample_pairs(
             cost, np.arange(CANDIDATES_PER_CHUNK, cost[-1], CANDIDATES_PER_CHUNK)
         )
         retry = []
+        if attempt == MAX_ROUNDS - 1:  # taste exhausted: the last round draws by popularity
+            usage = _by_popularity(usage)
         for users in np.split(pending, bounds):
             if not users.size:
                 continue
