@@ -199,7 +199,7 @@ def truth_matches(truth_dir: Path, loaded_files: set[str]) -> bool:
 def oracle_specs(truth_dir: Path, data: ScoringData) -> list[ModelSpec]:
     """The planted model itself when the data came from the generator: ranking by P(used and
     lifted) (`oracle`), by P(used) (`oracle_usage`), and its biases alone by predicted Delta
-    (`oracle_biases`: the RMSE floor of the bias models)."""
+    (`oracle_biases`: the RMSE floor of the bias models; see PlantedModel._used_interaction)."""
 
     def planted(include_factors: bool, ranking: str) -> Callable[[ScoringData], RatingRecommender]:
         return lambda data: PlantedModel(

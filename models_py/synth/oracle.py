@@ -102,7 +102,20 @@ class PlantedModel(RatingRecommender):
             songs, song_ids, usage, self.item_factors_.shape[1]
         )
         if not self.include_factors:
+            self.user_bias_ = self.user_bias_ + self._used_interaction(csr)
             self.user_factors_ = np.zeros_like(self.user_factors_)
+
+    def _used_interaction(self, csr: sp.csr_matrix) -> np.ndarray:
+        """Each influencer's mean planted p_u·q_i over the songs they used in training (the
+        mean over all used pairs for one who used none). Usage follows taste, so used songs
+        have p_u·q_i > 0 on average: a learnt influencer bias absorbs that, and so must the
+        biases-alone oracle to stay the floor of the bias models."""
+        coo = csr.tocoo()
+        dots = np.einsum("ij,ij->i", self.user_factors_[coo.row], self.item_factors_[coo.col])
+        n = np.bincount(coo.row, minlength=csr.shape[0])
+        overall = float(dots.mean()) if dots.size else 0.0
+        sums = np.bincount(coo.row, dots, minlength=csr.shape[0])
+        return np.where(n > 0, sums / np.maximum(n, 1), overall)
 
     def _predict_known(self, user: np.ndarray, item: np.ndarray) -> np.ndarray:
         interaction = np.einsum("ij,ij->i", self.user_factors_[user], self.item_factors_[item])
