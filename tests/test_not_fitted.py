@@ -47,7 +47,8 @@ def test_everything_is_fitted_when_the_data_has_every_input() -> None:
 def test_no_delta_leaves_out_every_model_but_the_usage_based_ones() -> None:
     got = reasons(data(implicit=True, rated=0))
     assert set(got.values()) == {"no Delta"}
-    assert {s.method for s in MODELS} - set(got) == {"item_knn", "content"}
+    usage_only = {"item_knn", "item_knn_bm25", "ease", "als", "content"}
+    assert {s.method for s in MODELS} - set(got) == usage_only
 
 
 def test_a_few_deltas_are_not_enough_and_the_reason_says_how_many() -> None:

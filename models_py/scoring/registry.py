@@ -10,16 +10,19 @@ from pathlib import Path
 import numpy as np
 
 from models_py.contract import project_var
+from models_py.recommenders.als import ImplicitALS
 from models_py.recommenders.base import RatingRecommender
 from models_py.recommenders.baselines import BiasBaseline, GlobalMean
 from models_py.recommenders.content import ContentRecommender
 from models_py.recommenders.covariate_adjusted import CovariateAdjusted
+from models_py.recommenders.ease import EASE
 from models_py.recommenders.hybrid import HybridRecommender
 from models_py.recommenders.item_knn import ItemKNN
 from models_py.recommenders.knn_baseline import KNNBaseline
 from models_py.recommenders.matrix_factorization import BiasedMF
 from models_py.recommenders.report_cf import ReportItemCF, ReportUserCF
 from models_py.recommenders.report_svd import ReportSVD
+from models_py.recommenders.tuning import RANKING_TIME_CAP
 from models_py.recommenders.two_stage import TwoStageRanker
 from models_py.scoring.data import MIN_TRAINING_RATINGS, ScoringData
 from models_py.synth.oracle import PlantedModel
@@ -49,6 +52,9 @@ class ModelSpec:
     needs: frozenset[str] = frozenset({"delta"})
     # Why the data is too small for it, or None: a fixed shape it cannot fit below.
     too_small: Callable[[ScoringData], str | None] | None = None
+    # Seconds rank_grid's search may spend: points in grid order while the next would end
+    # within it (tuning.tune_ranking).
+    rank_time_cap: float = RANKING_TIME_CAP
 
 
 # What a model may need, and what the run says when the data lacks it.
@@ -67,6 +73,13 @@ def usage_candidates(data: ScoringData) -> RatingRecommender:
     """The usage ranker whose shortlist the two-stage ranker re-ranks."""
     return ItemKNN(n_neighbors=20)
 
+
+# Rank grids are tried in order until the spec's rank_time_cap: the likeliest (the winners
+# on the default data) first.
+KNN_RANK_GRID = {"n_neighbors": [20, 50, 100, 10]}
+# EASE's songs on the default data: the inverse of 5,000 takes ~4 s on one thread, 10,000 ~50 s
+# (ease.py); the ceiling is ease.MAX_SONGS_CEILING.
+EASE_SONGS = 5_000
 
 ER_BIASED_MF_GRID = {"estimator__reg": [10.0, 40.0], "estimator__reg_user_bias": [5.0, 15.0]}
 
@@ -102,7 +115,40 @@ MODELS: tuple[ModelSpec, ...] = (
         "model",
         lambda data: ItemKNN(n_neighbors=20),
         serve=True,
+        rank_grid=KNN_RANK_GRID,
         cost=2.2,
+        needs=USAGE_ONLY,
+    ),
+    # The cosine of usage weighted by BM25 (implicit's BM25Recommender weighting).
+    ModelSpec(
+        "item_knn_bm25",
+        "model",
+        lambda data: ItemKNN(n_neighbors=20, weighting="bm25"),
+        serve=True,
+        rank_grid=KNN_RANK_GRID,
+        cost=2.2,
+        needs=USAGE_ONLY,
+    ),
+    # Closed form over the EASE_SONGS most used songs; the rest after them by popularity.
+    # Costs of ease and als: their run seconds on the default data (tuning included) over
+    # item_knn's, times item_knn's cost (measured under load 13-18 on 2 cores: ratios only).
+    ModelSpec(
+        "ease",
+        "model",
+        lambda data: EASE(reg=2000.0, max_songs=EASE_SONGS),
+        serve=True,
+        rank_grid={"reg": [2000.0, 500.0, 100.0]},
+        cost=11.0,
+        needs=USAGE_ONLY,
+    ),
+    # Hu-Koren-Volinsky implicit ALS (the implicit package, one thread).
+    ModelSpec(
+        "als",
+        "model",
+        lambda data: ImplicitALS(random_state=0),
+        serve=True,
+        rank_grid={"n_factors": [64, 32], "reg": [1.0, 0.1], "alpha": [10.0, 40.0]},
+        cost=12.0,
         needs=USAGE_ONLY,
     ),
     # Surprise's or Koren's shrinkage, and Koren's rule (n_stored = n_neighbors) or wide
