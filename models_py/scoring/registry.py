@@ -75,8 +75,8 @@ def usage_candidates(data: ScoringData) -> RatingRecommender:
 
 
 # Rank grids are tried in order until the spec's rank_time_cap: the likeliest (the winners
-# on the default data) first.
-KNN_RANK_GRID = {"n_neighbors": [20, 50, 100, 10]}
+# on the default data with taste planted in usage) first; K = 100 was the largest tried.
+KNN_RANK_GRID = {"n_neighbors": [100, 200, 50, 20]}
 # EASE's songs on the default data: the inverse of 5,000 takes ~4 s on one thread, 10,000 ~50 s
 # (ease.py); the ceiling is ease.MAX_SONGS_CEILING.
 EASE_SONGS = 5_000
@@ -135,9 +135,9 @@ MODELS: tuple[ModelSpec, ...] = (
     ModelSpec(
         "ease",
         "model",
-        lambda data: EASE(reg=2000.0, max_songs=EASE_SONGS),
+        lambda data: EASE(reg=500.0, max_songs=EASE_SONGS),
         serve=True,
-        rank_grid={"reg": [2000.0, 500.0, 100.0]},
+        rank_grid={"reg": [500.0, 2000.0, 100.0]},
         cost=14.0,
         needs=USAGE_ONLY,
     ),
@@ -147,7 +147,7 @@ MODELS: tuple[ModelSpec, ...] = (
         "model",
         lambda data: ImplicitALS(random_state=0),
         serve=True,
-        rank_grid={"n_factors": [64, 32], "reg": [1.0, 0.1], "alpha": [10.0, 40.0]},
+        rank_grid={"n_factors": [32, 64], "reg": [0.1, 1.0], "alpha": [40.0, 10.0]},
         cost=15.0,
         needs=USAGE_ONLY,
     ),
