@@ -167,6 +167,8 @@ described as (
                 || 'your reels'
             when 'hybrid' then
                 'predicted lift and closeness to the songs you used'
+            when 'artist_topics' then
+                'influencers who use your artists use it'
             when 'two_stage' then
                 'influencers who use your songs use it, and it is predicted to lift'
                 || ' your engagement'
