@@ -10,9 +10,9 @@ proportion to its own uses among the artist's (smoothed), so
 
     score(u, i) = (W H)[u, artist(i)] * share_i = W_u . Q_i,   Q_i = H[:, artist(i)] share_i.
 
-That is a factor model of n_topics columns: it is ranked like biased MF (SeparableRanker),
-never as a dense users x songs matrix. Scores carry a popularity tie-break far below any
-topic score, so an influencer the fit saw no use of gets the most used songs.
+Songs are scored a block of influencers at a time (never a users x songs matrix): W H over
+artists first, then one gather and product per song. Scores carry a popularity tie-break far
+below any topic score, so an influencer the fit saw no use of gets the most used songs.
 
 Measured on the default data (MAP@10 'used', test split): 0.89x the planted usage oracle at
 12 topics, 3.5x popularity, against 0.72x for EASE over the 5,000 most used songs.
@@ -29,23 +29,26 @@ from sklearn.exceptions import ConvergenceWarning
 
 from models_py.recommenders.base import RatingRecommender, row_dot
 from models_py.recommenders.data import Ratings
-from models_py.recommenders.separable_rank import SeparableRanker, rank_index, separable_scores
 
 # Popularity tie-break scale: uses / (max uses + 1) times this, below any topic score that
 # differs (scores are expected uses, rarely below 1e-6 for a song anyone used).
 TIEBREAK = 1e-12
 
 
-def song_artist_matrix(song_artists: np.ndarray, n_items: int) -> sp.csr_matrix:
-    """songs x artists, one 1 per song with an artist (code >= 0); songs past the codes given
-    or coded -1 belong to no artist and get no topic score."""
+def artist_of_songs(song_artists: np.ndarray, n_items: int) -> np.ndarray:
+    """An artist code per song, -1 for none (coded -1, or past the codes given)."""
     codes = np.full(n_items, -1, dtype=np.int64)
     known = np.asarray(song_artists, dtype=np.int64)[:n_items]
     codes[: known.size] = known
+    return codes
+
+
+def song_artist_matrix(codes: np.ndarray) -> sp.csr_matrix:
+    """songs x artists, one 1 per song with an artist (code >= 0)."""
     rows = np.flatnonzero(codes >= 0)
     n_artists = int(codes.max()) + 1 if rows.size else 0
     return sp.csr_matrix(
-        (np.ones(rows.size), (rows, codes[rows])), shape=(n_items, n_artists), dtype=np.float64
+        (np.ones(rows.size), (rows, codes[rows])), shape=(codes.size, n_artists), dtype=np.float64
     )
 
 
@@ -109,43 +112,28 @@ class ArtistTopics(RatingRecommender):
             raise ValueError("n_topics must be >= 1 and smoothing > 0")
         used = csr.copy()
         used.data = np.ones_like(used.data)  # a Delta of 0 or below is still a use
-        by_artist = song_artist_matrix(self.song_artists, self.n_items_)
+        codes = artist_of_songs(self.song_artists, self.n_items_)
+        by_artist = song_artist_matrix(codes)
         uses = np.bincount(used.indices, minlength=self.n_items_).astype(np.float64)
         w, h = kl_topics(
             sp.csr_matrix(used @ by_artist), self.n_topics, self.max_iter, self.random_state
         )
-        share = artist_share(uses, by_artist, float(self.smoothing))
-        self.user_factors_ = w
-        # Q_i = H[:, artist(i)] * share_i; a song with no artist has a zero row.
-        self.item_factors_ = np.ascontiguousarray(
-            np.asarray(by_artist @ h.T) * share[:, None], dtype=np.float64
-        )
-        self.item_bias_ = TIEBREAK * uses / (uses.max(initial=0.0) + 1.0)
-        self.user_bias_ = np.zeros(self.n_users_)
-        self.item_order_, self.item_norm_after_ = rank_index(self.item_bias_, self.item_factors_)
+        self.user_topics_ = w
+        # H with a zero column last, where songs with no artist point: no topic score.
+        self.topic_artists_ = np.hstack([h, np.zeros((h.shape[0], 1))])
+        self.song_artist_ = np.where(codes >= 0, codes, h.shape[1])
+        self.share_ = artist_share(uses, by_artist, float(self.smoothing))
+        self.popularity_tiebreak_ = TIEBREAK * uses / (uses.max(initial=0.0) + 1.0)
 
     def _predict_known(self, user: np.ndarray, item: np.ndarray) -> np.ndarray:
         """The ranking score of each pair (not a Delta: ``predicts_ratings`` is False)."""
-        return self.item_bias_[item] + row_dot(self.user_factors_, user, self.item_factors_, item)
-
-    def ranker(self) -> SeparableRanker:
-        return SeparableRanker(
-            0.0,
-            self.user_bias_,
-            self.item_bias_,
-            self.item_order_,
-            self.item_norm_after_,
-            self.user_factors_,
-            self.item_factors_,
-        )
+        topics = row_dot(self.user_topics_, user, self.topic_artists_.T, self.song_artist_[item])
+        return topics * self.share_[item] + self.popularity_tiebreak_[item]
 
     def _score_block(self, users: np.ndarray) -> np.ndarray:
-        return separable_scores(
-            0.0,
-            self.user_bias_,
-            self.item_bias_,
-            users,
-            None,
-            self.user_factors_,
-            self.item_factors_,
-        )
+        """Expected uses of each artist (users x artists, n_topics products a cell), gathered
+        to the songs and scaled by their share: one product per song, not n_topics."""
+        out = (self.user_topics_[users] @ self.topic_artists_)[:, self.song_artist_]
+        out *= self.share_
+        out += self.popularity_tiebreak_
+        return out
