@@ -10,6 +10,7 @@ from sklearn.base import clone
 from sklearn.decomposition import NMF
 
 from models_py.recommenders.artist_topics import TIEBREAK, ArtistTopics
+from models_py.recommenders.base import dense_top_n
 from models_py.recommenders.data import Ratings
 from models_py.recommenders.song_features import artist_codes
 from tests.dense_refs import N_ITEMS, N_USERS, all_pairs, assert_same_ranking, small_matrix
@@ -130,3 +131,38 @@ def test_artist_codes_compare_names_as_the_features_do() -> None:
     codes = artist_codes(pd.Series(["Nirvana ", "nirvana", "", None, "Blur"]))
     assert codes[0] == codes[1] != codes[4]
     assert (codes[2:4] == -1).all() and codes[4] >= 0
+
+
+def many_artists() -> tuple[Ratings, np.ndarray]:
+    """60 songs of 25 artists (sizes 1-4) and 6 with none, 80 influencers of two styles."""
+    rng = np.random.default_rng(3)
+    artists = np.r_[np.repeat(np.arange(25), [1, 2, 3, 4, 2] * 5)[:54], np.full(6, -1)]
+    style = np.where(artists >= 0, artists % 2, 2)
+    user, item = [], []
+    for u in range(80):
+        pool = np.flatnonzero(style == u % 2)
+        for i in rng.choice(pool, rng.integers(1, 6), replace=False):
+            user.append(u)
+            item.append(i)
+    return Ratings(np.array(user), np.array(item), np.ones(len(user)), 80, 60), artists
+
+
+def test_the_pruned_ranking_is_the_dense_ranking(monkeypatch: pytest.MonkeyPatch) -> None:
+    ratings, artists = many_artists()
+    model = ArtistTopics(artists, n_topics=2).fit(ratings)
+    users = np.arange(80)
+    scored = []
+    dense_scores_of = ArtistTopics._score_block
+
+    def counted(self: ArtistTopics, block: np.ndarray) -> np.ndarray:
+        scored.append(block.size)
+        return dense_scores_of(self, block)
+
+    for n in (1, 3):
+        want_ids, want_vals = dense_top_n(model, users, n)
+        monkeypatch.setattr(ArtistTopics, "_score_block", counted)
+        ids, vals = model.recommend(users, n)
+        monkeypatch.undo()
+        assert (ids == want_ids).all()
+        np.testing.assert_allclose(vals, want_vals, rtol=1e-12)
+    assert sum(scored) < 80  # most lists came from the best artists' songs alone
