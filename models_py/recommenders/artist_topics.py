@@ -30,10 +30,10 @@ from sklearn.exceptions import ConvergenceWarning
 from models_py.recommenders.base import RatingRecommender, row_dot
 from models_py.recommenders.data import Ratings
 from models_py.recommenders.ranking import TopN, empty_top_n
-from models_py.recommenders.topn import block_rows, cell_keys, mask_excluded, top_n
+from models_py.recommenders.topn import block_rows, mask_excluded, top_n
 
-# Artists whose songs a user's list is drawn from first: 2n + ARTIST_SLACK (their used songs
-# are often of their best artists); a user the bound cannot settle is scored densely.
+# Artists per topic whose songs the ranking scores first: 2n + ARTIST_SLACK (a user's used
+# songs are often of their topics' best artists); a user it cannot settle is scored densely.
 ARTIST_SLACK = 8
 # Popularity tie-break scale: uses / (max uses + 1) times this, below any topic score that
 # differs (scores are expected uses, rarely below 1e-6 for a song anyone used).
@@ -64,26 +64,6 @@ def artist_share(uses: np.ndarray, by_artist: sp.csr_matrix, smoothing: float) -
     artist_songs = np.asarray(by_artist.sum(axis=0)).ravel()
     denominator = by_artist @ (artist_uses + smoothing * artist_songs)
     return np.divide(uses + smoothing, denominator, out=np.zeros(uses.size), where=denominator > 0)
-
-
-def songs_of_artists(artists: np.ndarray, by_song: sp.csr_matrix) -> np.ndarray:
-    """Per row of ``artists`` (artist codes), the songs of those artists ascending, padded
-    with -1 (``by_song``: artists x songs)."""
-    sizes = np.diff(by_song.indptr)[artists]
-    lengths = sizes.sum(axis=1)
-    out = np.full((artists.shape[0], max(int(lengths.max(initial=0)), 1)), -1, dtype=np.int64)
-    starts = np.repeat(by_song.indptr[:-1][artists].ravel(), sizes.ravel())
-    within = np.arange(starts.size) - np.repeat(
-        np.cumsum(sizes.ravel()) - sizes.ravel(), sizes.ravel()
-    )
-    songs = by_song.indices[starts + within]
-    rows = np.repeat(np.arange(artists.shape[0]), lengths)
-    cols = np.arange(rows.size) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    out[rows, cols] = songs
-    out[out < 0] = np.iinfo(np.int64).max  # pads sort last
-    out.sort(axis=1)
-    out[out == np.iinfo(np.int64).max] = -1
-    return out
 
 
 def kl_topics(
@@ -173,51 +153,37 @@ class ArtistTopics(RatingRecommender):
     def _rank(
         self, users: np.ndarray, n: int, excluded: sp.csr_matrix | None, shelf: np.ndarray | None
     ) -> TopN:
-        """The dense ranking's lists from the songs of each user's best artists by bound
-        (artist's expected uses x its songs' largest share): exact where the n-th score
-        beats the next artist's bound; the rest, and any shelf, are ranked densely."""
-        n_artists = self.topic_artists_.shape[1]
+        """The dense ranking's lists from a short list of songs (threshold algorithm): each
+        topic's 2n + ARTIST_SLACK best artists by H_ka x their songs' largest share, whose
+        songs are scored; a song of any other artist scores at most W_u . t (t_k: topic k's
+        next artist), so a user whose n-th score beats that is settled. The rest, and any
+        shelf, are ranked densely."""
+        n_artists = self.topic_artists_.shape[1] - 1  # the last column: songs with none
         m = 2 * n + ARTIST_SLACK
         if shelf is not None or n == 0 or m >= n_artists:
             return super()._rank(users, n, excluded, shelf)
+        reach = self.topic_artists_[:, :n_artists] * self.artist_reach_[:n_artists]
+        order = np.argpartition(-reach, m, axis=1)
+        threshold = np.take_along_axis(reach, order[:, m, None], 1)[:, 0]
+        artists = np.unique(order[:, :m])
+        songs = np.sort(self.songs_by_artist_[artists].indices)
+        column = np.searchsorted(artists, self.song_artist_[songs])
         ids, vals = empty_top_n(users.size, n)
-        step = block_rows(n_artists)
+        step = block_rows(songs.size)
         for s in range(0, users.size, step):
             block = users[s : s + step]
             ex = excluded[block] if excluded is not None else None
-            ids[s : s + step], vals[s : s + step] = self._block_top_n(block, n, m, ex)
+            scores = (self.user_topics_[block] @ self.topic_artists_[:, artists])[:, column]
+            scores *= self.share_[songs]
+            scores += self.popularity_tiebreak_[songs]
+            mask_excluded(scores, ex, songs)
+            cols, got = top_n(scores, n, overwrite=True)
+            ids[s : s + step] = np.where(cols >= 0, songs[np.maximum(cols, 0)], -1)
+            vals[s : s + step] = got
+            ceiling = self.user_topics_[block] @ threshold + TIEBREAK
+            unsettled = np.flatnonzero(~(got[:, -1] > ceiling))  # nan (a short list) too
+            if unsettled.size:
+                dense = self._score_block(block[unsettled])
+                mask_excluded(dense, ex[unsettled] if ex is not None else None)
+                ids[s + unsettled], vals[s + unsettled] = top_n(dense, n, overwrite=True)
         return ids, vals
-
-    def _block_top_n(
-        self, users: np.ndarray, n: int, m: int, excluded: sp.csr_matrix | None
-    ) -> TopN:
-        by_artist = self.user_topics_[users] @ self.topic_artists_
-        bound = by_artist * self.artist_reach_ + TIEBREAK
-        # Songs with no artist (the last column) score their tie-break alone: never drawn
-        # from, but their bound stands with the artists left out.
-        bound[:, -1] = -np.inf
-        order = np.argpartition(-bound, m, axis=1)
-        best = order[:, :m]
-        # argpartition leaves at m the best of the artists after the first m.
-        beyond = np.maximum(np.take_along_axis(bound, order[:, m, None], 1)[:, 0], TIEBREAK)
-        songs = songs_of_artists(best, self.songs_by_artist_)
-        scores = (
-            by_artist[np.arange(users.size)[:, None], self.song_artist_[songs]] * self.share_[songs]
-        )
-        scores += self.popularity_tiebreak_[songs]
-        real = songs >= 0
-        scores[~real] = -np.inf
-        if excluded is not None and excluded.nnz:
-            row, col = np.nonzero(real)
-            keys = row * self.n_items_ + songs[row, col]
-            used = cell_keys(excluded)
-            hit = used[np.minimum(np.searchsorted(used, keys), used.size - 1)] == keys
-            scores[row[hit], col[hit]] = -np.inf
-        cols, vals = top_n(scores, n, overwrite=True)
-        ids = np.where(cols >= 0, np.take_along_axis(songs, np.maximum(cols, 0), 1), -1)
-        unsettled = np.flatnonzero(~(vals[:, -1] > beyond))  # nan (short) too
-        if unsettled.size:
-            dense = self._score_block(users[unsettled])
-            mask_excluded(dense, excluded[unsettled] if excluded is not None else None)
-            ids[unsettled], vals[unsettled] = top_n(dense, n, overwrite=True)
-        return ids.astype(np.int32), vals
