@@ -15,7 +15,9 @@ artists first, then one gather and product per song. Scores carry a popularity t
 below any topic score, so an influencer the fit saw no use of gets the most used songs.
 
 Measured on the default data (MAP@10 'used', test split): 0.89x the planted usage oracle at
-12 topics, 3.5x popularity, against 0.72x for EASE over the 5,000 most used songs.
+12 topics, 3.5x popularity, against 0.70x for tuned EASE. At 1M rows (118k influencers, 50k
+songs, 12.5k artists; one thread, load ~10 on 2 cores): fit 4-5 s, the 3-point grid 26 s,
+lists for all 118k influencers 12 s, 0.7 GB peak.
 """
 
 from __future__ import annotations
