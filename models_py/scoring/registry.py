@@ -76,10 +76,13 @@ def er_biased_mf(data: ScoringData) -> RatingRecommender:
 
 
 def usage_candidates(data: ScoringData) -> RatingRecommender:
-    """The usage ranker whose shortlist the two-stage ranker re-ranks: EASE, the best usage
-    ranker on the default data and on the real sets the issue measured, at the λ its own
-    tuning picks there (tuning it again inside the two-stage would repeat ease's search)."""
-    return EASE(reg=500.0, max_songs=EASE_SONGS)
+    """The usage ranker whose shortlist the two-stage ranker re-ranks: artist_topics when the
+    songs have artists (the best usage ranker on the default data), else EASE at the λ its
+    own tuning picks there (tuning them again inside the two-stage would repeat their
+    searches)."""
+    if "artist" in missing_inputs(data):
+        return EASE(reg=500.0, max_songs=EASE_SONGS)
+    return ArtistTopics(song_artists=data.song_artists, n_topics=12)
 
 
 # Rank grids are tried in order until the spec's rank_time_cap: the likeliest (the winners

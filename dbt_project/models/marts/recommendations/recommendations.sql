@@ -170,7 +170,7 @@ described as (
             when 'artist_topics' then
                 'influencers who use your artists use it'
             when 'two_stage' then
-                'influencers who use your songs use it, and it is predicted to lift'
+                'influencers with your taste use it, and it is predicted to lift'
                 || ' your engagement'
             else
                 'predicted lift of '
