@@ -60,12 +60,14 @@ class Shape:
         out: dict[str, str] = {}
         if self.no_delta:
             out |= dict.fromkeys([*rating, "er_bias_baseline", "er_biased_mf"], "no Delta")
-            out["hybrid"] = "no Delta"
+            out["hybrid"] = out["two_stage"] = "no Delta"
         elif "ER" in self.dropped:
             out |= dict.fromkeys(["er_bias_baseline", "er_biased_mf"], "no ER")
         if self.no_metadata:
             out["content"] = "no song metadata"
             out.setdefault("hybrid", "no song metadata")
+        if "artist_name" in self.dropped:
+            out["artist_topics"] = "no artist names"
         return out
 
     def chart_notes(self) -> dict[str, bool]:

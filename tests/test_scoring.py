@@ -32,7 +32,7 @@ def metric(built: Built, name: str, relevance: str) -> pd.Series:
 
 
 # Models that only rank (predicts_ratings = False): no test predictions, so no RMSE.
-RANK_ONLY = {"ease", "als"}
+RANK_ONLY = {"ease", "als", "artist_topics"}
 
 
 def test_every_model_and_the_oracle_are_judged(built: Built) -> None:

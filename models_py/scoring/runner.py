@@ -62,7 +62,7 @@ from models_py.scoring.selection import (
 )
 from models_py.scoring.writer import ScoreTables, append_scores, clear_scores
 
-CONTENT_NEIGHBOURS = 20
+SONG_NEIGHBOURS = 20  # song_neighbours lists per song, whatever K the models use
 
 
 class Fitted(NamedTuple):
@@ -88,7 +88,6 @@ def fit_model(spec: ModelSpec, data: ScoringData, ratings: Ratings) -> Fitted:
         model.set_params(**{prefix + name: value for name, value in best.items()})
     if spec.rank_grid:
         # Judged as dbt judges: songs that lifted, or (usage only) every song used.
-        start = time.perf_counter()
         best, table = tune_ranking(
             model,
             spec.rank_grid,
@@ -101,20 +100,17 @@ def fit_model(spec: ModelSpec, data: ScoringData, ratings: Ratings) -> Fitted:
         )
         model.set_params(**best)
         judged = max(score for _, score in table)
-        search = rank_search(spec, data, table, time.perf_counter() - start)
+        search = rank_search(spec, data, table)
     elif spec.serve:
         judged = validation_map(model, ratings, data)
     return Fitted(model.fit(ratings), model.get_params(), judged, search)
 
 
-def rank_search(
-    spec: ModelSpec, data: ScoringData, table: list[tuple[dict, float]], seconds: float
-) -> dict:
+def rank_search(spec: ModelSpec, data: ScoringData, table: list[tuple[dict, float]]) -> dict:
     """model_runs.rank_tuning: the metric, the cap, how much of the grid it let through."""
     return {
         "metric": f"validation map@{data.eval_k} {relevance_name(data)}",
         "time_cap_seconds": spec.rank_time_cap,
-        "seconds": round(seconds, 3),
         "grid_points": len(ParameterGrid(spec.rank_grid)),
         "tried": [{"params": p, "map": round(v, 6)} for p, v in table],
     }
@@ -155,10 +151,15 @@ def score_model(
         )
         if isinstance(served, ItemKNN) and served.weighting is None:  # song_neighbours' item_knn
             out.song_neighbours.append(
-                neighbour_frame(data, served.neighbors_, served.similarities_, spec.method)
+                neighbour_frame(
+                    data,
+                    served.neighbors_[:, :SONG_NEIGHBOURS],
+                    served.similarities_[:, :SONG_NEIGHBOURS],
+                    spec.method,
+                )
             )
         if type(served) is ContentRecommender:
-            ids, sims = top_k_neighbours(served.features_, CONTENT_NEIGHBOURS)
+            ids, sims = top_k_neighbours(served.features_, SONG_NEIGHBOURS)
             out.song_neighbours.append(neighbour_frame(data, ids, sims, spec.method))
     served_at = time.perf_counter()
     out.model_runs.append(
