@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import time
 from contextlib import suppress
 from dataclasses import dataclass
@@ -63,10 +64,15 @@ def start_session(
     derby_home.mkdir(parents=True, exist_ok=True)
     # Read by the JVM at launch: bind to loopback, never look up the host's address.
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    # Python UDF workers (the Spark models' top-n) run this interpreter, with its packages.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = SparkSession.builder.master(master).appName(app_name)
     for key, value in session_conf(warehouse_dir, derby_home).items():
         builder = builder.config(key, value)
     spark = builder.enableHiveSupport().getOrCreate()
+    # MLlib's ALS cuts its lineage every checkpointInterval sweeps only with a checkpoint folder;
+    # without one, 20 sweeps already overflow the driver's stack.
+    spark.sparkContext.setCheckpointDir(str((run_dir / "checkpoints").resolve()))
     pid = int(spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid())
     return SparkRun(spark, pid, warehouse_dir, derby_home)
 
