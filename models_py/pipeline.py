@@ -218,13 +218,6 @@ def _generate_if_empty(input_dir: Path, timings: dict[str, float], echo: Callabl
             generate(input_dir.parent)
 
 
-def models_without_spark_version() -> list[str]:
-    """The Python models a Spark run leaves out: all of them until one has a Spark version."""
-    from models_py.scoring.registry import MODELS
-
-    return [spec.method for spec in MODELS]
-
-
 def run_spark(
     input_dir: Path = DEFAULT_INPUT,
     run_dir: Path = DEFAULT_SPARK_DIR,
@@ -247,7 +240,7 @@ def run_spark(
     from models_py.spark import session as spark_session
     from models_py.spark.tables import copy_to_spark
 
-    checked_vars(dbt_vars or {})  # before anything runs
+    settings = checked_vars(dbt_vars or {})  # before anything runs
     timings: dict[str, float] = {}
     if generate_if_empty:
         _generate_if_empty(input_dir, timings, echo)
@@ -269,12 +262,39 @@ def run_spark(
         for warning in loaded.warnings:
             echo(f"  ! {warning}")
         echo(f"  {loaded.rows:,} rows from {loaded.files} file(s)")
-        left_out = models_without_spark_version()
-        echo(f"  ! no Spark version, left out: {', '.join(left_out)}")
         with stage("dbt build on Spark (clean, audit, popularity, marts, tests)", timings, echo):
+            # What reads the models' scores is built once, after scoring (as on DuckDB).
+            later = ["--exclude", SCORE_MARTS]
             echo(
                 "  "
-                + run_dbt("build", run_dir, dbt_vars, quiet=True, threads=threads, target="spark")
+                + run_dbt(
+                    "build",
+                    run_dir,
+                    dbt_vars,
+                    quiet=True,
+                    threads=threads,
+                    target="spark",
+                    command_args=later,
+                )
+            )
+        with stage("fit and score the models with a Spark version (MLlib ALS)", timings, echo):
+            from models_py.spark.scoring import run_spark_scoring
+
+            left_out = run_spark_scoring(
+                spark.spark, str(dbt_vars["run_id"]), settings.top_n, echo=echo
+            )
+        with stage("dbt build of the score marts on Spark", timings, echo):
+            echo(
+                "  "
+                + run_dbt(
+                    "build",
+                    run_dir,
+                    dbt_vars,
+                    select=SCORE_MARTS,
+                    quiet=True,
+                    threads=threads,
+                    target="spark",
+                )
             )
     finally:
         spark_session.stop_session(spark)

@@ -12,6 +12,7 @@ import pytest
 from models_py.recommenders.baselines import fit_biases
 from models_py.recommenders.data import Ratings
 from tests.spark_refs import als_wr, implicit_als, ranked
+from tests.spark_session import spark_run
 
 pytestmark = pytest.mark.spark
 pyspark = pytest.importorskip("pyspark")
@@ -28,15 +29,8 @@ TOLERANCE = 2e-3
 
 @pytest.fixture(scope="module")
 def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
-    from models_py.spark.session import _alive, start_session, stop_session
-
-    run = start_session(tmp_path_factory.mktemp("spark"))
-    run.spark.sparkContext.setLogLevel("ERROR")
-    try:
+    with spark_run(tmp_path_factory.mktemp("spark")) as run:
         yield run.spark
-    finally:
-        stop_session(run)
-    assert not _alive(run.jvm_pid), "the session's JVM outlived stop_session"
 
 
 @pytest.fixture(scope="module")

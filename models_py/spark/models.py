@@ -292,7 +292,9 @@ def _ridge_means(
     """Per `key`: sum(resid - the other side's bias) / (count + reg)."""
     value = F.col("resid")
     if other_bias is not None:
-        resid = resid.join(other_bias.toDF(other, "other_bias"), other, "left")
+        # Broadcast: one bias per user (or song) is small next to the ratings, and a shuffle
+        # join would move every rating each round.
+        resid = resid.join(F.broadcast(other_bias.toDF(other, "other_bias")), other, "left")
         value = value - F.coalesce(F.col("other_bias"), F.lit(0.0))
     return resid.groupBy(key).agg((F.sum(value) / (F.count("*") + F.lit(reg))).alias("bias"))
 

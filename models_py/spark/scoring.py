@@ -49,9 +49,10 @@ def run_spark_scoring(
     top_n: int,
     schema: str = "main",
     echo: Callable[[str], None] = print,
-) -> None:
+) -> list[str]:
     """Fit, evaluate and serve the models with a Spark version on the marts of `schema`; write
-    the scores tables, with a model_runs row saying why for every model not fitted."""
+    the scores tables, with a model_runs row saying why for every model not fitted. Returns
+    the methods left out for having no Spark version."""
     data = read_spark_scoring_data(spark, schema)
     top_n = min(top_n, data.n_items)
     echo(
@@ -69,6 +70,7 @@ def run_spark_scoring(
         runs.append(run)
     append_scores(rows_frame(spark, runs, "model_runs"), "model_runs")
     data.unpersist()
+    return [method for method, _, reason in skipped if reason == NO_SPARK_VERSION]
 
 
 def spark_plan(data: SparkScoringData) -> tuple[list[SparkSpec], list[tuple[str, str, str]]]:
@@ -85,10 +87,15 @@ def spark_plan(data: SparkScoringData) -> tuple[list[SparkSpec], list[tuple[str,
             skipped.append((spec.method, spec.family, _no_delta(data.rated_train)))
         else:
             fitted.append(spec)
+    others = [(method, family, NO_SPARK_VERSION) for method, family in without_spark_version()]
+    return fitted, skipped + others
+
+
+def without_spark_version() -> list[tuple[str, str]]:
+    """(method, family) of every model the DuckDB stage fits that has no Spark version."""
     ours = {spec.method for spec in SPARK_MODELS}
-    others = [(s.method, s.family) for s in MODELS if s.method not in ours]
-    others.append((NEW_INFLUENCER_METHOD, "model"))
-    return fitted, skipped + [(method, family, NO_SPARK_VERSION) for method, family in others]
+    others = [(spec.method, spec.family) for spec in MODELS if spec.method not in ours]
+    return [*others, (NEW_INFLUENCER_METHOD, "model")]
 
 
 def _spark_only() -> list[tuple[str, str]]:

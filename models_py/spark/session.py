@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 DEFAULT_MASTER = "local[2]"
 SHUFFLE_PARTITIONS = 4
+DRIVER_MEMORY = "4g"
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,9 @@ def session_conf(warehouse_dir: Path, derby_home: Path) -> dict[str, str]:
     """The Spark settings of a ReelRec run whose tables live under `warehouse_dir`."""
     return {
         "spark.ui.enabled": "false",
+        # In local mode the executors live in the driver's JVM: Spark's 1g default runs out of
+        # heap on the models' 1M-rating joins.
+        "spark.driver.memory": DRIVER_MEMORY,
         "spark.sql.shuffle.partitions": str(SHUFFLE_PARTITIONS),
         "spark.sql.warehouse.dir": str(warehouse_dir.resolve()),
         "spark.driver.extraJavaOptions": f"-Dderby.system.home={derby_home.resolve()}",
