@@ -60,15 +60,12 @@ class SparkFactorModel(BaseEstimator):
         target = self._target(ratings, user_bias, item_bias)
         self.als_model_: ALSModel = self._als().fit(target)
         self.fitted_pairs_ = ratings.select(*PAIRS)
-        self.user_factors_ = _side(self.als_model_.userFactors, user_bias, "user").cache()
-        self.user_factors_.count()  # fitted now, so fit's time is the fit's
-        self.item_side_ = _side(self.als_model_.itemFactors, item_bias, "item").cache()
+        # Computed now (fit's time is the fit's), plans cut like the bias rounds'.
+        self.user_factors_ = _side(self.als_model_.userFactors, user_bias, "user").localCheckpoint()
+        self.item_side_ = _side(self.als_model_.itemFactors, item_bias, "item").localCheckpoint()
         self.item_bias_, self.item_factors_ = _item_arrays(
             self.item_side_, self.n_items_, self.als_model_.rank
         )
-        for bias in (user_bias, item_bias):  # both sides now hold their copy
-            if bias is not None:
-                bias.unpersist()
         return self
 
     def _mean(self, mean: float | None) -> float:
@@ -143,6 +140,8 @@ class SparkFactorModel(BaseEstimator):
         """Release what the fit cached (the ratings, both fitted sides)."""
         for frame in (self.fitted_pairs_, self.user_factors_, self.item_side_):
             frame.unpersist()
+        self.als_model_.userFactors.unpersist()
+        self.als_model_.itemFactors.unpersist()
 
 
 def _side(factors: DataFrame, bias: DataFrame | None, key: str) -> DataFrame:
@@ -278,8 +277,8 @@ def regularised_biases(
     user_bias: DataFrame | None = None  # 0 for everyone before the first round
     item_bias: DataFrame | None = None
     for _ in range(n_iter):
-        item_bias = _swap(item_bias, _ridge_means(resid, user_bias, "user", "item", reg_item))
-        user_bias = _swap(user_bias, _ridge_means(resid, item_bias, "item", "user", reg_user))
+        item_bias = _kept(_ridge_means(resid, user_bias, "user", "item", reg_item))
+        user_bias = _kept(_ridge_means(resid, item_bias, "item", "user", reg_user))
     if user_bias is None or item_bias is None:  # n_iter = 0: no bias at all
         user_bias = ratings.select("user").distinct().withColumn("bias", F.lit(0.0))
         item_bias = ratings.select("item").distinct().withColumn("bias", F.lit(0.0))
@@ -299,14 +298,11 @@ def _ridge_means(
     return resid.groupBy(key).agg((F.sum(value) / (F.count("*") + F.lit(reg))).alias("bias"))
 
 
-def _swap(old: DataFrame | None, new: DataFrame) -> DataFrame:
-    """`new` cached and computed, then `old` released: the next round reads `new` from memory
-    instead of replaying every round before it."""
-    new = new.cache()
-    new.count()
-    if old is not None:
-        old.unpersist()
-    return new
+def _kept(frame: DataFrame) -> DataFrame:
+    """`frame` computed and kept with its plan cut (a local checkpoint): the next round reads
+    it instead of replaying every round before it, and, unlike a cached frame, it holds no
+    executed plan (with its broadcast join tables) alive for the rest of the run."""
+    return frame.localCheckpoint()
 
 
 def _residuals(

@@ -10,6 +10,7 @@ gets a model_runs row saying it has no Spark version.
 
 from __future__ import annotations
 
+import gc
 import json
 import time
 from collections.abc import Callable
@@ -120,35 +121,53 @@ def score_spark_model(spec: SparkSpec, data: SparkScoringData, top_n: int, run_i
     fitted = time.perf_counter()
     n_test = 0
     if spec.trained_on == "delta":
-        predicted = model.predict(data.ratings("test").select("user", "item"))
-        predicted = predicted.withColumn("method", F.lit(spec.method))
-        append_scores(data.decoded(predicted), "test_predictions")
+        _write_predictions(data, model, spec.method)
         n_test = data.rated_test
     evaluation = model.recommend(data.evaluated, top_n, exclude=data.used("train"))
     _write_lists(data, model, evaluation, spec.method, "evaluation_recommendations", "warm")
+    params, n_train = model.get_params(), model.n_ratings_
     model.unpersist()
+    del model, evaluation
+    _collect_garbage(data)
     scored = time.perf_counter()
-    served = spec.make().set_params(**model.get_params()).fit(learns(None), n_items=data.n_items)
+    served = spec.make().set_params(**params).fit(learns(None), n_items=data.n_items)
     lists = served.recommend(data.influencers.select("user"), top_n, exclude=data.used(None))
     _write_lists(data, served, lists, spec.method, "recommendations")
+    estimator = type(served).__name__
     served.unpersist()
+    del served, lists
+    _collect_garbage(data)
     done = time.perf_counter()
     return {
         "run_id": run_id,
         "method": spec.method,
         "family": spec.family,
         "params": json.dumps(
-            {**model.get_params(), "engine": "spark", "estimator": type(model).__name__},
+            {**params, "engine": "spark", "estimator": estimator},
             sort_keys=True,
         ),
         "data_fingerprint": run_id,
-        "n_train": model.n_ratings_,
+        "n_train": n_train,
         "n_test": n_test,
         "fit_seconds": fitted - start,
         "score_seconds": scored - fitted,
         "serve_seconds": done - scored,
         "trained_on": spec.trained_on,
     }
+
+
+def _collect_garbage(data: SparkScoringData) -> None:
+    """Let the JVM free a dropped model: MLlib's blocks, shuffles and broadcasts go only once
+    its garbage collector sees them unreferenced (Python's handles first), and two 1M-rating
+    fits' worth of them overran a 4g heap."""
+    gc.collect()
+    data.reels.sparkSession.sparkContext._jvm.System.gc()
+
+
+def _write_predictions(data: SparkScoringData, model: SparkFactorModel, method: str) -> None:
+    """The predicted Delta of every rated held-out reel (the RMSE rows)."""
+    predicted = model.predict(data.ratings("test").select("user", "item"))
+    append_scores(data.decoded(predicted.withColumn("method", F.lit(method))), "test_predictions")
 
 
 def _write_lists(

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 DEFAULT_MASTER = "local[2]"
 SHUFFLE_PARTITIONS = 4
-DRIVER_MEMORY = "4g"
+DRIVER_MEMORY = os.environ.get("REELREC_SPARK_DRIVER_MEMORY", "4g")
 
 
 @dataclass(frozen=True)
