@@ -211,3 +211,23 @@ def test_item_knn_is_held_to_implicit_from_1m_rows() -> None:
     assert knn[0][2].startswith("2.00x its time") and knn[0][3] == "missed: 1.33x over the bound"
     peers = report.comparisons(small)
     assert any(c["peer"] == "implicit:cosine" and c["ratio"] == 2.0 for c in peers)
+
+
+def test_ranking_targets_compare_the_usage_rankers_oracle_popularity_and_default() -> None:
+    def run(ease_used: float, chosen: str) -> dict:
+        ranking = {
+            "count": {"family": "popularity", "map_used": 0.01, "map_lifted": 0.010},
+            "trending": {"family": "popularity", "map_used": 0.009, "map_lifted": 0.012},
+            "oracle": {"family": "oracle", "map_used": 0.04, "map_lifted": 0.05},
+            "ease": {"family": "model", "map_used": ease_used, "map_lifted": 0.03},
+            "two_stage": {"family": "model", "map_used": 0.02, "map_lifted": 0.011},
+        }
+        marts = {"stage": "score_marts", "status": "ok", "wall_s": 1.0, "peak_mb": 1.0}
+        return {"rows": 100_000, "stages": [marts | {"ranking": ranking, "default_method": chosen}]}
+
+    def verdicts(ease_used: float, chosen: str) -> list[str]:
+        return [row[3] for row in targets.ranking_targets("100k", run(ease_used, chosen))]
+
+    assert verdicts(0.035, "ease") == ["met", "met", "met"]
+    # 0.03 is 0.75x the oracle; two_stage's 0.011 is below trending's 0.012 on 'lifted'.
+    assert verdicts(0.03, "two_stage")[1:] == ["missed: below a bound", "missed: below popularity"]

@@ -48,7 +48,13 @@ def check_equals_dense(model: KNNBaseline, seed: int) -> int:
 
 @pytest.mark.parametrize("tied", [False, True])
 @pytest.mark.parametrize(
-    "params", [{}, {"n_neighbors": 2, "n_stored": 5}, {"shrinkage": 0.0, "min_support": 2}]
+    "params",
+    [
+        {},
+        {"similarity": "koren"},
+        {"n_neighbors": 2, "n_stored": 5},
+        {"shrinkage": 0.0, "min_support": 2, "similarity": "koren"},
+    ],
 )
 @pytest.mark.parametrize("seed", range(4))
 def test_recommend_equals_the_dense_ranking(

@@ -155,6 +155,8 @@ def test_run_settings_record_every_var_of_the_build(built: Built) -> None:
             index=False
         )
     )
+    # Every var, and the method the run chose (tests/test_selection.py).
+    assert recorded.pop("default_method")
     assert set(recorded) == set(defaults)
     for name, value in SMALL_VARS.items():
         assert recorded[name] == str(value)

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.slow
 
 RATING_MODELS = {"global_mean", "bias_baseline", "report_user_cf", "report_item_cf"}
 RATING_MODELS |= {"report_svd", "knn_baseline", "biased_mf", "er_bias_baseline"}
-RATING_MODELS |= {"er_biased_mf", "hybrid"}
+RATING_MODELS |= {"er_biased_mf", "hybrid", "two_stage"}
 
 
 def rows(warehouse: Path, sql: str) -> list[tuple]:

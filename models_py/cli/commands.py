@@ -59,7 +59,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     overrides = _run_vars(args)
     input_dir = Path(args.input) if args.input else pipeline.DEFAULT_INPUT
     if args.engine == "spark":
-        return _run_on_spark(args, input_dir, overrides)
+        from models_py.cli.spark import run_on_spark
+
+        return run_on_spark(args, input_dir, overrides)
     result = pipeline.run(
         input_dir=input_dir,
         warehouse_path=Path(args.warehouse),
@@ -72,11 +74,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     total = sum(result.stage_seconds.values())
     print()
     print(summary.render(result.warehouse))
-    from models_py.cli.lookup import example_influencer, recommendations
+    from models_py.cli.lookup import default_method, example_influencer, recommendations
 
     handle = example_influencer(result.warehouse)
-    # A small input may lack a method (too few reels to fit models, songs below min_user_count).
-    for method in ("er_biased_mf", "count", "trending") if handle else ():
+    chosen, why = default_method(result.warehouse)
+    print(f"\nDefault method: {chosen} — {why}.")
+    # A small input may lack a method (songs below min_user_count): then the next that has one.
+    for method in dict.fromkeys((chosen, "count", "trending")) if handle else ():
         try:
             (_, _, name), rows = recommendations(result.warehouse, handle, method, 5)
         except ReelRecError:
@@ -91,25 +95,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_on_spark(args: argparse.Namespace, input_dir: Path, overrides: dict) -> int:
-    from models_py import pipeline
-
-    result = pipeline.run_spark(
-        input_dir=input_dir,
-        run_dir=Path(args.spark_dir),
-        master=args.spark_master,
-        column_map=parse_column_map(args.map),
-        dbt_vars=overrides,
-        generate_if_empty=args.input is None,
-        follow_links=args.follow_links,
-    )
-    print(f"\nSpark tables (parquet): {result.warehouse_dir}/<schema>.db/<table>/")
-    print("  marts in main.db, cleaning in intermediate.db; no HTML report on Spark")
-    print(f"Left out (no Spark version): {', '.join(result.left_out)}")
-    print(f"Done in {sum(result.stage_seconds.values()):.1f}s")
-    return 0
-
-
 def _print_rows(headers: tuple[str, ...], rows: list[tuple]) -> None:
     text = [[f"{v:.3f}" if isinstance(v, float) else str(v) for v in row] for row in rows]
     widths = [max(len(h), *(len(r[i]) for r in text)) for i, h in enumerate(headers)]
@@ -119,7 +104,7 @@ def _print_rows(headers: tuple[str, ...], rows: list[tuple]) -> None:
 
 
 def cmd_recommend(args: argparse.Namespace) -> int:
-    from models_py.cli.lookup import recommendations
+    from models_py.cli.lookup import default_method, recommendations
 
     (_, handle, name), rows = recommendations(
         Path(args.warehouse), args.influencer, args.method, args.n
@@ -127,7 +112,10 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     headers = ("method", "rank", "title", "artist", "score", "why")
     if args.output:
         return _export(Path(args.output), headers, rows, args.force)
+    chosen, why = default_method(Path(args.warehouse))
     print(f"Recommendations for {name or handle} (@{handle}):")
+    if args.method is None or args.method == chosen:
+        print(f"Default method first: {chosen} — {why}.")
     _print_rows(headers, rows)
     return 0
 
@@ -204,7 +192,7 @@ def _add_reading(parser: argparse.ArgumentParser, export: bool = False) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from models_py.pipeline import DEFAULT_SPARK_DIR, DEFAULT_WAREHOUSE
+    from models_py.pipeline import DEFAULT_WAREHOUSE
 
     parser = argparse.ArgumentParser(
         prog="reelrec", description="Song recommendations for Instagram reels, in DuckDB."
@@ -253,25 +241,9 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="read input files that are symlinks to files outside the input folder",
     )
-    run.add_argument(
-        "--engine",
-        choices=("duckdb", "spark"),
-        default="duckdb",
-        help="where dbt builds: duckdb (one file, --warehouse) or spark (parquet tables under "
-        "--spark-dir; needs the spark extra and Java 17)",
-    )
-    run.add_argument(
-        "--spark-master",
-        metavar="URL",
-        help="with --engine spark: the Spark master (default local[2]; e.g. spark://host:7077)",
-    )
-    run.add_argument(
-        "--spark-dir",
-        default=str(DEFAULT_SPARK_DIR),
-        metavar="PATH",
-        help="with --engine spark: the run's folder (spark-warehouse/ parquet tables, derby/ "
-        "metastore); replaced by each run",
-    )
+    from models_py.cli.spark import add_spark_options
+
+    add_spark_options(run)
     run.set_defaults(func=cmd_run)
 
     rec = sub.add_parser(

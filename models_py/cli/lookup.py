@@ -86,13 +86,44 @@ def recommendations(
         ]
         if method is not None and method not in methods:
             raise ReelRecError(f"no method '{method}'; methods: {', '.join(sorted(methods))}")
+        # The run's default method first (run_settings.default_method), then by name.
         rows = con.execute(
             "select method, rank, title, artist_name, score, reason from main.recommendations "
             "where influencer_id = ? and (? is null or method = ?) and rank <= ? "
-            "order by method, rank",
+            "order by not is_default, method, rank",
             [found[0], method, method, n],
         ).fetchall()
     return found, rows
+
+
+def default_method(path: Path) -> tuple[str, str]:
+    """The run's default method and why it was chosen, in words."""
+    with _open(path) as con:
+        chosen = con.execute(
+            "select setting_value from main.run_settings where setting = 'default_method'"
+        ).fetchone()[0]
+        k = con.execute(
+            "select setting_value from main.run_settings where setting = 'eval_k'"
+        ).fetchone()[0]
+        judged = con.execute(
+            "select method, validation_map, validation_relevance from main.model_runs "
+            "where validation_map is not null order by validation_map desc, method"
+        ).fetchall()
+    return chosen, selection_reason(chosen, judged, k)
+
+
+def selection_reason(chosen: str, judged: list[tuple[str, float, str]], k: str) -> str:
+    """'best MAP@k (lifted) on the validation cut of N methods: 0.0104; next: content 0.0059'."""
+    scores = {method: value for method, value, _ in judged}
+    if chosen not in scores:
+        return "no model was fitted, so popularity is served first"
+    relevance = next(r for m, _, r in judged if m == chosen)
+    others = [(m, v) for m, v, _ in judged if m != chosen]
+    text = (
+        f"best MAP@{k} ({relevance}) on a validation cut of the training reels, "
+        f"of {len(judged)} methods judged: {scores[chosen]:.4f}"
+    )
+    return text + (f"; next: {others[0][0]} {others[0][1]:.4f}" if others else "")
 
 
 def similar_songs(

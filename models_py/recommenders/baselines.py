@@ -73,3 +73,30 @@ class BiasBaseline(RatingRecommender):
 
     def _score_block(self, users: np.ndarray) -> np.ndarray:
         return separable_scores(self.global_mean_, self.user_bias_, self.item_bias_, users)
+
+
+class MostUsed(RatingRecommender):
+    """The songs most influencers used, the same list for everyone: the `count` popularity
+    method in Python, so model selection can weigh it on the validation cut like any model.
+    Its score is the number of influencers who used the song (no rating is predicted)."""
+
+    scores_are_ratings = False
+
+    def __init__(self) -> None:
+        pass
+
+    def _fit(self, ratings: Ratings, csr: sp.csr_matrix) -> None:
+        self.user_count_ = np.bincount(ratings.item, minlength=ratings.n_items).astype(float)
+        self.no_bias_ = np.zeros(ratings.n_users)
+        self.item_order_, self.item_norm_after_ = rank_index(self.user_count_, None)
+
+    def _predict_known(self, user: np.ndarray, item: np.ndarray) -> np.ndarray:
+        return self.user_count_[item]
+
+    def ranker(self) -> SeparableRanker:
+        return SeparableRanker(
+            0.0, self.no_bias_, self.user_count_, self.item_order_, self.item_norm_after_
+        )
+
+    def _score_block(self, users: np.ndarray) -> np.ndarray:
+        return separable_scores(0.0, self.no_bias_, self.user_count_, users)

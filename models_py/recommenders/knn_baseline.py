@@ -3,16 +3,20 @@
     r_hat(u, i) = b_ui + sum_j s_ij (r_uj - b_uj) / sum_j s_ij,   b_ui = mu + b_u + b_i,
 
 over the ``n_neighbors`` items j rated by u with the highest positive similarity to i. Unlike the
-report's CF, only observed ratings enter: s_ij is the Pearson-baseline similarity (cosine of the
-baseline residuals over the users who rated both) shrunk by n_ij / (n_ij + shrinkage), 0 below
-``min_support`` common users. Only the top ``n_stored`` positive neighbours of each item are kept
-(items x n_stored, never items x items), so a user's candidates for item i are the items they
-rated among i's stored neighbours; with ``n_stored`` >= every item's number of positive
-neighbours this is exactly Surprise's rule, with ``n_stored == n_neighbors`` it is Koren's
-R^k(i; u) = R(u) & S^k(i). Which predicts better depends on the data, so the run tunes it
-(scoring.registry.MODELS): on the bench data Koren's rule wins against ``n_stored`` = 100 in
-RMSE and MAP@10, and ranks faster (fewer stored neighbours, fewer candidate entries to sum); on
-denser data (the planted-recovery test) Surprise's does (figures in bench/notes.md).
+report's CF, only observed ratings enter: s_ij is the Pearson-baseline correlation rho_ij (cosine
+of the baseline residuals over the n_ij users who rated both), shrunk towards 0 by ``shrinkage``
+(lambda) one of two ways (``similarity``):
+
+- ``"pearson_baseline"``: Surprise's, rho_ij (n_ij - 1) / (n_ij - 1 + lambda), 0 below 2 common
+  users (a single co-rater gives rho = +-1, pure noise: its factor is 0).
+- ``"koren"``: Koren 2008's, rho_ij n_ij / (n_ij + lambda), every co-rated pair.
+
+Both are 0 below ``min_support`` common users. Only the top ``n_stored`` positive neighbours of
+each item are kept (items x n_stored, never items x items), so a user's candidates for item i are
+the items they rated among i's stored neighbours; with ``n_stored`` >= every item's number of
+positive neighbours this is exactly Surprise's rule, with ``n_stored == n_neighbors`` it is
+Koren's R^k(i; u) = R(u) & S^k(i). Which predicts better depends on the data, so the run tunes
+similarity, shrinkage and n_stored (scoring.registry.MODELS; figures in bench/notes.md).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ ITEM_BLOCK = 2_048  # items per block of the sparse co-rating products
 MAX_CANDIDATES = 1 << 22  # (pair, neighbour) candidates held at once
 SIM_DECIMALS = 12
 SPARSE_BLOCK_USERS = 4_096  # users per block when ranking without dense scores
+SIMILARITIES = ("pearson_baseline", "koren")
 
 
 def expand_rows(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -40,6 +45,22 @@ def expand_rows(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.nd
     owner = np.repeat(np.arange(rows.size), lens)
     first = np.cumsum(lens) - lens
     return owner, np.arange(owner.size) - (first - starts)[owner]
+
+
+def shrunk_similarity(
+    rho: np.ndarray, n_common: np.ndarray, similarity: str, shrinkage: float, min_support: int
+) -> np.ndarray:
+    """rho shrunk by its support n_common as ``similarity`` says (module docstring); 0 below
+    ``min_support``. Surprise's (n - 1) factor is 0 at one co-rater, as its floor of 2 makes it."""
+    if similarity == "pearson_baseline":
+        support = n_common - 1.0
+    elif similarity == "koren":
+        support = n_common.astype(float)
+    else:
+        raise ValueError(f"similarity must be one of {SIMILARITIES}, not {similarity!r}")
+    den = support + shrinkage
+    factor = np.divide(support, den, out=np.zeros_like(den), where=den > 0)
+    return np.where(n_common >= min_support, rho * factor, 0.0)
 
 
 def _top_per_group(group: np.ndarray, sim: np.ndarray, k: int) -> np.ndarray:
@@ -53,10 +74,18 @@ def _top_per_group(group: np.ndarray, sim: np.ndarray, k: int) -> np.ndarray:
     return keep
 
 
-def _aligned(m: sp.csr_matrix, keys: np.ndarray) -> np.ndarray:
-    """Values of m at ``keys`` (0 where m has no entry: scipy drops products that sum to 0)."""
-    m.sort_indices()
-    return lookup(cell_keys(m), m.data, keys)[1]
+def _on_pattern(pattern: sp.csr_matrix, parts: list[sp.csr_matrix]) -> list[np.ndarray]:
+    """Values of each of ``parts`` at the cells of ``pattern``, in its cell order; each part's
+    cells are a subset of them (0 where a part has no entry: scipy drops products that sum to
+    0). scipy lays out a product's cells by the operands' patterns only, so nearly always the
+    parts' cells are the pattern's, in its order, and no sorting or key lookup is needed."""
+    if all(p.nnz == pattern.nnz and np.array_equal(p.indices, pattern.indices) for p in parts):
+        return [p.data for p in parts]
+    pattern.sort_indices()
+    keys = cell_keys(pattern)
+    for p in parts:
+        p.sort_indices()
+    return [lookup(cell_keys(p), p.data, keys)[1] for p in parts]
 
 
 def _cells(row: np.ndarray, item: np.ndarray, n_rows: int, n_items: int) -> tuple[np.ndarray, ...]:
@@ -80,6 +109,7 @@ class KNNBaseline(RatingRecommender):
     def __init__(
         self,
         n_neighbors: int = 40,
+        similarity: str = "pearson_baseline",
         shrinkage: float = 100.0,
         min_support: int = 1,
         reg_user: float = 0.5,
@@ -87,6 +117,7 @@ class KNNBaseline(RatingRecommender):
         n_stored: int = 100,
     ) -> None:
         self.n_neighbors = n_neighbors
+        self.similarity = similarity
         self.shrinkage = shrinkage
         self.min_support = min_support
         self.reg_user = reg_user
@@ -133,19 +164,18 @@ class KNNBaseline(RatingRecommender):
         for start in range(0, n, ITEM_BLOCK):
             rows = slice(start, min(start + ITEM_BLOCK, n))
             support = bt[rows] @ b  # n_ij >= 1 on every co-rated pair: the master pattern
-            support.sort_indices()
+            num, sq_i, sq_j = _on_pattern(support, [zt[rows] @ z, z2t[rows] @ b, bt[rows] @ z2])
+            den = np.sqrt(sq_i * sq_j)
             keys = cell_keys(support)
-            num = _aligned(zt[rows] @ z, keys)
-            den = np.sqrt(_aligned(z2t[rows] @ b, keys) * _aligned(bt[rows] @ z2, keys))
             n_ij = support.data
-            sim = np.divide(num, den, out=np.zeros_like(num), where=den > 0)
-            sim = np.clip(sim, -1.0, 1.0) * n_ij / (n_ij + self.shrinkage)
+            rho = np.clip(np.divide(num, den, out=np.zeros_like(num), where=den > 0), -1.0, 1.0)
+            sim = shrunk_similarity(rho, n_ij, self.similarity, self.shrinkage, self.min_support)
             # Rounded so that mathematically equal similarities (common with 1-2 co-raters) tie
             # exactly; ties then go to the lower item code, reproducibly.
             sim = np.round(sim, SIM_DECIMALS)
             i = keys // n + start
             j = keys % n
-            keep = (sim > 0) & (n_ij >= self.min_support) & (i != j)
+            keep = (sim > 0) & (i != j)
             i, j, sim = i[keep], j[keep], sim[keep]
             order = np.lexsort((j, -sim, i))  # per item: sim desc, then code asc
             i, j, sim = i[order], j[order], sim[order]

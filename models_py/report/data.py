@@ -249,7 +249,7 @@ def example_recommendations(
         "select method, rank, coalesce(title, song_id) || coalesce(' — ' || artist_name, '') "
         "as song, score, reason from main.recommendations "
         "where influencer_id = ? and list_contains(?, method) and rank <= ? "
-        "order by method, rank",
+        "order by not is_default, method, rank",
         [influencer_id, methods, n],
     )
 

@@ -34,13 +34,20 @@ def _absent(methods: list[str], why: dict[str, str]) -> str:
     return f" Without a list in this build: {said}."
 
 
+def example_methods(con) -> list[str]:
+    """The run's default method first (run_settings), then EXAMPLE_METHODS."""
+    chosen = q.settings(con).get("default_method")
+    return list(dict.fromkeys([chosen, *EXAMPLE_METHODS] if chosen else EXAMPLE_METHODS))
+
+
 def examples_section(con) -> Section:
     tables = []
     shown: set[str] = set()
+    methods_asked = example_methods(con)
     for person in q.example_influencers(con).itertuples(index=False):
         heading = _heading(person)
         used = q.songs_used_by(con, person.influencer_id)
-        picks = q.example_recommendations(con, person.influencer_id, EXAMPLE_METHODS)
+        picks = q.example_recommendations(con, person.influencer_id, methods_asked)
         shown |= set(picks["method"])
         tables.append(
             (
@@ -48,15 +55,16 @@ def examples_section(con) -> Section:
                 table(used, {"title": "title", "artist_name": "artist", "delta": "Delta"}),
             )
         )
-        tables.append((heading + " — recommended", picks_by_method(picks, EXAMPLE_METHODS)))
-    methods = [m for m in EXAMPLE_METHODS if m in shown]
-    absent = [m for m in EXAMPLE_METHODS if m not in shown]
+        tables.append((heading + " — recommended", picks_by_method(picks, methods_asked)))
+    methods = [m for m in methods_asked if m in shown]
+    absent = [m for m in methods_asked if m not in shown]
     return Section(
         "examples",
         "Example recommendations",
         "The most active influencer of each tier, the songs they used (best lift first) and "
         f"what {len(methods)} method{'s' if len(methods) != 1 else ''} ({', '.join(methods)}) "
-        "recommend next."
+        f"recommend next, led by the run's default method, {methods_asked[0]} (chosen on a "
+        "validation cut of the training reels: model_runs.validation_map)."
         + _absent(absent, q.why_no_list(con, absent))
         + " Any influencer, with the reason for each pick: `reelrec recommend <handle>` or "
         "the recommendations table.",

@@ -41,6 +41,7 @@ class ScoringData:
     implicit: bool = False
     rated_train_reels: int | None = None  # training reels with a Delta (None: len(train))
     lift_threshold: float = 0.0  # a held-out song is "lifted" when its Delta is above this
+    eval_k: int = 10  # cut-off k of the ranking metrics (and of model selection)
 
     def evaluated_users(self) -> np.ndarray:
         """Codes of the influencers whose evaluation lists are made (every one by default)."""
@@ -99,6 +100,7 @@ def read_scoring_data(con: duckdb.DuckDBPyConnection) -> ScoringData:
     song_ids = np.array(
         [r[0] for r in con.execute("select song_id from songs order by 1").fetchall()]
     )
+    settings = run_vars(con)
     reels = read_coded(con, "evaluation_splits", "split = 'train' as is_train, delta")
     rated = reels["delta"].notna().to_numpy()
     rated_train = int((rated & reels["is_train"].to_numpy(bool)).sum())
@@ -128,7 +130,8 @@ def read_scoring_data(con: duckdb.DuckDBPyConnection) -> ScoringData:
         read_evaluated(con, len(influencer_ids)),
         implicit,
         rated_train,
-        run_vars(con).lift_threshold,
+        settings.lift_threshold,
+        settings.eval_k,
     )
 
 
@@ -165,12 +168,12 @@ def read_cold_scenarios(
 
 
 def run_vars(con: duckdb.DuckDBPyConnection) -> dbt_vars.DbtVars:
-    """The vars the warehouse was built with (run_settings, checked like a run's), the
+    """The vars the warehouse was built with (int_run_vars, checked like a run's), the
     project defaults when it is not built yet."""
-    rows = con.execute("select setting, setting_value from main.run_settings").fetchall()
+    rows = con.execute("select setting, setting_value from intermediate.int_run_vars").fetchall()
     return dbt_vars.from_settings(rows) if rows else dbt_vars.check({}, project_vars())
 
 
 def faithful_max_ratings(con: duckdb.DuckDBPyConnection) -> int:
-    """The run's faithful_max_ratings (run_settings), the project default when not built."""
+    """The run's faithful_max_ratings (int_run_vars), the project default when not built."""
     return run_vars(con).faithful_max_ratings

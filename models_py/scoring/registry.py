@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from models_py.contract import project_var
 from models_py.recommenders.base import RatingRecommender
 from models_py.recommenders.baselines import BiasBaseline, GlobalMean
 from models_py.recommenders.content import ContentRecommender
@@ -19,8 +20,11 @@ from models_py.recommenders.knn_baseline import KNNBaseline
 from models_py.recommenders.matrix_factorization import BiasedMF
 from models_py.recommenders.report_cf import ReportItemCF, ReportUserCF
 from models_py.recommenders.report_svd import ReportSVD
+from models_py.recommenders.two_stage import TwoStageRanker
 from models_py.scoring.data import MIN_TRAINING_RATINGS, ScoringData
 from models_py.synth.oracle import PlantedModel
+
+LIFT_THRESHOLD: float = project_var("lift_threshold")  # relevance "lifted": Delta above it
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,11 @@ def er_biased_mf(data: ScoringData) -> RatingRecommender:
     return CovariateAdjusted(
         BiasedMF(random_state=0, reg_item_bias=15.0), user_covariate=data.user_er
     )
+
+
+def usage_candidates(data: ScoringData) -> RatingRecommender:
+    """The usage ranker whose shortlist the two-stage ranker re-ranks."""
+    return ItemKNN(n_neighbors=20)
 
 
 ER_BIASED_MF_GRID = {"estimator__reg": [10.0, 40.0], "estimator__reg_user_bias": [5.0, 15.0]}
@@ -96,13 +105,19 @@ MODELS: tuple[ModelSpec, ...] = (
         cost=2.2,
         needs=USAGE_ONLY,
     ),
-    # Koren's rule (n_stored = n_neighbors) or wider candidate lists: see knn_baseline.
+    # Surprise's or Koren's shrinkage, and Koren's rule (n_stored = n_neighbors) or wide
+    # candidate lists (~Surprise's): sparse reel data picks the first pair, denser star ratings
+    # the second (see knn_baseline).
     ModelSpec(
         "knn_baseline",
         "model",
         lambda data: KNNBaseline(),
         serve=True,
-        grid={"n_stored": [40, 100]},
+        grid={
+            "similarity": ["pearson_baseline", "koren"],
+            "shrinkage": [25.0, 100.0],
+            "n_stored": [40, 400],
+        },
         cost=6.5,
     ),
     ModelSpec(
@@ -153,6 +168,20 @@ MODELS: tuple[ModelSpec, ...] = (
         # Without ER its usage part has no ER term (CovariateAdjusted of a constant).
         needs=frozenset({"delta", "metadata"}),
     ),
+    # "Which song will lift this influencer's engagement": the usage ranker's shortlist,
+    # re-ranked by a blend with er_biased_mf's predicted lift (two_stage.py).
+    ModelSpec(
+        "two_stage",
+        "model",
+        lambda data: TwoStageRanker(candidates=usage_candidates(data), lift=er_biased_mf(data)),
+        serve=True,
+        # The lift model tuned as er_biased_mf is, so its predicted Delta is er_biased_mf's.
+        grid=ER_BIASED_MF_GRID,
+        grid_on="lift",
+        rank_grid={"weight": [0.0, 0.1, 0.25, 0.5, 0.75, 1.0]},
+        cost=3.0,
+        needs=frozenset({"delta"}),
+    ),
 )
 NEW_INFLUENCER_METHOD = "similar_influencers"  # cold_influencer only; served by the CLI
 NEW_INFLUENCER_COST = 2.0  # seconds on the default data, like ModelSpec.cost
@@ -168,19 +197,24 @@ def truth_matches(truth_dir: Path, loaded_files: set[str]) -> bool:
 
 
 def oracle_specs(truth_dir: Path, data: ScoringData) -> list[ModelSpec]:
-    """The planted model itself, and its biases alone, when the data came from the generator."""
+    """The planted model itself when the data came from the generator: ranking by P(used and
+    lifted) (`oracle`), by P(used) (`oracle_usage`), and its biases alone by predicted Delta
+    (`oracle_biases`: the RMSE floor of the bias models; see PlantedModel._used_interaction)."""
 
-    def planted(include_factors: bool) -> Callable[[ScoringData], RatingRecommender]:
+    def planted(include_factors: bool, ranking: str) -> Callable[[ScoringData], RatingRecommender]:
         return lambda data: PlantedModel(
             truth_dir=str(truth_dir),
             influencer_ids=data.influencer_ids,
             song_ids=data.song_ids,
             include_factors=include_factors,
+            ranking=ranking,
+            lift_threshold=LIFT_THRESHOLD,
         )
 
     return [
-        ModelSpec("oracle", "oracle", planted(True), cost=1.4),
-        ModelSpec("oracle_biases", "oracle", planted(False), cost=1.2),
+        ModelSpec("oracle", "oracle", planted(True, "lifted"), cost=1.4),
+        ModelSpec("oracle_usage", "oracle", planted(True, "used"), cost=1.4),
+        ModelSpec("oracle_biases", "oracle", planted(False, "delta"), cost=1.2),
     ]
 
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from concurrent.futures import as_completed
 from functools import partial
 from pathlib import Path
+from typing import NamedTuple
 
 import duckdb
 import numpy as np
@@ -49,29 +50,55 @@ from models_py.scoring.registry import (
     oracle_specs,
     truth_matches,
 )
+from models_py.scoring.selection import (
+    VALIDATION_FRACTION,
+    VALIDATION_SEED,
+    mark_default,
+    popularity_run,
+    relevance_name,
+    relevant_above,
+    validation_map,
+)
 from models_py.scoring.writer import ScoreTables, append_scores, clear_scores
 
 CONTENT_NEIGHBOURS = 20
 
 
-def fit_model(
-    spec: ModelSpec, data: ScoringData, ratings: Ratings
-) -> tuple[RatingRecommender, dict]:
-    """Fit, tuning first on a validation cut of `ratings` when the spec has a grid."""
+class Fitted(NamedTuple):
+    model: RatingRecommender
+    params: dict
+    # MAP@eval_k on the validation cut (selection.py), for the served models; None otherwise.
+    validation_map: float | None
+
+
+def fit_model(spec: ModelSpec, data: ScoringData, ratings: Ratings) -> Fitted:
+    """Fit, tuning first on a validation cut of `ratings` when the spec has a grid; a served
+    model is also judged on that cut, to choose the run's default method."""
     model = spec.make(data)
+    judged = None
     if spec.grid:
         part = model.get_params()[spec.grid_on] if spec.grid_on else model
-        best, _ = tune(part, spec.grid, ratings, validation_fraction=0.1, seed=0)
+        best, _ = tune(
+            part, spec.grid, ratings, validation_fraction=VALIDATION_FRACTION, seed=VALIDATION_SEED
+        )
         prefix = f"{spec.grid_on}__" if spec.grid_on else ""
         model.set_params(**{prefix + name: value for name, value in best.items()})
     if spec.rank_grid:
         # Judged as dbt judges: songs that lifted, or (usage only) every song used.
-        lifted = None if data.implicit else data.lift_threshold
-        best, _ = tune_ranking(
-            model, spec.rank_grid, ratings, validation_fraction=0.1, seed=0, min_rating=lifted
+        best, table = tune_ranking(
+            model,
+            spec.rank_grid,
+            ratings,
+            k=data.eval_k,
+            validation_fraction=VALIDATION_FRACTION,
+            seed=VALIDATION_SEED,
+            min_rating=relevant_above(data),
         )
         model.set_params(**best)
-    return model.fit(ratings), model.get_params()
+        judged = max(score for _, score in table)
+    elif spec.serve:
+        judged = validation_map(model, ratings, data)
+    return Fitted(model.fit(ratings), model.get_params(), judged)
 
 
 def _plain(params: dict) -> dict:
@@ -89,7 +116,7 @@ def score_model(
 ) -> float:
     """Evaluate one model (and serve it if shipped); returns seconds spent."""
     start = time.perf_counter()
-    model, params = fit_model(spec, data, data.train)
+    model, params, judged = fit_model(spec, data, data.train)
     fitted = time.perf_counter()
     if not data.implicit:  # usage only: no Delta to predict, so no rating metrics at all
         out.test_predictions.append(prediction_frame(data, model, spec.method))
@@ -127,6 +154,8 @@ def score_model(
             "score_seconds": scored - fitted,
             "serve_seconds": served_at - scored,
             "trained_on": "usage" if data.implicit else "delta",
+            "validation_map": judged,
+            "validation_relevance": relevance_name(data) if judged is not None else None,
         }
     )
     return served_at - start
@@ -227,6 +256,7 @@ def run_scoring(
         )
         skipped = [(spec, reason) for spec in MODELS]
         append_scores(con, ScoreTables([], [], [], [], not_fitted_runs(skipped, run_id)))
+        choose_default_method(con, data, run_id, echo)
         return
     loaded = {r[0] for r in con.execute("select source_file from raw.source_files").fetchall()}
     with_truth = truth_dir is not None and truth_matches(truth_dir, loaded)
@@ -236,6 +266,25 @@ def run_scoring(
         echo(f"  ! not fitted — {', '.join(methods)}: {reason}")
     append_scores(con, ScoreTables([], [], [], [], not_fitted_runs(skipped, run_id)))
     score_all(specs, data, top_n, run_id, echo, partial(append_scores, con), workers=workers)
+    choose_default_method(con, data, run_id, echo)
+
+
+def choose_default_method(
+    con: duckdb.DuckDBPyConnection, data: ScoringData, run_id: str, echo: Callable[[str], None]
+) -> None:
+    """Judge `count` popularity on the validation cut beside the models, and mark the best
+    (selection.py) as the run's default method in model_runs."""
+    append_scores(con, ScoreTables([], [], [], [], [popularity_run(data, run_id)]))
+    chosen = mark_default(con)
+    judged = con.execute(
+        "select method, validation_map from scores.model_runs where validation_map is not null "
+        "order by validation_map desc, method"
+    ).fetchall()
+    field = ", ".join(f"{method} {value:.4f}" for method, value in judged[:4])
+    echo(
+        f"  default method: {chosen} (validation MAP@{data.eval_k} "
+        f"'{relevance_name(data)}', best first: {field})"
+    )
 
 
 def not_fitted_runs(skipped: list[tuple[ModelSpec, str]], run_id: str) -> list[dict]:

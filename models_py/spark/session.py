@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
 DEFAULT_MASTER = "local[2]"
 SHUFFLE_PARTITIONS = 4
+# In local mode the driver JVM runs every task: Spark's 1 GB default ran out of heap building
+# model_metrics at 1M rows. Read when the JVM starts.
 DRIVER_MEMORY = os.environ.get("REELREC_SPARK_DRIVER_MEMORY", "4g")
 
 
@@ -40,8 +42,6 @@ def session_conf(warehouse_dir: Path, derby_home: Path) -> dict[str, str]:
     """The Spark settings of a ReelRec run whose tables live under `warehouse_dir`."""
     return {
         "spark.ui.enabled": "false",
-        # In local mode the executors live in the driver's JVM: Spark's 1g default runs out of
-        # heap on the models' 1M-rating joins.
         "spark.driver.memory": DRIVER_MEMORY,
         "spark.sql.shuffle.partitions": str(SHUFFLE_PARTITIONS),
         "spark.sql.warehouse.dir": str(warehouse_dir.resolve()),
@@ -49,6 +49,8 @@ def session_conf(warehouse_dir: Path, derby_home: Path) -> dict[str, str]:
         "spark.sql.session.timeZone": "UTC",
         # dbt-spark sets it too; the same here so loads and models agree.
         "spark.sql.ansi.enabled": "false",
+        # The run prints its own stages; Spark's stage bars would interleave with them.
+        "spark.ui.showConsoleProgress": "false",
     }
 
 
@@ -77,6 +79,8 @@ def start_session(
     # MLlib's ALS cuts its lineage every checkpointInterval sweeps only with a checkpoint folder;
     # without one, 20 sweeps already overflow the driver's stack.
     spark.sparkContext.setCheckpointDir(str((run_dir / "checkpoints").resolve()))
+    # Warnings such as "no partition defined for window" are expected here (whole rankings).
+    spark.sparkContext.setLogLevel("ERROR")
     pid = int(spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid())
     return SparkRun(spark, pid, warehouse_dir, derby_home)
 

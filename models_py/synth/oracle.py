@@ -1,7 +1,12 @@
 """The planted model as a recommender: the best any model could do on generated data.
 
-Reads the generator's truth (never an input to a real model): Delta = mu + b_u + b_i + p_u·q_i.
-Its RMSE is the noise floor sigma; its rankings are the best possible by predicted lift.
+Reads the generator's truth (never an input to a real model). Its predictions are the planted
+Delta = mu + b_u + b_i + p_u·q_i, so its RMSE is the noise floor sigma. Its rankings follow
+the planted usage model (synth/usage.py): held-out songs must first be *used*, so the best
+ranking of "what will this influencer use" is by the usage log-weight
+log w_ui = s_i + genre_alpha p_u·g_i + affinity_alpha p_u·q_i (P(used) rises with it); for
+relevance "lifted" (used and Delta > lift_threshold) add log P(Delta > t) = log Phi((Delta_hat
+- t) / sigma), the lift being independent of the choice given the taste.
 """
 
 from __future__ import annotations
@@ -12,22 +17,47 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from scipy.special import log_ndtr
 
 from models_py.recommenders.base import RatingRecommender
 from models_py.recommenders.data import Ratings
 
+RANKINGS = ("lifted", "used", "delta")
+NEVER_USED = -1e9  # log-weight of a song the truth does not know (finite: scores are stored)
 
-def _aligned(frame: pd.DataFrame, key: str, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+
+def _aligned(
+    frame: pd.DataFrame, key: str, ids: np.ndarray, prefix: str = "factor_"
+) -> tuple[np.ndarray, np.ndarray]:
     """(bias, factors) rows in the order of `ids`; ids absent from the truth get zeros."""
-    factor_columns = sorted(c for c in frame.columns if c.startswith("factor_"))
+    factor_columns = sorted(c for c in frame.columns if c.startswith(prefix))
     indexed = frame.set_index(key).reindex(ids)
     bias = indexed["bias"].fillna(0.0).to_numpy(np.float64)
     factors = indexed[factor_columns].fillna(0.0).to_numpy(np.float64)
     return bias, factors
 
 
+def _usage_terms(
+    songs: pd.DataFrame, ids: np.ndarray, usage: dict | None, k: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(per-song log-weight s_i, genre_alpha * g_i) in the order of `ids`. Truth written before
+    the usage model was recorded: popularity alone (its affinity term is the p.q one)."""
+    if usage is None:
+        log_weight = np.log(songs.set_index("song_id")["popularity"].reindex(ids))
+        return log_weight.fillna(NEVER_USED).to_numpy(np.float64), np.zeros((ids.size, k))
+    indexed = songs.drop(columns="bias").rename(columns={"usage_log_weight": "bias"})
+    log_weight, genre = _aligned(indexed, "song_id", ids, prefix="genre_factor_")
+    absent = ~np.isin(ids, songs["song_id"].to_numpy())
+    log_weight = np.where(absent, NEVER_USED, log_weight)  # never planted: never used
+    return log_weight, usage["genre_alpha"] * genre
+
+
 class PlantedModel(RatingRecommender):
-    """Predicts with the generator's planted parameters; `fit` only learns what was used."""
+    """Predicts with the generator's planted parameters; `fit` only learns what was used.
+
+    ``ranking``: "lifted" ranks by P(used and lifted), "used" by P(used), "delta" by the
+    predicted Delta alone (what the planted model would rank by if usage were not planted).
+    """
 
     def __init__(
         self,
@@ -35,6 +65,8 @@ class PlantedModel(RatingRecommender):
         influencer_ids: np.ndarray | None = None,
         song_ids: np.ndarray | None = None,
         include_factors: bool = True,
+        ranking: str = "lifted",
+        lift_threshold: float = 0.0,
     ) -> None:
         self.truth_dir = truth_dir
         self.influencer_ids = influencer_ids
@@ -42,27 +74,68 @@ class PlantedModel(RatingRecommender):
         # Without factors: what perfect knowledge of the biases alone achieves, a floor that
         # ratings-only models can approach on sparse data, unlike the full planted model.
         self.include_factors = include_factors
+        self.ranking = ranking
+        self.lift_threshold = lift_threshold
+
+    @property
+    def scores_are_ratings(self) -> bool:  # type: ignore[override]
+        return self.ranking == "delta"
 
     def _fit(self, ratings: Ratings, csr: sp.csr_matrix) -> None:
+        if self.ranking not in RANKINGS:
+            raise ValueError(f"ranking must be one of {RANKINGS}, got {self.ranking!r}")
         truth = Path(self.truth_dir)
-        self.mu_ = float(json.loads((truth / "params.json").read_text())["mu"])
+        params = json.loads((truth / "params.json").read_text())
+        self.mu_, self.sigma_ = float(params["mu"]), float(params["sigma"])
         influencers = pd.read_parquet(truth / "influencers.parquet")
         songs = pd.read_parquet(truth / "songs.parquet")
+        song_ids = np.asarray(self.song_ids)
         self.user_bias_, self.user_factors_ = _aligned(
             influencers, "influencer_id", np.asarray(self.influencer_ids)
         )
-        self.item_bias_, self.item_factors_ = _aligned(songs, "song_id", np.asarray(self.song_ids))
+        self.item_bias_, self.item_factors_ = _aligned(songs, "song_id", song_ids)
+        usage = params.get("usage")
+        self.affinity_alpha_ = float(
+            usage["affinity_alpha"] if usage else params["model"]["affinity_alpha"]
+        )
+        self.song_log_weight_, self.item_genre_ = _usage_terms(
+            songs, song_ids, usage, self.item_factors_.shape[1]
+        )
         if not self.include_factors:
+            self.user_bias_ = self.user_bias_ + self._used_interaction(csr)
             self.user_factors_ = np.zeros_like(self.user_factors_)
+
+    def _used_interaction(self, csr: sp.csr_matrix) -> np.ndarray:
+        """Each influencer's mean planted p_u·q_i over the songs they used in training (the
+        mean over all used pairs for one who used none). Usage follows taste, so used songs
+        have p_u·q_i > 0 on average: a learnt influencer bias absorbs that, and so must the
+        biases-alone oracle to stay the floor of the bias models."""
+        coo = csr.tocoo()
+        dots = np.einsum("ij,ij->i", self.user_factors_[coo.row], self.item_factors_[coo.col])
+        n = np.bincount(coo.row, minlength=csr.shape[0])
+        overall = float(dots.mean()) if dots.size else 0.0
+        sums = np.bincount(coo.row, dots, minlength=csr.shape[0])
+        return np.where(n > 0, sums / np.maximum(n, 1), overall)
 
     def _predict_known(self, user: np.ndarray, item: np.ndarray) -> np.ndarray:
         interaction = np.einsum("ij,ij->i", self.user_factors_[user], self.item_factors_[item])
         return self.mu_ + self.user_bias_[user] + self.item_bias_[item] + interaction
 
-    def _score_block(self, users: np.ndarray) -> np.ndarray:
+    def _delta_block(self, users: np.ndarray) -> np.ndarray:
         return (
             self.mu_
             + self.user_bias_[users, None]
             + self.item_bias_[None, :]
             + self.user_factors_[users] @ self.item_factors_.T
         )
+
+    def _score_block(self, users: np.ndarray) -> np.ndarray:
+        delta = self._delta_block(users)
+        if self.ranking == "delta":
+            return delta
+        taste = self.user_factors_[users]
+        score = self.song_log_weight_[None, :] + taste @ self.item_genre_.T
+        score += self.affinity_alpha_ * (taste @ self.item_factors_.T)
+        if self.ranking == "lifted":
+            score += log_ndtr((delta - self.lift_threshold) / self.sigma_)
+        return score

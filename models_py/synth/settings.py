@@ -84,7 +84,14 @@ class ModelParams:
     artist_share: float = 0.38
     decade_share: float = 0.16
     unknown_year_share: float = 0.45
-    affinity_alpha: float = 1.0  # usage propensity ~ popularity * exp(alpha * p_u.q_i)
+    # Usage: log w_ui = s_i + genre_alpha * p_u.g_i + affinity_alpha * p_u.q_i (usage.py),
+    # g_i the genre part of q_i: taste in which songs are used, learnable from a few reels
+    # because it is low-dimensional (n_genres genres of artists). A per-song term of p.q
+    # (affinity_alpha > 0) is taste no usage model can learn from ~6 reels: left out.
+    n_genres: int = 10
+    genre_share: float = 0.8  # share of the artist effect's variance that is its genre's
+    genre_alpha: float = 40.0
+    affinity_alpha: float = 0.0
     zipf_exponent: float = 0.6  # popularity ~ (rank + offset) ** -exponent
     # Share of the variance of the latent that ranks song popularity coming from the artist:
     # a new song by an artist whose songs are used widely tends to be used widely too.

@@ -29,7 +29,7 @@ from models_py.synth.settings import (
 )
 from models_py.synth.songs import song_catalogue
 from models_py.synth.text import concat
-from models_py.synth.usage import sample_pairs, songs_per_user
+from models_py.synth.usage import sample_pairs, songs_per_user, usage_model
 
 # One independent random stream per stage, so tuning one stage never reshuffles the others.
 STAGES = ("inf", "text", "songs", "counts", "pairs", "ratings", "rows", "dirt", "fmt", "order")
@@ -111,14 +111,10 @@ def simulate(
     )
     influencer_dirt(streams["dirt"], influencers, wanted, rates)
     influencers["url"] = concat("https://www.instagram.com/", influencers["handle"], "/")
-    user, song = sample_pairs(
-        streams["pairs"],
-        wanted,
-        songs["popularity"],
-        influencers["factors"],
-        songs["factors"],
-        model,
-    )
+    usage = usage_model(songs, influencers["factors"], wanted, model)
+    user, song = sample_pairs(streams["pairs"], wanted, usage, model.candidate_multiplier)
+    songs["usage_log_weight"] = usage.song_log_weight()
+    songs["genre_offset"] = usage.genre_offset
     rows = plant_rows(streams["ratings"], streams["rows"], influencers, songs, user, song, model)
     n_planted = user.size
 
@@ -193,8 +189,9 @@ def _summary_params(
         | {
             "formula": "Delta = mu + b_u + b_i + p_u.q_i + N(0, sigma)",
             "b_u": "-er_slope * (ER - er_ref) + N(0, user_bias_sd)",
-            "q_i": "artist_effect + decade_effect + residual",
+            "q_i": "artist_effect (genre + own) + decade_effect + residual",
         },
+        "usage": _usage_summary(model, songs),
         "dirt_rates": asdict(rates),
         "dirt_counts": {kind: int(has_dirt(bits, kind).sum()) for kind in DIRT_KINDS},  # rows
         "dirty_influencers": {
@@ -211,6 +208,25 @@ def _summary_params(
         "censored_rows": int(rows["censored"].sum()),  # written rows, as in rows.parquet
         "delta_stats": _delta_stats(rows["delta"][planted]),
         "top_song_user_counts": _top_song_user_counts(rows["song"][planted], n_songs),
+    }
+
+
+def _usage_summary(model: ModelParams, songs: dict[str, Any]) -> dict[str, Any]:
+    """The planted usage model, as the oracle reads it (songs.parquet has s_i and g_i)."""
+    return {
+        "formula": "P(u uses i) ~ w_ui = exp(s_i + genre_alpha * p_u.g_i"
+        " + affinity_alpha * p_u.q_i), drawn without replacement",
+        "s_i": "usage_log_weight = log(popularity_i / popularity of its genre) + b_genre",
+        "g_i": "genre_factor_*: the genre part of q_i (artist effect = genre + own)",
+        "b_genre": "offsets calibrated so each genre's expected share of uses is its "
+        "popularity share: taste moves who uses a genre, not how much",
+        "genre_alpha": model.genre_alpha,
+        "affinity_alpha": model.affinity_alpha,
+        "n_genres": model.n_genres,
+        "genre_offsets": songs["genre_offset"].tolist(),
+        "candidates": f"per influencer, candidate_multiplier ({model.candidate_multiplier})"
+        " x wanted draws with replacement (a genre by taste, then a song by popularity); "
+        "Gumbel top-k of log(times drawn) + affinity_alpha p_u.q_i keeps wanted distinct",
     }
 
 

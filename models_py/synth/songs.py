@@ -127,6 +127,15 @@ def album_names(rng: np.random.Generator, n: int) -> np.ndarray:
     )
 
 
+def _child_stream(rng: np.random.Generator, index: int) -> np.random.Generator:
+    """The stage's ``index``-th child stream, whatever was drawn or spawned before: extra
+    draws there never shift the stage's main stream (ids, titles, factors)."""
+    seq = rng.bit_generator.seed_seq
+    return np.random.default_rng(
+        np.random.SeedSequence(seq.entropy, spawn_key=(*seq.spawn_key, index))
+    )
+
+
 def _popularity_rank(
     rng: np.random.Generator, artist: np.ndarray, n_artists: int, model: ModelParams
 ) -> np.ndarray:
@@ -135,7 +144,7 @@ def _popularity_rank(
     rank = rng.permutation(n) + 1
     if model.artist_popularity_share > 0:
         # A child stream, so every later draw of this stage (ids, titles) stays as it was.
-        child = np.random.default_rng(rng.bit_generator.seed_seq.spawn(1)[0])
+        child = _child_stream(rng, 0)
         share = model.artist_popularity_share
         latent = math.sqrt(share) * child.normal(size=n_artists)[artist] + math.sqrt(
             1 - share
@@ -164,7 +173,15 @@ def song_catalogue(
 
     k, sd = model.k, model.song_factor_sd
     residual_share = 1 - model.artist_share - model.decade_share
-    artist_effect = rng.normal(0, sd * math.sqrt(model.artist_share), (n_artists, k))
+    # Artists come in genres: part of an artist's effect is its genre's (the taste usage
+    # follows, see usage.py); the draws of the main stream stay as they were.
+    own_sd = sd * math.sqrt(model.artist_share * (1 - model.genre_share))
+    artist_effect = rng.normal(0, own_sd, (n_artists, k))
+    genre_rng = _child_stream(rng, 1)
+    artist_genre = genre_rng.integers(0, model.n_genres, n_artists)
+    genre_sd = sd * math.sqrt(model.artist_share * model.genre_share)
+    genre_effect = genre_rng.normal(0, genre_sd, (model.n_genres, k))
+    artist_effect += genre_effect[artist_genre]
     decade_effect = rng.normal(0, sd * math.sqrt(model.decade_share), (N_DECADES + 1, k))
     decade_effect[0] = 0.0  # decade 0 = unknown year: carries no information
     explained = artist_effect[artist] + decade_effect[decade]
@@ -195,6 +212,8 @@ def song_catalogue(
         "popularity": popularity,
         "bias": bias,
         "factors": factors,
+        "genre": artist_genre[artist],
+        "genre_factors": genre_effect,
         "blank_release": rng.random(n) < blank_release,
         "explained_share_planted": float(planted),
         "explained_share_realised": float(realised),

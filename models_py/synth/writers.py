@@ -227,5 +227,12 @@ def write_entities(planted: Planted, truth_dir: Path) -> None:
         "popularity": songs["popularity"],
         "bias": songs["bias"],
         **_factor_columns(songs["factors"]),
+        # The planted usage model (usage.py), for the oracle.
+        "genre": songs["genre"],
+        "usage_log_weight": songs["usage_log_weight"],
+        **{
+            f"genre_{name}": column
+            for name, column in _factor_columns(songs["genre_factors"][songs["genre"]]).items()
+        },
     }
     pq.write_table(pa.table(song_table), truth_dir / "songs.parquet")

@@ -104,6 +104,26 @@ def stage_scoring(size_dir: Path) -> dict[str, Any]:
     return {"seconds": seconds, "models": models.to_dict("records")}
 
 
+def stage_score_marts(size_dir: Path) -> dict[str, Any]:
+    """The score marts, then what they say about the rankings: every method's warm MAP at
+    eval_k on the test reels (used and lifted) and the run's default method."""
+    from models_py.warehouse import file as warehouse
+
+    out = stage_dbt_build(size_dir, select="source:scores+")
+    with warehouse.connect(building(size_dir), read_only=True) as con:
+        maps = con.execute(
+            "select method, family, relevance, value from main.model_metrics "
+            "where scenario = 'warm' and metric = 'map' order by method, relevance"
+        ).fetchall()
+        chosen = con.execute(
+            "select setting_value from main.run_settings where setting = 'default_method'"
+        ).fetchone()[0]
+    ranking: dict[str, dict[str, Any]] = {}
+    for method, family, relevance, value in maps:
+        ranking.setdefault(method, {"family": family})[f"map_{relevance}"] = value
+    return out | {"ranking": ranking, "default_method": chosen}
+
+
 def stage_publish(size_dir: Path) -> dict[str, Any]:
     from models_py.warehouse.publish import publish
 
@@ -136,7 +156,7 @@ def dispatch(stage: str, size_dir: Path, rows: int) -> dict[str, Any]:
         "load": lambda: stage_load(size_dir),
         "dbt_build": lambda: stage_dbt_build(size_dir),
         "scoring": lambda: stage_scoring(size_dir),
-        "score_marts": lambda: stage_dbt_build(size_dir, select="source:scores+"),
+        "score_marts": lambda: stage_score_marts(size_dir),
         "publish": lambda: stage_publish(size_dir),
         "e2e": lambda: stage_e2e(size_dir),
         "report_dense": lambda: stage_report_dense(size_dir),

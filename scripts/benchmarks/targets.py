@@ -107,6 +107,65 @@ def comparisons(run: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
+# The rankers that learn from which songs were used (registry: needs USAGE_ONLY).
+USAGE_RANKERS = ("ease", "als", "item_knn", "item_knn_bm25")
+
+
+def _best(ranking: dict[str, dict[str, Any]], methods, key: str) -> tuple[str, float] | None:
+    scored = [(m, ranking[m][key]) for m in methods if key in ranking.get(m, {})]
+    return max(scored, key=lambda mv: mv[1]) if scored else None
+
+
+def _family(ranking: dict[str, dict[str, Any]], family: str) -> list[str]:
+    return [m for m, v in ranking.items() if v["family"] == family]
+
+
+def ranking_targets(size: str, run: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """The ranking issue's targets, from the run's model_metrics (test reels, k = eval_k)."""
+    marts = stages_by_name(run).get("score_marts")
+    if not ok_stage(marts) or "ranking" not in marts:
+        return []
+    ranking, rows = marts["ranking"], []
+    popular = _best(ranking, _family(ranking, "popularity"), "map_used")
+    oracle = _best(ranking, _family(ranking, "oracle"), "map_used")
+    usage = _best(ranking, USAGE_RANKERS, "map_used")
+    if size == "100k" and oracle and popular:
+        ratio = oracle[1] / popular[1] if popular[1] else float("inf")
+        rows.append(
+            (
+                "oracle MAP@10 (used) >= 3x popularity's: taste planted in usage",
+                size,
+                f"{oracle[0]} {oracle[1]:.4f}, {popular[0]} {popular[1]:.4f} ({ratio:.1f}x)",
+                _verdict(ratio >= 3, f"{ratio:.1f}x"),
+            )
+        )
+    if size == "100k" and usage and oracle and popular:
+        to_oracle = usage[1] / oracle[1] if oracle[1] else float("inf")
+        to_popular = usage[1] / popular[1] if popular[1] else float("inf")
+        rows.append(
+            (
+                "best usage ranker MAP@10 (used) >= 0.8x oracle's and >= 2x best popularity's",
+                size,
+                f"{usage[0]} {usage[1]:.4f}: {to_oracle:.2f}x {oracle[0]}, "
+                f"{to_popular:.1f}x {popular[0]}",
+                _verdict(to_oracle >= 0.8 and to_popular >= 2, "below a bound"),
+            )
+        )
+    chosen = marts.get("default_method")
+    popular_lifted = _best(ranking, _family(ranking, "popularity"), "map_lifted")
+    served = ranking.get(chosen, {}).get("map_lifted")
+    if served is not None and popular_lifted:
+        rows.append(
+            (
+                "served default never worse on test than the best popularity (MAP@10 lifted)",
+                size,
+                f"{chosen} {served:.4f} vs {popular_lifted[0]} {popular_lifted[1]:.4f}",
+                _verdict(served >= popular_lifted[1], "below popularity"),
+            )
+        )
+    return rows
+
+
 def _speed(times_faster: float) -> str:
     if times_faster >= 1:
         return f"{times_faster:.1f}x faster"
@@ -169,6 +228,7 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                 )
             )
     for size in sizes_in_order(results):
+        rows += ranking_targets(size, runs[size])
         for c in comparisons(runs[size]):
             if c["ratio"] is None:
                 continue

@@ -1,60 +1,42 @@
 -- The settings this warehouse was built with, so reports and analysts read
 -- thresholds and tier cut-offs from the warehouse itself instead of guessing
--- the dbt vars of the run.
-{%- set settings = [
-    ('run_id',
-        'Fingerprint of the input files and var overrides of the run that built'
-        ' this warehouse.'),
-    ('max_er',
-        'ER (%) above this is implausible: the row is quarantined'
-        ' (er_over_max).'),
-    ('max_posts',
-        'Lifetime posts above this are scraping errors: quarantined'
-        ' (posts_over_max).'),
-    ('max_engagement_pct',
-        '|Delta| or |Curr_ER| (%) above this is quarantined (out_of_range).'),
-    ('max_days_since_posted',
-        'Time (days since posted) above this is quarantined (out_of_range).'),
-    ('tier_nano_max_followers',
-        'Influencers with fewer followers than this are nano; from here on'
-        ' micro.'),
-    ('celebrity_followers',
-        'Influencers with at least this many followers are celebrities.'),
-    ('top_n', 'Songs recommended per influencer and method.'),
-    ('min_user_count',
-        'The count method leaves out songs used by fewer influencers than'
-        ' this.'),
-    ('delta_threshold',
-        'A reel performed (more_performing) when its Delta is above this.'),
-    ('lift_threshold',
-        'A held-out song counts as lifted (relevance lifted) when its reel\'s'
-        ' Delta is above this.'),
-    ('trending_half_life_days',
-        'trending: a reel\'s weight halves every this many days.'),
-    ('split_seed', 'Seed of the hashed train/test split.'),
-    ('test_percent', 'Share of reels (%) held out for testing.'),
-    ('cold_percent',
-        'Cold start: share (%) of songs, and separately of influencers, held'
-        ' out whole.'),
-    ('eval_k', 'Cut-off k of the ranking metrics.'),
-    ('eval_max_influencers',
-        'Ranking metrics are averaged over at most this many influencers (a'
-        ' fixed md5 sample beyond).'),
-    ('faithful_max_ratings',
-        'The report\'s own CF and SVD (comparisons, not served) are not fitted'
-        ' past this many training ratings.'),
-] %}
+-- the dbt vars of the run; and the method the run serves first.
 
 with
 
-settings as (
-    {% for name, description in settings %}
+run_vars as (
+
+    select * from {{ ref('int_run_vars') }}
+
+),
+
+model_runs as (
+
+    select * from {{ ref('stg_scores__model_runs') }}
+
+),
+
+chosen as (
+
+    -- Popularity when the run fitted no model (too few reels) and judged none.
+    select coalesce(max(case when is_default then method end), 'count') as method
+    from model_runs
+
+),
+
+default_method as (
+
     select
-        '{{ name }}' as setting,
-        {{ text_var(name) }} as setting_value,
-        '{{ description | replace("'", "''") }}' as description
-    {% if not loop.last %}union all{% endif %}
-    {% endfor %}
+        'default_method' as setting,
+        method as setting_value,
+        'The method served first (reelrec recommend, the report): the best by'
+        || ' MAP@eval_k on a validation cut of the training reels (see'
+        || ' model_runs.validation_map), never by the test reels.' as description
+
+    from chosen
+
 )
 
-select * from settings
+select * from run_vars
+union all
+select * from default_method

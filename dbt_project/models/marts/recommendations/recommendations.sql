@@ -45,6 +45,14 @@ neighbours as (
 
 ),
 
+default_method as (
+
+    select setting_value as method
+    from {{ ref('run_settings') }}
+    where setting = 'default_method'
+
+),
+
 all_recommendations as (
 
     select
@@ -115,6 +123,7 @@ described as (
         influencers.influencer_name,
         influencers.tier,
         all_recommendations.method,
+        all_recommendations.method = default_method.method as is_default,
         all_recommendations.rank,
         all_recommendations.song_id,
         songs.title,
@@ -152,6 +161,9 @@ described as (
                 || 'your reels'
             when 'hybrid' then
                 'predicted lift and closeness to the songs you used'
+            when 'two_stage' then
+                'influencers who use your songs use it, and it is predicted to lift'
+                || ' your engagement'
             else
                 'predicted lift of '
                 || cast(
@@ -173,6 +185,7 @@ described as (
         end as reason
 
     from all_recommendations
+    cross join default_method
     inner join influencers
         on all_recommendations.influencer_id = influencers.influencer_id
     inner join songs

@@ -1,0 +1,84 @@
+"""Which method the run serves first: the best on the validation cut, never on test.
+
+Every served model (and `count` popularity, in Python as MostUsed) is judged by MAP@k on the
+same seeded validation cut of the training split that tunes the models: fitted on the rest of
+the training split, its top-k lists are checked against the cut's held-out reels that lifted
+engagement (Delta above lift_threshold), or against every held-out reel on usage-only data.
+The run's default method is the best of them; ties go to popularity, the simpler answer.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+
+import duckdb
+from sklearn.base import clone
+
+from models_py.recommenders.base import RatingRecommender
+from models_py.recommenders.baselines import MostUsed
+from models_py.recommenders.data import Ratings
+from models_py.recommenders.tuning import map_at_k
+from models_py.scoring.data import ScoringData
+
+VALIDATION_FRACTION = 0.1  # the cut tuning uses too (tuning.tune / tune_ranking)
+VALIDATION_SEED = 0
+POPULARITY_METHOD = "count"  # the SQL popularity method MostUsed stands in for
+
+
+def relevant_above(data: ScoringData) -> float | None:
+    """What counts as a hit: a held-out reel that lifted; on usage-only data, any reel used."""
+    return None if data.implicit else data.lift_threshold
+
+
+def relevance_name(data: ScoringData) -> str:
+    return "used" if data.implicit else "lifted"
+
+
+def validation_map(model: RatingRecommender, ratings: Ratings, data: ScoringData) -> float:
+    """MAP@eval_k of `model` (unfitted; cloned) fitted on `ratings` minus the validation cut."""
+    train, valid = ratings.split(VALIDATION_FRACTION, VALIDATION_SEED)
+    fitted = clone(model).fit(train)
+    return map_at_k(fitted, valid, data.eval_k, relevant_above(data))
+
+
+def popularity_run(data: ScoringData, run_id: str) -> dict:
+    """model_runs' row of `count`, judged on the validation cut like the models (its lists
+    are SQL's: no fitting, scoring or serving time here)."""
+    start = time.perf_counter()
+    judged = validation_map(MostUsed(), data.train, data)
+    return {
+        "run_id": run_id,
+        "method": POPULARITY_METHOD,
+        "family": "popularity",
+        "data_fingerprint": run_id,
+        "n_train": len(data.train.rating),
+        "n_test": len(data.test.rating),
+        "params": "{}",
+        "fit_seconds": time.perf_counter() - start,
+        "score_seconds": 0.0,
+        "serve_seconds": 0.0,
+        "trained_on": "usage",
+        "validation_map": judged,
+        "validation_relevance": relevance_name(data),
+    }
+
+
+def choose_default(judged: Mapping[str, float]) -> str:
+    """The method of highest validation MAP; popularity wins ties (and an empty field)."""
+    best, best_map = POPULARITY_METHOD, judged.get(POPULARITY_METHOD, float("-inf"))
+    for method, value in judged.items():
+        if value > best_map:
+            best, best_map = method, value
+    return best
+
+
+def mark_default(con: duckdb.DuckDBPyConnection) -> str:
+    """Set model_runs.is_default on the run's chosen method (every other row false)."""
+    rows = con.execute(
+        "select method, validation_map from scores.model_runs where validation_map is not null "
+        "order by method"
+    ).fetchall()
+    chosen = choose_default(dict(rows))
+    con.execute("update scores.model_runs set is_default = (method = ?)", [chosen]).fetchall()
+    return chosen
