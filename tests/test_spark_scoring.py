@@ -21,7 +21,13 @@ pyspark = pytest.importorskip("pyspark")
 N_INFLUENCERS, N_SONGS, TOP_N = 30, 20, 5
 SPARK_METHODS = {"biased_mf", "als"}
 # Spark's names for the DuckDB types writer.TABLES declares.
-DUCK_TYPE_OF_SPARK = {"string": "VARCHAR", "int": "INTEGER", "bigint": "BIGINT", "double": "DOUBLE"}
+DUCK_TYPE_OF_SPARK = {
+    "string": "VARCHAR",
+    "int": "INTEGER",
+    "bigint": "BIGINT",
+    "double": "DOUBLE",
+    "boolean": "BOOLEAN",
+}
 
 
 def marts(delta: bool) -> dict[str, pd.DataFrame]:
@@ -109,6 +115,7 @@ def test_model_runs_name_every_model_left_out(scored: tuple) -> None:
     assert fitted["not_fitted_reason"].isna().all() and (fitted["n_train"] > 0).all()
     assert fitted.loc["biased_mf", "trained_on"] == "delta"
     assert fitted.loc["als", "trained_on"] == "usage"
+    assert not runs["is_default"].any()  # no validation cut on Spark: popularity first
     assert "no Spark version" in said and all(m in said for m in others)
 
 

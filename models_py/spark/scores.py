@@ -12,7 +12,13 @@ from pyspark.sql import functions as F
 from models_py.scoring.writer import SCHEMA, TABLES
 
 # DuckDB's type names in TABLES and Spark's for the same values.
-SPARK_TYPES = {"varchar": "string", "integer": "int", "bigint": "bigint", "double": "double"}
+SPARK_TYPES = {
+    "varchar": "string",
+    "integer": "int",
+    "bigint": "bigint",
+    "double": "double",
+    "boolean": "boolean",
+}
 
 
 def spark_columns(table: str) -> list[tuple[str, str]]:

@@ -153,6 +153,8 @@ def score_spark_model(spec: SparkSpec, data: SparkScoringData, top_n: int, run_i
         "score_seconds": scored - fitted,
         "serve_seconds": done - scored,
         "trained_on": spec.trained_on,
+        # No validation cut on Spark (scoring.selection): the run serves popularity first.
+        "is_default": False,
     }
 
 
@@ -193,6 +195,7 @@ def _not_fitted_run(method: str, family: str, reason: str, run_id: str) -> dict:
         "family": family,
         "data_fingerprint": run_id,
         "not_fitted_reason": reason,
+        "is_default": False,
     }
 
 
