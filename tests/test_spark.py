@@ -152,3 +152,26 @@ def test_spark_tables_are_parquet_under_the_run_folder(spark_run: tuple) -> None
     )
     assert parts, "popularity_recommendations has no parquet files under the run folder"
     assert "Left out (no Spark version):" in printed
+
+
+def test_spark_models_reach_the_score_marts(spark_run: tuple) -> None:
+    """The MLlib models' scores, written between the two dbt builds, are in the marts the
+    same SQL builds from them; the run names what it left out."""
+    from models_py.spark.scoring import SPARK_MODELS, without_spark_version
+    from models_py.spark.session import start_session, stop_session
+
+    run_dir, printed = spark_run
+    run = start_session(run_dir)
+    try:
+        metrics = run.spark.table("main.model_metrics").toPandas()
+        runs = run.spark.table("main.model_runs").toPandas().set_index("method")
+    finally:
+        stop_session(run)
+    fitted = {spec.method for spec in SPARK_MODELS}
+    scored = metrics[metrics["method"].isin(fitted)]
+    assert set(scored["method"]) == fitted
+    assert set(scored.loc[scored["method"] == "biased_mf", "metric"]) >= {"rmse", "map"}
+    assert "rmse" not in set(scored.loc[scored["method"] == "als", "metric"])
+    left_out = [method for method, _ in without_spark_version()]
+    assert (runs.loc[left_out, "not_fitted_reason"] == "no Spark version").all()
+    assert all(method in printed for method in left_out)
