@@ -24,6 +24,8 @@ from models_py.recommenders import (
     ReportUserCF,
     topn,
 )
+from models_py.recommenders.als import ImplicitALS
+from models_py.recommenders.ease import EASE
 from tests.dense_refs import N_ITEMS, N_USERS, all_pairs, small_matrix
 
 MODELS = [
@@ -32,11 +34,15 @@ MODELS = [
     BiasedMF(n_factors=3, n_iter=5, random_state=3),
     KNNBaseline(n_neighbors=5),
     ItemKNN(n_neighbors=4),
+    ItemKNN(n_neighbors=4, weighting="bm25"),
+    EASE(reg=5.0),
+    EASE(reg=5.0, max_songs=9),
+    ImplicitALS(n_factors=3, n_iter=5, random_state=3),
     ReportSVD(n_factors=4, random_state=3),
     ReportUserCF(block_size=8),
     ReportItemCF(similarity="pearson"),
 ]
-IDS = [type(m).__name__ for m in MODELS]
+IDS = [f"{type(m).__name__}{i}" for i, m in enumerate(MODELS)]
 
 
 def learned(model: RatingRecommender) -> dict[str, Any]:

@@ -130,7 +130,8 @@ def test_hybrid_predicts_er_biased_mf_delta_on_any_data() -> None:
         song_features(songs),
     )  # fmt: skip
     specs = {spec.method: spec for spec in MODELS}
-    usage, params, _ = fit_model(specs["er_biased_mf"], data, ratings)
+    fitted = fit_model(specs["er_biased_mf"], data, ratings)
+    usage, params = fitted.model, fitted.params
     assert (params["estimator__reg"], params["estimator__reg_user_bias"]) != (40.0, 15.0)
     for blend in ("hybrid", "two_stage"):  # both take their predicted Delta from it
         mixed = fit_model(specs[blend], data, ratings).model

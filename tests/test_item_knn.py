@@ -117,3 +117,31 @@ def test_item_knn_gives_a_user_with_no_songs_the_most_used_ones() -> None:
     counts = mask.sum(axis=0)
     expected = sorted(range(N_ITEMS), key=lambda i: (-counts[i], i))[:3]
     assert list(ids[0]) == expected
+
+
+@pytest.mark.parametrize("weighting", ["bm25", "tfidf"])
+def test_item_knn_weighted_neighbours_are_the_cosine_of_implicits_weighting(
+    weighting: str,
+) -> None:
+    """The cosine of usage weighted as implicit's BM25/TFIDF recommenders weigh it (songs as
+    documents, influencers as terms), whatever the ratings."""
+    from implicit.nearest_neighbours import bm25_weight, tfidf_weight
+
+    ratings, mask = small_matrix(5)
+    k = 6
+    model = ItemKNN(n_neighbors=k, weighting=weighting).fit(ratings)
+    weigh = bm25_weight if weighting == "bm25" else tfidf_weight
+    songs = weigh(sp.csr_matrix(mask.T.astype(np.float64))).toarray()  # songs x influencers
+    sim = cosine_similarity(songs)
+    np.fill_diagonal(sim, -np.inf)
+    np.testing.assert_allclose(model.similarities_, -np.sort(-sim, axis=1)[:, :k], atol=1e-12)
+    rows = np.arange(N_ITEMS)[:, None]
+    np.testing.assert_allclose(model.similarities_, sim[rows, model.neighbors_], atol=1e-12)
+    plain = ItemKNN(n_neighbors=k).fit(ratings)
+    assert not np.allclose(model.similarities_, plain.similarities_)
+
+
+def test_item_knn_refuses_an_unknown_weighting() -> None:
+    ratings, _ = small_matrix(5)
+    with pytest.raises(ValueError, match="weighting"):
+        ItemKNN(weighting="bm52").fit(ratings)

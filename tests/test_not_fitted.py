@@ -31,6 +31,7 @@ def data(
         features,
         implicit=implicit,
         rated_train_reels=rated,
+        song_artists=np.arange(N_ITEMS) % 7 if metadata else None,
     )
 
 
@@ -47,7 +48,8 @@ def test_everything_is_fitted_when_the_data_has_every_input() -> None:
 def test_no_delta_leaves_out_every_model_but_the_usage_based_ones() -> None:
     got = reasons(data(implicit=True, rated=0))
     assert set(got.values()) == {"no Delta"}
-    assert {s.method for s in MODELS} - set(got) == {"item_knn", "content"}
+    usage_only = {"item_knn", "item_knn_bm25", "ease", "als", "content", "artist_topics"}
+    assert {s.method for s in MODELS} - set(got) == usage_only
 
 
 def test_a_few_deltas_are_not_enough_and_the_reason_says_how_many() -> None:
@@ -65,7 +67,18 @@ def test_no_er_and_no_metadata() -> None:
         "er_biased_mf": "no ER",
         "content": "no song metadata",
         "hybrid": "no song metadata",
+        "artist_topics": "no artist names",
     }
+
+
+def test_blank_artists_leave_out_only_the_artist_model() -> None:
+    scoring = data()
+    blank = ScoringData(
+        scoring.influencer_ids, scoring.song_ids, scoring.train, scoring.test,
+        scoring.everything, scoring.user_er, scoring.unrated, scoring.song_features,
+        song_artists=np.full(N_ITEMS, -1),
+    )  # fmt: skip
+    assert reasons(blank) == {"artist_topics": "no artist names"}
 
 
 def test_size_limits() -> None:
@@ -75,6 +88,6 @@ def test_size_limits() -> None:
     small = data()
     small = ScoringData(
         small.influencer_ids[:50], small.song_ids, small.train, small.test, small.everything,
-        small.user_er, small.unrated, small.song_features,
+        small.user_er, small.unrated, small.song_features, song_artists=small.song_artists,
     )  # fmt: skip
     assert reasons(small) == {"report_svd": "svds(k=100) needs more than 100 influencers and songs"}

@@ -84,6 +84,33 @@ def test_oracle_ranks_used_songs_above_popularity(planted: tuple) -> None:
     assert average_precision(by_lift, lifted) > average_precision(by_delta, lifted)
 
 
+def test_oracle_beats_the_best_usage_ranker_which_beats_popularity(planted: tuple) -> None:
+    """The issue's order on planted-taste data: what the planted model knows, then what the
+    usage rankers learn from ~6 reels per influencer, then popularity."""
+    from models_py.recommenders import ItemKNN
+    from models_py.recommenders.als import ImplicitALS
+    from models_py.recommenders.baselines import MostUsed
+    from models_py.recommenders.ease import EASE
+
+    train, test, truth, users, items = planted
+    relevant: list[set[int]] = [set() for _ in range(train.n_users)]
+    for u, i in zip(test.user.tolist(), test.item.tolist(), strict=True):
+        relevant[u].add(i)
+    codes = np.arange(train.n_users)
+
+    def judged(model) -> float:
+        return average_precision(model.fit(train).recommend(codes, K)[0], relevant)
+
+    oracle = PlantedModel(str(truth), users.to_numpy(), items.to_numpy(), ranking="used")
+    usage = {
+        "ease": EASE(reg=100.0),
+        "als": ImplicitALS(n_factors=16, alpha=40.0, random_state=0),
+        "item_knn_bm25": ItemKNN(n_neighbors=50, weighting="bm25"),
+    }
+    best_usage = max(judged(model) for model in usage.values())
+    assert judged(oracle) > best_usage > judged(MostUsed())
+
+
 def test_oracle_predicts_the_planted_delta_whatever_it_ranks_by(planted: tuple) -> None:
     train, test, truth, users, items = planted
     predictions = [

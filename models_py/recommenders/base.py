@@ -59,6 +59,9 @@ class RatingRecommender(BaseEstimator):
     """
 
     scores_are_ratings = True  # False: scores only order songs (similarities, mixes)
+    # False: a ranker of usage whose ``predict`` is its ranking score, not a Delta (EASE, ALS);
+    # the run writes no test predictions for it, so it gets no RMSE.
+    predicts_ratings = True
 
     def fit(self, ratings: Ratings) -> Self:
         csr = ratings.to_csr()

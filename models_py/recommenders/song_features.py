@@ -80,6 +80,14 @@ def song_features(songs: pd.DataFrame, weights: dict[str, float] | None = None) 
     return normalize(sp.hstack(blocks, format="csr")).astype(np.float64)
 
 
+def artist_codes(artist_name: pd.Series) -> np.ndarray:
+    """An artist code per song (names compared stripped and lower-cased, as the features
+    compare them), -1 where the artist is blank."""
+    names = artist_name.fillna("").astype(str).str.strip().str.lower()
+    codes, _ = pd.factorize(names.where(names != "", None), use_na_sentinel=True)
+    return codes.astype(np.int64)
+
+
 def _has_words(text: pd.Series) -> bool:
     return bool(text.str.contains(r"\w\w", regex=True).any())
 

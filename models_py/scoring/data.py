@@ -12,7 +12,7 @@ import scipy.sparse as sp
 from models_py import dbt_vars
 from models_py.contract import project_vars
 from models_py.recommenders.data import Ratings
-from models_py.recommenders.song_features import song_features
+from models_py.recommenders.song_features import artist_codes, song_features
 from models_py.scoring.codes import CODES
 
 
@@ -42,6 +42,7 @@ class ScoringData:
     rated_train_reels: int | None = None  # training reels with a Delta (None: len(train))
     lift_threshold: float = 0.0  # a held-out song is "lifted" when its Delta is above this
     eval_k: int = 10  # cut-off k of the ranking metrics (and of model selection)
+    song_artists: np.ndarray | None = None  # artist code per song code, -1 blank (artist_codes)
 
     def evaluated_users(self) -> np.ndarray:
         """Codes of the influencers whose evaluation lists are made (every one by default)."""
@@ -132,6 +133,7 @@ def read_scoring_data(con: duckdb.DuckDBPyConnection) -> ScoringData:
         rated_train,
         settings.lift_threshold,
         settings.eval_k,
+        artist_codes(songs["artist_name"]),
     )
 
 

@@ -10,16 +10,20 @@ from pathlib import Path
 import numpy as np
 
 from models_py.contract import project_var
+from models_py.recommenders.als import ImplicitALS
+from models_py.recommenders.artist_topics import ArtistTopics
 from models_py.recommenders.base import RatingRecommender
 from models_py.recommenders.baselines import BiasBaseline, GlobalMean
 from models_py.recommenders.content import ContentRecommender
 from models_py.recommenders.covariate_adjusted import CovariateAdjusted
+from models_py.recommenders.ease import EASE
 from models_py.recommenders.hybrid import HybridRecommender
 from models_py.recommenders.item_knn import ItemKNN
 from models_py.recommenders.knn_baseline import KNNBaseline
 from models_py.recommenders.matrix_factorization import BiasedMF
 from models_py.recommenders.report_cf import ReportItemCF, ReportUserCF
 from models_py.recommenders.report_svd import ReportSVD
+from models_py.recommenders.tuning import RANKING_TIME_CAP
 from models_py.recommenders.two_stage import TwoStageRanker
 from models_py.scoring.data import MIN_TRAINING_RATINGS, ScoringData
 from models_py.synth.oracle import PlantedModel
@@ -49,10 +53,18 @@ class ModelSpec:
     needs: frozenset[str] = frozenset({"delta"})
     # Why the data is too small for it, or None: a fixed shape it cannot fit below.
     too_small: Callable[[ScoringData], str | None] | None = None
+    # Seconds rank_grid's search may spend: points in grid order while the next would end
+    # within it (tuning.tune_ranking).
+    rank_time_cap: float = RANKING_TIME_CAP
 
 
 # What a model may need, and what the run says when the data lacks it.
-INPUTS = {"delta": "no Delta", "er": "no ER", "metadata": "no song metadata"}
+INPUTS = {
+    "delta": "no Delta",
+    "er": "no ER",
+    "metadata": "no song metadata",
+    "artist": "no artist names",
+}
 USAGE_ONLY: frozenset[str] = frozenset()  # learns from which songs were used alone
 
 
@@ -64,9 +76,19 @@ def er_biased_mf(data: ScoringData) -> RatingRecommender:
 
 
 def usage_candidates(data: ScoringData) -> RatingRecommender:
-    """The usage ranker whose shortlist the two-stage ranker re-ranks."""
-    return ItemKNN(n_neighbors=20)
+    """The usage ranker whose shortlist the two-stage ranker re-ranks: EASE, the best usage
+    ranker on the default data and on the real sets the issue measured, at the λ its own
+    tuning picks there (tuning it again inside the two-stage would repeat ease's search)."""
+    return EASE(reg=500.0, max_songs=EASE_SONGS)
 
+
+# Rank grids are tried in order until the spec's rank_time_cap: the likeliest (the winners
+# on the default data with taste planted in usage) first. Item KNN's validation MAP levels off
+# from K = 200 (200 / 400 / 800: 0.0040 / 0.0040 / 0.0040 cosine, 0.0058 / 0.0059 / 0.0059 BM25).
+KNN_RANK_GRID = {"n_neighbors": [200, 100, 400, 50]}
+# EASE's songs on the default data: the inverse of 5,000 takes ~4 s on one thread, 10,000 ~50 s
+# (ease.py); the ceiling is ease.MAX_SONGS_CEILING.
+EASE_SONGS = 5_000
 
 ER_BIASED_MF_GRID = {"estimator__reg": [10.0, 40.0], "estimator__reg_user_bias": [5.0, 15.0]}
 
@@ -102,7 +124,42 @@ MODELS: tuple[ModelSpec, ...] = (
         "model",
         lambda data: ItemKNN(n_neighbors=20),
         serve=True,
+        rank_grid=KNN_RANK_GRID,
         cost=2.2,
+        needs=USAGE_ONLY,
+    ),
+    # The cosine of usage weighted by BM25 (implicit's BM25Recommender weighting).
+    ModelSpec(
+        "item_knn_bm25",
+        "model",
+        lambda data: ItemKNN(n_neighbors=20, weighting="bm25"),
+        serve=True,
+        rank_grid=KNN_RANK_GRID,
+        cost=2.2,
+        needs=USAGE_ONLY,
+    ),
+    # Closed form over the EASE_SONGS most used songs; the rest after them by popularity.
+    # Costs of ease and als: their run seconds on the default data (tuning included) over
+    # item_knn's, times item_knn's cost (42, 46 and 6.5 s in a run at load ~8 on 2 cores).
+    ModelSpec(
+        "ease",
+        "model",
+        lambda data: EASE(reg=500.0, max_songs=EASE_SONGS),
+        serve=True,
+        rank_grid={"reg": [500.0, 2000.0, 100.0]},
+        cost=14.0,
+        needs=USAGE_ONLY,
+    ),
+    # Hu-Koren-Volinsky implicit ALS (the implicit package, one thread).
+    ModelSpec(
+        "als",
+        "model",
+        lambda data: ImplicitALS(random_state=0),
+        serve=True,
+        # reg barely moved validation MAP (0.1 won); the four points that matter keep the
+        # default-data run inside its minute.
+        rank_grid={"n_factors": [32, 64], "reg": [0.1], "alpha": [40.0, 10.0]},
+        cost=10.0,
         needs=USAGE_ONLY,
     ),
     # Surprise's or Koren's shrinkage, and Koren's rule (n_stored = n_neighbors) or wide
@@ -167,6 +224,18 @@ MODELS: tuple[ModelSpec, ...] = (
         cost=7.0,  # its own tuning of the usage model included
         # Without ER its usage part has no ER term (CovariateAdjusted of a constant).
         needs=frozenset({"delta", "metadata"}),
+    ),
+    # Topics of which artists influencers use (usage only, with the songs' artists): places an
+    # influencer with a few tail songs by their artists, where co-usage of songs cannot.
+    ModelSpec(
+        "artist_topics",
+        "model",
+        lambda data: ArtistTopics(song_artists=data.song_artists),
+        serve=True,
+        # 12 first: the default data's pick, so the ranking search's time cap keeps it.
+        rank_grid={"n_topics": [12, 8, 20]},
+        cost=6.0,  # 18 s in a run (grid, test lists, serving) against item_knn's 6.5 s
+        needs=frozenset({"artist"}),
     ),
     # "Which song will lift this influencer's engagement": the usage ranker's shortlist,
     # re-ranked by a blend with er_biased_mf's predicted lift (two_stage.py).
@@ -251,6 +320,8 @@ def missing_inputs(data: ScoringData) -> dict[str, str]:
         missing["er"] = INPUTS["er"]
     if data.song_features is None or data.song_features.nnz == 0:
         missing["metadata"] = INPUTS["metadata"]
+    if data.song_artists is None or not (np.asarray(data.song_artists) >= 0).any():
+        missing["artist"] = INPUTS["artist"]
     return missing
 
 

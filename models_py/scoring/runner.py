@@ -18,6 +18,7 @@ from typing import NamedTuple
 import duckdb
 import numpy as np
 import scipy.sparse as sp
+from sklearn.model_selection import ParameterGrid
 from threadpoolctl import threadpool_limits
 
 from models_py import progress
@@ -69,13 +70,15 @@ class Fitted(NamedTuple):
     params: dict
     # MAP@eval_k on the validation cut (selection.py), for the served models; None otherwise.
     validation_map: float | None
+    # What the rank_grid search tried within its time cap (rank_search); None without one.
+    rank_tuning: dict | None = None
 
 
 def fit_model(spec: ModelSpec, data: ScoringData, ratings: Ratings) -> Fitted:
     """Fit, tuning first on a validation cut of `ratings` when the spec has a grid; a served
     model is also judged on that cut, to choose the run's default method."""
     model = spec.make(data)
-    judged = None
+    judged, search = None, None
     if spec.grid:
         part = model.get_params()[spec.grid_on] if spec.grid_on else model
         best, _ = tune(
@@ -85,6 +88,7 @@ def fit_model(spec: ModelSpec, data: ScoringData, ratings: Ratings) -> Fitted:
         model.set_params(**{prefix + name: value for name, value in best.items()})
     if spec.rank_grid:
         # Judged as dbt judges: songs that lifted, or (usage only) every song used.
+        start = time.perf_counter()
         best, table = tune_ranking(
             model,
             spec.rank_grid,
@@ -93,12 +97,27 @@ def fit_model(spec: ModelSpec, data: ScoringData, ratings: Ratings) -> Fitted:
             validation_fraction=VALIDATION_FRACTION,
             seed=VALIDATION_SEED,
             min_rating=relevant_above(data),
+            time_cap=spec.rank_time_cap,
         )
         model.set_params(**best)
         judged = max(score for _, score in table)
+        search = rank_search(spec, data, table, time.perf_counter() - start)
     elif spec.serve:
         judged = validation_map(model, ratings, data)
-    return Fitted(model.fit(ratings), model.get_params(), judged)
+    return Fitted(model.fit(ratings), model.get_params(), judged, search)
+
+
+def rank_search(
+    spec: ModelSpec, data: ScoringData, table: list[tuple[dict, float]], seconds: float
+) -> dict:
+    """model_runs.rank_tuning: the metric, the cap, how much of the grid it let through."""
+    return {
+        "metric": f"validation map@{data.eval_k} {relevance_name(data)}",
+        "time_cap_seconds": spec.rank_time_cap,
+        "seconds": round(seconds, 3),
+        "grid_points": len(ParameterGrid(spec.rank_grid)),
+        "tried": [{"params": p, "map": round(v, 6)} for p, v in table],
+    }
 
 
 def _plain(params: dict) -> dict:
@@ -116,9 +135,10 @@ def score_model(
 ) -> float:
     """Evaluate one model (and serve it if shipped); returns seconds spent."""
     start = time.perf_counter()
-    model, params, judged = fit_model(spec, data, data.train)
+    model, params, judged, search = fit_model(spec, data, data.train)
     fitted = time.perf_counter()
-    if not data.implicit:  # usage only: no Delta to predict, so no rating metrics at all
+    # Usage only, or a model that only ranks (EASE, ALS): no Delta to judge, so no RMSE.
+    if not data.implicit and model.predicts_ratings:
         out.test_predictions.append(prediction_frame(data, model, spec.method))
     unrated_train = data.unrated[data.unrated["split"] == "train"]
     evaluation = recommendation_frame(
@@ -133,7 +153,7 @@ def score_model(
         out.recommendations.append(
             recommendation_frame(data, served, spec.method, top_n, data.unrated, explain=True)
         )
-        if isinstance(served, ItemKNN):
+        if isinstance(served, ItemKNN) and served.weighting is None:  # song_neighbours' item_knn
             out.song_neighbours.append(
                 neighbour_frame(data, served.neighbors_, served.similarities_, spec.method)
             )
@@ -156,6 +176,7 @@ def score_model(
             "trained_on": "usage" if data.implicit else "delta",
             "validation_map": judged,
             "validation_relevance": relevance_name(data) if judged is not None else None,
+            "rank_tuning": json.dumps(search, sort_keys=True, default=str) if search else None,
         }
     )
     return served_at - start

@@ -69,7 +69,8 @@ def stage_model(size_dir: Path, method: str) -> dict[str, Any]:
             score, evaluated = map_at_k(ids, data.test)
     return ph.out | {
         "tuned": bool(params),
-        "rmse": rmse(data.test.rating, pred),
+        # A model that only ranks (EASE, ALS) predicts no Delta: no RMSE, as in the run.
+        "rmse": rmse(data.test.rating, pred) if model.predicts_ratings else None,
         "map10": score,
         "users_evaluated": evaluated,
         "fit_with_tuning_s": fit_with_tuning,

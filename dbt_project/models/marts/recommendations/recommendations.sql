@@ -156,11 +156,19 @@ described as (
                 'trending: recent, high-engagement reels use it'
             when 'item_knn' then
                 'similar to songs you used'
+            when 'item_knn_bm25' then
+                'similar to songs you used'
+            when 'ease' then
+                'often used with the songs you used'
+            when 'als' then
+                'used by influencers who use songs like yours'
             when 'content' then
                 'close in artist, era and words to the songs that lifted '
                 || 'your reels'
             when 'hybrid' then
                 'predicted lift and closeness to the songs you used'
+            when 'artist_topics' then
+                'influencers who use your artists use it'
             when 'two_stage' then
                 'influencers who use your songs use it, and it is predicted to lift'
                 || ' your engagement'
