@@ -244,7 +244,7 @@ def run_spark(
     timings: dict[str, float] = {}
     if generate_if_empty:
         _generate_if_empty(input_dir, timings, echo)
-    for previous in ("spark-warehouse", "derby", "scratch"):
+    for previous in ("spark-warehouse", "derby", "scratch", "checkpoints"):
         shutil.rmtree(run_dir / previous, ignore_errors=True)
     with stage(f"start Spark ({master or spark_session.DEFAULT_MASTER})", timings, echo):
         spark = spark_session.start_session(run_dir, master or spark_session.DEFAULT_MASTER)
