@@ -25,9 +25,10 @@ def run_dbt(
     quiet: bool = False,
     threads: int | None = None,
     command_args: list[str] | None = None,
+    target: str | None = None,
 ) -> str:
-    """`dbt <command>` on `warehouse`; returns a one-line summary, raises ReelRecError naming
-    what failed."""
+    """`dbt <command>` on `warehouse` (or on `target` of profiles.yml, e.g. spark); returns a
+    one-line summary, raises ReelRecError naming what failed."""
     from dbt.cli.main import dbtRunner  # heavy import, only when dbt is really needed
 
     os.environ["REELREC_WAREHOUSE"] = str(warehouse.resolve())
@@ -51,6 +52,8 @@ def run_dbt(
         args += ["--quiet"]
     if threads:
         args += ["--threads", str(threads)]
+    if target:
+        args += ["--target", target]
     with progress.bar(f"dbt {command}", unit="node") as nodes:
         result = dbtRunner(callbacks=[_progress_callback(nodes)]).invoke(args)
     if result.exception is not None:
