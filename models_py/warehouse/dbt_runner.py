@@ -41,8 +41,10 @@ def run_dbt(
         str(DBT_PROJECT),
         "--log-path",
         str(DBT_PROJECT / "logs"),
+        # One per target: the partial-parse state of one adapter must not be reused by another
+        # (a DuckDB build after a Spark one failed on it).
         "--target-path",
-        str(DBT_PROJECT / "target"),
+        str(DBT_PROJECT / ("target" if target in (None, "local") else f"target-{target}")),
     ]
     if dbt_vars:
         args += ["--vars", json.dumps(dbt_vars)]
