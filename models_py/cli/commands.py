@@ -59,7 +59,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     overrides = _run_vars(args)
     input_dir = Path(args.input) if args.input else pipeline.DEFAULT_INPUT
     if args.engine == "spark":
-        return _run_on_spark(args, input_dir, overrides)
+        from models_py.cli.spark import run_on_spark
+
+        return run_on_spark(args, input_dir, overrides)
     result = pipeline.run(
         input_dir=input_dir,
         warehouse_path=Path(args.warehouse),
@@ -90,25 +92,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     if result.report:
         print(f"\nReport: {result.report}")
     print(f"Done in {total:.1f}s")
-    return 0
-
-
-def _run_on_spark(args: argparse.Namespace, input_dir: Path, overrides: dict) -> int:
-    from models_py import pipeline
-
-    result = pipeline.run_spark(
-        input_dir=input_dir,
-        run_dir=Path(args.spark_dir),
-        master=args.spark_master,
-        column_map=parse_column_map(args.map),
-        dbt_vars=overrides,
-        generate_if_empty=args.input is None,
-        follow_links=args.follow_links,
-    )
-    print(f"\nSpark tables (parquet): {result.warehouse_dir}/<schema>.db/<table>/")
-    print("  marts in main.db, cleaning in intermediate.db; no HTML report on Spark")
-    print(f"Left out (no Spark version): {', '.join(result.left_out)}")
-    print(f"Done in {sum(result.stage_seconds.values()):.1f}s")
     return 0
 
 
@@ -209,7 +192,7 @@ def _add_reading(parser: argparse.ArgumentParser, export: bool = False) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from models_py.pipeline import DEFAULT_SPARK_DIR, DEFAULT_WAREHOUSE
+    from models_py.pipeline import DEFAULT_WAREHOUSE
 
     parser = argparse.ArgumentParser(
         prog="reelrec", description="Song recommendations for Instagram reels, in DuckDB."
@@ -258,25 +241,9 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="read input files that are symlinks to files outside the input folder",
     )
-    run.add_argument(
-        "--engine",
-        choices=("duckdb", "spark"),
-        default="duckdb",
-        help="where dbt builds: duckdb (one file, --warehouse) or spark (parquet tables under "
-        "--spark-dir; needs the spark extra and Java 17)",
-    )
-    run.add_argument(
-        "--spark-master",
-        metavar="URL",
-        help="with --engine spark: the Spark master (default local[2]; e.g. spark://host:7077)",
-    )
-    run.add_argument(
-        "--spark-dir",
-        default=str(DEFAULT_SPARK_DIR),
-        metavar="PATH",
-        help="with --engine spark: the run's folder (spark-warehouse/ parquet tables, derby/ "
-        "metastore); replaced by each run",
-    )
+    from models_py.cli.spark import add_spark_options
+
+    add_spark_options(run)
     run.set_defaults(func=cmd_run)
 
     rec = sub.add_parser(
