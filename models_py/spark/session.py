@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 
 DEFAULT_MASTER = "local[2]"
 SHUFFLE_PARTITIONS = 4
+# In local mode the driver JVM runs every task: Spark's 1 GB default ran out of heap building
+# model_metrics at 1M rows. Read when the JVM starts.
+DRIVER_MEMORY = os.environ.get("REELREC_SPARK_DRIVER_MEMORY", "4g")
 
 
 @dataclass(frozen=True)
@@ -38,12 +41,15 @@ def session_conf(warehouse_dir: Path, derby_home: Path) -> dict[str, str]:
     """The Spark settings of a ReelRec run whose tables live under `warehouse_dir`."""
     return {
         "spark.ui.enabled": "false",
+        "spark.driver.memory": DRIVER_MEMORY,
         "spark.sql.shuffle.partitions": str(SHUFFLE_PARTITIONS),
         "spark.sql.warehouse.dir": str(warehouse_dir.resolve()),
         "spark.driver.extraJavaOptions": f"-Dderby.system.home={derby_home.resolve()}",
         "spark.sql.session.timeZone": "UTC",
         # dbt-spark sets it too; the same here so loads and models agree.
         "spark.sql.ansi.enabled": "false",
+        # The run prints its own stages; Spark's stage bars would interleave with them.
+        "spark.ui.showConsoleProgress": "false",
     }
 
 
@@ -67,6 +73,8 @@ def start_session(
     for key, value in session_conf(warehouse_dir, derby_home).items():
         builder = builder.config(key, value)
     spark = builder.enableHiveSupport().getOrCreate()
+    # Warnings such as "no partition defined for window" are expected here (whole rankings).
+    spark.sparkContext.setLogLevel("ERROR")
     pid = int(spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid())
     return SparkRun(spark, pid, warehouse_dir, derby_home)
 
