@@ -13,7 +13,7 @@ SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: run test test-big lint bench bench-ingest clean
+.PHONY: run test test-big test-spark lint bench bench-ingest clean
 
 $(INSTALLED): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,20 @@ test: lint $(CHROMIUM)
 test-big: $(INSTALLED)
 	$(BIN)/pytest -m "big or hypothesis" --hypothesis-profile=thorough
 
+# The dbt project on Apache Spark (`reelrec run --engine spark`) against DuckDB: installs the
+# spark extra (pyspark, dbt-spark) and Java 17 if `java` is missing, then runs the spark tests.
+SPARK_INSTALLED := $(VENV)/.spark-installed
+
+$(SPARK_INSTALLED): $(INSTALLED)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,spark]'
+	@touch $@
+
+test-spark: $(SPARK_INSTALLED)
+	@command -v java >/dev/null || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends \
+		openjdk-17-jre-headless; }
+	$(BIN)/pytest -m spark tests/test_spark.py
+
 # Benchmarks with the peer libraries (optional extra); `make bench SIZES=100k` for one size.
 SIZES ?= 100k,1m,10m
 bench: $(INSTALLED)
@@ -50,4 +64,4 @@ bench-ingest: $(INSTALLED)
 	$(BIN)/python scripts/bench_ingest.py --repeat 7
 
 clean:
-	rm -rf warehouse.duckdb warehouse.duckdb.* dbt_project/target dbt_project/logs
+	rm -rf warehouse.duckdb warehouse.duckdb.* dbt_project/target dbt_project/target-* dbt_project/logs spark-run

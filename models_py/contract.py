@@ -42,16 +42,49 @@ def macro_value(name: str) -> Any:
     raise ValueError(f"macro {name}() in {CONTRACT_MACROS} returns nothing")
 
 
+class _DuckDBAdapter:
+    """dbt's `adapter` as far as the macros use it, for DuckDB: dispatch picks the
+    `default__` implementation (macros/engine.sql), as dbt does on DuckDB."""
+
+    def __init__(self) -> None:
+        self.macros: Any = None  # the rendered module, set once it exists
+
+    def dispatch(self, name: str) -> Any:
+        for prefix in ("duckdb__", "default__"):
+            found = getattr(self.macros, prefix + name, None)
+            if found is not None:
+                return found
+        raise ValueError(f"no DuckDB implementation of macro {name}")
+
+    @staticmethod
+    def quote(identifier: str) -> str:
+        return '"' + identifier.replace('"', '""') + '"'
+
+
 @cache
 def render_macro(call: str, **dbt_vars: object) -> str:
-    """The SQL of one macro call over every macro of the project, e.g.
-    render_macro("parse_count('x')"), so Python parses a value exactly as dbt does;
-    var() reads `dbt_vars`."""
+    """The SQL of one macro call over every macro of the project, as dbt renders it on
+    DuckDB, e.g. render_macro("parse_count('x')"), so Python parses a value exactly as dbt
+    does; var() reads `dbt_vars`."""
+    import re
+
     import jinja2
 
     source = "".join(p.read_text() for p in sorted(CONTRACT_MACROS.parent.glob("*.sql")))
-    template = jinja2.Environment().from_string(source + "{{ " + call + " }}")
-    return template.render(var=lambda name, default=None: dbt_vars.get(name, default))
+    env = jinja2.Environment(extensions=["jinja2.ext.do"])
+    env.globals["return"] = lambda value: value  # a macro's output is its return value
+    adapter = _DuckDBAdapter()
+    context = {
+        "var": lambda name, default=None: dbt_vars.get(name, default),
+        "adapter": adapter,
+        "modules": type("modules", (), {"re": re}),
+    }
+    adapter.macros = env.from_string(source).make_module(context)
+    return env.from_string("{{ " + call + " }}").render(**context, **_macros(adapter.macros))
+
+
+def _macros(module: Any) -> dict[str, Any]:
+    return {name: getattr(module, name) for name in dir(module) if not name.startswith("_")}
 
 
 @cache

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -29,6 +30,10 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = REPO_ROOT / "data"
 DEFAULT_INPUT = DEFAULT_DATA / "raw"
 DEFAULT_WAREHOUSE = REPO_ROOT / "warehouse.duckdb"
+# `--engine spark`: the run's Spark warehouse (parquet tables) and Derby metastore.
+DEFAULT_SPARK_DIR = REPO_ROOT / "spark-run"
+# What the loader writes and dbt's sources read, copied into Spark as they are.
+RAW_TABLES = ("raw.reels", "raw.source_files")
 # dbt selector of everything built on the Python models' score tables.
 SCORE_MARTS = "source:scores+"
 
@@ -44,6 +49,17 @@ class RunResult:
 def report_path_for(warehouse_path: Path) -> Path:
     """The report lives beside its warehouse: warehouse.duckdb → warehouse-report.html."""
     return warehouse_path.with_name(warehouse_path.stem + "-report.html")
+
+
+@dataclass
+class SparkRunResult:
+    """A Spark build: where its parquet tables live and the Python models it left out."""
+
+    run_dir: Path
+    warehouse_dir: Path
+    load: LoadReport
+    left_out: list[str]
+    stage_seconds: dict[str, float] = field(default_factory=dict)
 
 
 @contextmanager
@@ -192,3 +208,94 @@ def run(
     finally:
         lock.close()
     return RunResult(warehouse_path, loaded, report_file if report else None, timings)
+
+
+def _generate_if_empty(input_dir: Path, timings: dict[str, float], echo: Callable) -> None:
+    if not has_input_files(input_dir):
+        from models_py.synth.generate import generate
+
+        with stage(f"generate default dataset into {input_dir.parent}", timings, echo):
+            generate(input_dir.parent)
+
+
+def run_spark(
+    input_dir: Path = DEFAULT_INPUT,
+    run_dir: Path = DEFAULT_SPARK_DIR,
+    master: str | None = None,
+    column_map: dict[str, str] | None = None,
+    dbt_vars: dict[str, object] | None = None,
+    generate_if_empty: bool = True,
+    threads: int | None = None,
+    echo: Callable[[str], None] = progress.echo,
+    follow_links: bool = False,
+) -> SparkRunResult:
+    """Load the input into a Spark warehouse under `run_dir` and `dbt build` it there.
+
+    The same loader as the DuckDB engine reads the files (so both start from the same raw
+    rows); its tables and the empty scores tables go to Spark as parquet tables, then the
+    whole dbt project builds on Spark. Models with no Spark version are left out and named.
+    The previous Spark build in `run_dir` is replaced; no HTML report is made (it reads DuckDB).
+    """
+    from models_py.scoring.writer import SCHEMA, TABLES
+    from models_py.spark import session as spark_session
+    from models_py.spark.tables import copy_to_spark
+
+    settings = checked_vars(dbt_vars or {})  # before anything runs
+    timings: dict[str, float] = {}
+    if generate_if_empty:
+        _generate_if_empty(input_dir, timings, echo)
+    for previous in ("spark-warehouse", "derby", "scratch", "checkpoints"):
+        shutil.rmtree(run_dir / previous, ignore_errors=True)
+    with stage(f"start Spark ({master or spark_session.DEFAULT_MASTER})", timings, echo):
+        spark = spark_session.start_session(run_dir, master or spark_session.DEFAULT_MASTER)
+    try:
+        scratch = run_dir / "scratch"
+        with stage(f"load {input_dir} into Spark", timings, echo):
+            scratch.mkdir(parents=True, exist_ok=True)
+            with duckdb.connect(str(scratch / "load.duckdb")) as con:
+                loaded = load_folder(con, input_dir, column_map or {}, follow_links)
+                create_score_tables(con)
+                dbt_vars = {**(dbt_vars or {}), "run_id": run_fingerprint(con, dbt_vars or {})}
+                score_tables = [f"{SCHEMA}.{name}" for name in TABLES]
+                copy_to_spark(con, spark.spark, [*RAW_TABLES, *score_tables], scratch)
+            shutil.rmtree(scratch)
+        for warning in loaded.warnings:
+            echo(f"  ! {warning}")
+        echo(f"  {loaded.rows:,} rows from {loaded.files} file(s)")
+        with stage("dbt build on Spark (clean, audit, popularity, marts, tests)", timings, echo):
+            # What reads the models' scores is built once, after scoring (as on DuckDB).
+            later = ["--exclude", SCORE_MARTS]
+            echo(
+                "  "
+                + run_dbt(
+                    "build",
+                    run_dir,
+                    dbt_vars,
+                    quiet=True,
+                    threads=threads,
+                    target="spark",
+                    command_args=later,
+                )
+            )
+        with stage("fit and score the models with a Spark version (MLlib ALS)", timings, echo):
+            from models_py.spark.scoring import run_spark_scoring
+
+            left_out = run_spark_scoring(
+                spark.spark, str(dbt_vars["run_id"]), settings.top_n, echo=echo
+            )
+        with stage("dbt build of the score marts on Spark", timings, echo):
+            echo(
+                "  "
+                + run_dbt(
+                    "build",
+                    run_dir,
+                    dbt_vars,
+                    select=SCORE_MARTS,
+                    quiet=True,
+                    threads=threads,
+                    target="spark",
+                )
+            )
+    finally:
+        spark_session.stop_session(spark)
+    return SparkRunResult(run_dir, spark.warehouse_dir, loaded, left_out, timings)

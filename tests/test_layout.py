@@ -31,8 +31,11 @@ ALLOWED: dict[str, frozenset[str]] = {
     "synth": BASE | {"recommenders"},  # the oracle is a RatingRecommender
     "scoring": BASE | {"recommenders", "warehouse", "synth"},
     "report": BASE | {"warehouse"},
-    "pipeline": BASE | {"ingest", "warehouse", "recommenders", "synth", "scoring", "report"},
-    "cli": BASE | {"ingest", "warehouse", "recommenders", "synth", "scoring", "report", "pipeline"},
+    "spark": BASE | {"ingest", "warehouse", "recommenders", "scoring"},
+    "pipeline": BASE
+    | {"ingest", "warehouse", "recommenders", "synth", "scoring", "report", "spark"},
+    "cli": BASE
+    | {"ingest", "warehouse", "recommenders", "synth", "scoring", "report", "pipeline", "spark"},
 }
 
 

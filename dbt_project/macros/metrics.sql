@@ -96,7 +96,7 @@ hit_sums as (
         relevance,
         influencer_id,
         count(*) as n_hits,
-        sum(hits_so_far * 1.0 / rank) as precision_at_hits,
+        sum(cast(hits_so_far as double) / rank) as precision_at_hits,
         sum(1.0 / log2(rank + 1)) as dcg
 
     from hits
@@ -110,7 +110,7 @@ ideal_dcg as (
         position as n,
         sum(1.0 / log2(position + 1)) over (order by position) as idcg
 
-    from (select unnest(range(1, {{ k }} + 1)) as position)
+    from (select {{ unnest_series(1, k) }} as position) as positions
 
 ),
 
@@ -120,9 +120,10 @@ per_user as (
         evaluated_users.method,
         evaluated_users.scenario,
         evaluated_users.relevance,
-        coalesce(hit_sums.n_hits, 0) * 1.0 / {{ k }} as precision_at_k,
-        coalesce(hit_sums.n_hits, 0) * 1.0 / evaluated_users.n_relevant
-            as recall_at_k,
+        cast(coalesce(hit_sums.n_hits, 0) as double) / {{ k }}
+            as precision_at_k,
+        cast(coalesce(hit_sums.n_hits, 0) as double)
+            / evaluated_users.n_relevant as recall_at_k,
         coalesce(hit_sums.precision_at_hits, 0)
             / least({{ k }}, evaluated_users.n_relevant) as average_precision,
         coalesce(hit_sums.dcg, 0) / ideal_dcg.idcg as ndcg
@@ -187,7 +188,7 @@ coverage as (
         recommendations.scenario,
         'coverage' as metric,
         'any' as relevance,
-        count(distinct recommendations.song_id) * 1.0
+        cast(count(distinct recommendations.song_id) as double)
             / (select count(*) from {{ catalogue }}) as value,
         count(distinct recommendations.influencer_id) as users_evaluated
 

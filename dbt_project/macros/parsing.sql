@@ -1,6 +1,7 @@
 {#-
-    Parsers for scraped text. DuckDB SQL lives only here (regexp_*, try_cast),
-    so another engine needs new macros, not new models. Each returns NULL for
+    Parsers for scraped text. What differs between engines (regexes, structs,
+    slicing) goes through macros/engine.sql, so another engine needs new
+    macros there, not new models. Each returns NULL for
     blank and for junk; `is_unparseable` tells the two apart. They take text
     already trimmed: staging trims every column once. parse_number, parse_count
     and parse_days parse one raw value end to end, for tests and ad hoc queries;
@@ -12,15 +13,16 @@
     none, nan, -, — (any case), as a full-match pattern. A token may carry the
     % of a percent-formatted column ("NaN%", "nan %", "N/A%"): still no value.
     Not `lower(x) in (...)` nor list_contains: DuckDB plans those as a MARK hash
-    join evaluated on every row (profiled: most of the staging time). -#}
+    join evaluated on every row (profiled: most of the staging time). Patterns
+    are bare: regex_full_match quotes them for the engine. -#}
 {% macro null_token_pattern() -%}
-    '(?:(?:na|n/a|null|none|nan|-|—)(?:\s*%)?)?'
+    {{ return('(?:(?:na|n/a|null|none|nan|-|—)(?:\\s*%)?)?') }}
 {%- endmacro %}
 
 {% macro is_blank(trimmed) -%}
     (
         {{ trimmed }} is null
-        or regexp_full_match({{ trimmed }}, {{ null_token_pattern() }}, 'i')
+        or {{ regex_full_match(trimmed, null_token_pattern(), 'i') }}
     )
 {%- endmacro %}
 
@@ -28,7 +30,10 @@
     "-7.7", "1e3". Thousands separators must be well-formed ("1,5" is junk, not
     15). -#}
 {% macro number_pattern() -%}
-    '^([+-]?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?(?:e[+-]?[0-9]+)?|[+-]?\.[0-9]+(?:e[+-]?[0-9]+)?)\s*([kmb%]?)$'
+    {{ return(
+        '^([+-]?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\\.[0-9]+)?(?:e[+-]?[0-9]+)?'
+        ~ '|[+-]?\\.[0-9]+(?:e[+-]?[0-9]+)?)\\s*([kmb%]?)$'
+    ) }}
 {%- endmacro %}
 
 {#- One regex pass per value: the digits and the unit suffix, as a struct (NULL
@@ -37,13 +42,15 @@
     is its last character (if a letter or %) and the digits the rest. -#}
 {% macro number_parts(trimmed) -%}
     (
-        case when regexp_full_match({{ trimmed }}, {{ number_pattern() }}, 'i')
-            then case when strpos('kmb%', lower(right({{ trimmed }}, 1))) > 0
-                then {
-                    'digits': rtrim(left({{ trimmed }}, -1)),
-                    'unit': lower(right({{ trimmed }}, 1))
-                }
-                else {'digits': {{ trimmed }}, 'unit': ''}
+        case when {{ regex_full_match(trimmed, number_pattern(), 'i') }}
+            then case
+                when {{ text_position("'kmb%'", 'lower(right(' ~ trimmed ~ ', 1))') }}
+                    > 0
+                then {{ struct_of([
+                    ('digits', 'rtrim(' ~ drop_last_chars(trimmed, 1) ~ ')'),
+                    ('unit', 'lower(right(' ~ trimmed ~ ', 1))'),
+                ]) }}
+                else {{ struct_of([('digits', trimmed), ('unit', "''")]) }}
             end
         end
     )
@@ -84,7 +91,9 @@
 
 {#- Days since a reel was posted: "3d", "2w", "5h", "3 days", "12". -#}
 {% macro days_pattern() -%}
-    '^([0-9]+(?:\.[0-9]+)?)\s*(h|hrs?|hours?|d|days?|w|wks?|weeks?)?$'
+    {{ return(
+        '^([0-9]+(?:\\.[0-9]+)?)\\s*(h|hrs?|hours?|d|days?|w|wks?|weeks?)?$'
+    ) }}
 {%- endmacro %}
 
 {% macro parse_days(text) -%}
@@ -96,17 +105,17 @@
     or w). -#}
 {% macro days_parts(trimmed) -%}
     (
-        case when regexp_full_match({{ trimmed }}, {{ days_pattern() }}, 'i')
-            then {
-                'amount': regexp_extract({{ trimmed }}, '^[0-9]+(?:\.[0-9]+)?'),
-                'unit': case
-                    when contains({{ trimmed }}, 'h')
-                        or contains({{ trimmed }}, 'H') then 'h'
-                    when contains({{ trimmed }}, 'w')
-                        or contains({{ trimmed }}, 'W') then 'w'
+        case when {{ regex_full_match(trimmed, days_pattern(), 'i') }}
+            then {{ struct_of([
+                ('amount', regex_first_match(trimmed, '^[0-9]+(?:\\.[0-9]+)?')),
+                ('unit', "case
+                    when contains(" ~ trimmed ~ ", 'h')
+                        or contains(" ~ trimmed ~ ", 'H') then 'h'
+                    when contains(" ~ trimmed ~ ", 'w')
+                        or contains(" ~ trimmed ~ ", 'W') then 'w'
                     else 'd'
-                end
-            }
+                end"),
+            ]) }}
         end
     )
 {%- endmacro %}
@@ -115,7 +124,7 @@
     (
         try_cast({{ parts }}.amount as double)
         * case {{ parts }}.unit
-            when 'h' then 1.0 / 24
+            when 'h' then cast(1 as double) / 24
             when 'w' then 7
             else 1
         end
@@ -144,25 +153,20 @@
 {% macro canonical_url(trimmed) -%}
     (
         case
-            when regexp_full_match(
-                {{ trimmed }}, '^https://www\.instagram\.com/[a-z0-9._]+/$'
-            )
+            when {{ regex_full_match(
+                trimmed, '^https://www\\.instagram\\.com/[a-z0-9._]+/$'
+            ) }}
                 then {{ trimmed }}
             when not {{ is_blank(trimmed) }} then
-                regexp_replace(
-                    regexp_replace(
-                        regexp_replace(
-                            regexp_replace(
-                                lower({{ trimmed }}), '[?#].*$', ''
-                            ),
-                            '^@?([a-z0-9._]+)/*$',
-                            'instagram.com/\1'
-                        ),
-                        '^(?:https?://)?(?:(?:www|m)\.)?instagram\.com/+@?',
-                        'https://www.instagram.com/'
+                {{ with_one_trailing_slash(regex_replace_once(
+                    regex_replace_once(
+                        regex_replace_once('lower(' ~ trimmed ~ ')', '[?#].*$', ''),
+                        '^@?([a-z0-9._]+)/*$',
+                        'instagram.com/\\1'
                     ),
-                    '/*$', '/'
-                )
+                    '^(?:https?://)?(?:(?:www|m)\\.)?instagram\\.com/+@?',
+                    'https://www.instagram.com/'
+                )) }}
         end
     )
 {%- endmacro %}
@@ -170,10 +174,10 @@
 {% macro instagram_handle(canonical) -%}
     (
         case
-            when regexp_full_match(
-                {{ canonical }}, '^https://www\.instagram\.com/[^/]+/$'
-            )
-                then {{ canonical }}[27:-2]
+            when {{ regex_full_match(
+                canonical, '^https://www\\.instagram\\.com/[^/]+/$'
+            ) }}
+                then {{ text_slice(canonical, 27, 1) }}
         end
     )
 {%- endmacro %}
@@ -183,13 +187,9 @@
     (case when not {{ is_blank(trimmed) }} then {{ trimmed }} end)
 {%- endmacro %}
 
-{#- NULL counts as finite: missing values are judged by other rules. -#}
-{% macro is_finite(number) -%}
-    coalesce(isfinite({{ number }}), true)
-{%- endmacro %}
 
 {#- A stable pseudo-random percentile in [0, 100) of a text key (md5: same on
     every machine and DuckDB version, unlike hash()). -#}
 {% macro stable_percentile(key) -%}
-    cast(md5_number_lower({{ key }}) % 100 as integer)
+    cast({{ md5_lower_64(key) }} % 100 as integer)
 {%- endmacro %}

@@ -175,7 +175,7 @@ ranked as (
         cast(score as double) as score,
         row_number() over (
             partition by method, segment
-            order by order_key_1, order_key_2, song_id
+            order by order_key_1 nulls last, order_key_2 nulls last, song_id
         ) as song_rank
 
     from all_methods
@@ -327,7 +327,7 @@ shifted as (
         method,
         segment,
         count(*) as n_shift,
-        list(song_rank) as used_ranks
+        {{ array_of('song_rank') }} as used_ranks
 
     from used_in_heads
     group by influencer_id, method, segment
@@ -382,7 +382,7 @@ shifted_places as (
         method,
         segment,
         used_ranks,
-        unnest(range(1, {{ number_var('top_n') }} + n_shift + 1)) as song_rank
+        {{ unnest_series(1, number_var('top_n') ~ ' + n_shift') }} as song_rank
 
     from shifted
 
@@ -395,12 +395,10 @@ renumbered_places as (
         method,
         segment,
         song_rank,
-        song_rank - len(
-            list_filter(used_ranks, lambda used_rank: used_rank < song_rank)
-        ) as rank
+        song_rank - {{ count_below('used_ranks', 'song_rank') }} as rank
 
     from shifted_places
-    where not list_contains(used_ranks, song_rank)
+    where not {{ array_has('used_ranks', 'song_rank') }}
 
 ),
 

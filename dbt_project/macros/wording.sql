@@ -3,7 +3,7 @@
     `adjective` is SQL text put before the noun (tier_count's tier). -#}
 {% macro count_phrase(count, one, many, adjective=none) -%}
     (
-        format('{:,}', {{ count }})
+        {{ thousands(count) }}
         {%- if adjective is not none %} || ' ' || {{ adjective }}{% endif %}
         || case when {{ count }} = 1 then ' {{ one }}' else ' {{ many }}' end
     )

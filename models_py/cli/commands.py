@@ -58,6 +58,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     overrides = _run_vars(args)
     input_dir = Path(args.input) if args.input else pipeline.DEFAULT_INPUT
+    if args.engine == "spark":
+        from models_py.cli.spark import run_on_spark
+
+        return run_on_spark(args, input_dir, overrides)
     result = pipeline.run(
         input_dir=input_dir,
         warehouse_path=Path(args.warehouse),
@@ -237,6 +241,9 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="read input files that are symlinks to files outside the input folder",
     )
+    from models_py.cli.spark import add_spark_options
+
+    add_spark_options(run)
     run.set_defaults(func=cmd_run)
 
     rec = sub.add_parser(

@@ -25,9 +25,10 @@ def run_dbt(
     quiet: bool = False,
     threads: int | None = None,
     command_args: list[str] | None = None,
+    target: str | None = None,
 ) -> str:
-    """`dbt <command>` on `warehouse`; returns a one-line summary, raises ReelRecError naming
-    what failed."""
+    """`dbt <command>` on `warehouse` (or on `target` of profiles.yml, e.g. spark); returns a
+    one-line summary, raises ReelRecError naming what failed."""
     from dbt.cli.main import dbtRunner  # heavy import, only when dbt is really needed
 
     os.environ["REELREC_WAREHOUSE"] = str(warehouse.resolve())
@@ -40,8 +41,10 @@ def run_dbt(
         str(DBT_PROJECT),
         "--log-path",
         str(DBT_PROJECT / "logs"),
+        # One per target: the partial-parse state of one adapter must not be reused by another
+        # (a DuckDB build after a Spark one failed on it).
         "--target-path",
-        str(DBT_PROJECT / "target"),
+        str(DBT_PROJECT / ("target" if target in (None, "local") else f"target-{target}")),
     ]
     if dbt_vars:
         args += ["--vars", json.dumps(dbt_vars)]
@@ -51,6 +54,8 @@ def run_dbt(
         args += ["--quiet"]
     if threads:
         args += ["--threads", str(threads)]
+    if target:
+        args += ["--target", target]
     with progress.bar(f"dbt {command}", unit="node") as nodes:
         result = dbtRunner(callbacks=[_progress_callback(nodes)]).invoke(args)
     if result.exception is not None:

@@ -5,6 +5,11 @@
     pandas' drop_duplicates did in the report, and later copies are
     quarantined. -#}
 
+{%- set raw_names = [] %}
+{%- for column in raw_columns() %}
+{%- do raw_names.append('raw_' ~ column | lower) %}
+{%- endfor %}
+
 with
 
 reels as (
@@ -56,7 +61,8 @@ row_rules as (
                 -- byte length is free to read and never below the character count.
                 {%- for column in raw_columns() %}
                 or (
-                    strlen(raw_{{ column | lower }}) > {{ max_cell_chars() }}
+                    {{ byte_length('raw_' ~ column | lower) }}
+                        > {{ max_cell_chars() }}
                     and length(raw_{{ column | lower }}) > {{ max_cell_chars() }}
                 )
                 {%- endfor %}
@@ -107,11 +113,7 @@ final as (
     -- the few rejected rows): writing it here doubled the width of a table as
     -- long as the input.
     select
-        * exclude (
-            {%- for column in raw_columns() %}
-            raw_{{ column | lower }}{{ "," if not loop.last }}
-            {%- endfor %}
-        ),
+        {{ star_except(raw_names) }},
         coalesce(
             row_rule,
             case when valid_occurrence > 1 then 'duplicate_url_song' end

@@ -1,6 +1,8 @@
 {#- The raw columns (macros/contract.sql) keep their text as raw_<name>; each is
     trimmed once, as <name>_text, for the parsers. -#}
 {%- set raw_names = raw_columns() | map('lower') | list %}
+{%- set text_columns = [] %}
+{%- for name in raw_names %}{% do text_columns.append(name ~ '_text') %}{% endfor %}
 {#- The raw columns parsed into a value, and the typed column each became. -#}
 {%- set parsed_columns = [
     ('use_count', 'use_count'),
@@ -30,7 +32,7 @@ renamed as (
         source_sheet,
         source_row,
         {%- for column in raw_columns() %}
-        "{{ column }}" as raw_{{ column | lower }},
+        {{ adapter.quote(column) }} as raw_{{ column | lower }},
         {%- endfor %}
         lost_cells
 
@@ -75,10 +77,11 @@ extracted as (
 numbers as (
 
     select
-        * exclude (
-            use_count_parts, followers_parts, posts_parts, er_parts, year_parts,
-            delta_parts, curr_er_parts, comments_parts, likes_parts
-        ),
+        {{ star_except([
+            'use_count_parts', 'followers_parts', 'posts_parts', 'er_parts',
+            'year_parts', 'delta_parts', 'curr_er_parts', 'comments_parts',
+            'likes_parts',
+        ]) }},
         {{ number_from_parts('use_count_parts') }} as use_count_number,
         {{ number_from_parts('followers_parts') }} as followers_number,
         {{ number_from_parts('posts_parts') }} as posts_number,
@@ -96,12 +99,16 @@ numbers as (
 parsed as (
 
     select
-        concat_ws(':', source_file, coalesce(source_sheet, ''), source_row)
-            as source_row_id,
-        * exclude (
-            use_count_number, followers_number, posts_number, year_number,
-            comments_number, likes_number
-        ),
+        concat_ws(
+            ':',
+            source_file,
+            coalesce(source_sheet, ''),
+            cast(source_row as {{ text_type() }})
+        ) as source_row_id,
+        {{ star_except([
+            'use_count_number', 'followers_number', 'posts_number',
+            'year_number', 'comments_number', 'likes_number',
+        ]) }},
         {{ canonical_url('url_text') }} as influencer_id,
         upper({{ clean_text('song_text') }}) as song_id,
         {{ clean_text('name_text') }} as influencer_name,
@@ -141,11 +148,7 @@ flagged as (
 
 final as (
 
-    select * exclude (
-        {%- for name in raw_names %}
-        {{ name }}_text{{ "," if not loop.last }}
-        {%- endfor %}
-    )
+    select {{ star_except(text_columns) }}
 
     from flagged
 

@@ -61,7 +61,7 @@ all_recommendations as (
         rank,
         song_id,
         score,
-        cast(null as varchar) as because_song_id
+        cast(null as {{ text_type() }}) as because_song_id
 
     from popularity
     union all
@@ -174,7 +174,9 @@ described as (
                 || ' your engagement'
             else
                 'predicted lift of '
-                || cast(round(all_recommendations.score, 2) as varchar)
+                || cast(
+                    round(all_recommendations.score, 2) as {{ text_type() }}
+                )
                 || ' ER points'
         end
         || case
