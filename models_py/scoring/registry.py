@@ -89,9 +89,11 @@ def usage_candidates(data: ScoringData) -> RatingRecommender:
 # on the default data with taste planted in usage) first. Item KNN's validation MAP levels off
 # from K = 200 (200 / 400 / 800: 0.0040 / 0.0040 / 0.0040 cosine, 0.0058 / 0.0059 / 0.0059 BM25).
 KNN_RANK_GRID = {"n_neighbors": [200, 100, 400, 50]}
-# EASE's songs on the default data: the inverse of 5,000 takes ~4 s on one thread, 10,000 ~50 s
-# (ease.py); the ceiling is ease.MAX_SONGS_CEILING.
-EASE_SONGS = 5_000
+# EASE's songs: the inverse of 3,000 takes ~1 s on one thread, 5,000 ~4 s, 10,000 ~50 s
+# (ease.py), and an EASE fit inverts once per grid point. Past the 3,000 most used songs the
+# default data's validation MAP gains ~1.5 %, for 4-5x the time; the ceiling is
+# ease.MAX_SONGS_CEILING.
+EASE_SONGS = 3_000
 
 ER_BIASED_MF_GRID = {"estimator__reg": [10.0, 40.0], "estimator__reg_user_bias": [5.0, 15.0]}
 
@@ -153,12 +155,13 @@ MODELS: tuple[ModelSpec, ...] = (
         cost=14.0,
         needs=USAGE_ONLY,
     ),
-    # Hu-Koren-Volinsky implicit ALS (the implicit package, one thread).
+    # Hu-Koren-Volinsky implicit ALS (the implicit package, one thread). Judged, not served:
+    # EASE and artist_topics beat it on every set measured, and its exact lists cost
+    # influencers x songs x factors (hours at 10M rows).
     ModelSpec(
         "als",
         "model",
         lambda data: ImplicitALS(random_state=0),
-        serve=True,
         # reg barely moved validation MAP (0.1 won); the four points that matter keep the
         # default-data run inside its minute.
         rank_grid={"n_factors": [32, 64], "reg": [0.1], "alpha": [40.0, 10.0]},

@@ -47,7 +47,8 @@ def _usage_terms(
         return log_weight.fillna(NEVER_USED).to_numpy(np.float64), np.zeros((ids.size, k))
     indexed = songs.drop(columns="bias").rename(columns={"usage_log_weight": "bias"})
     log_weight, genre = _aligned(indexed, "song_id", ids, prefix="genre_factor_")
-    absent = ~np.isin(ids, songs["song_id"].to_numpy())
+    # A hash lookup: np.isin sorts object (string) arrays, 6 s for the default catalogue.
+    absent = ~pd.Index(ids).isin(songs["song_id"])
     log_weight = np.where(absent, NEVER_USED, log_weight)  # never planted: never used
     return log_weight, usage["genre_alpha"] * genre
 

@@ -110,7 +110,8 @@ def stage_score_marts(size_dir: Path) -> dict[str, Any]:
     from models_py.warehouse import file as warehouse
 
     out = stage_dbt_build(size_dir, select="source:scores+")
-    with warehouse.connect(building(size_dir), read_only=True) as con:
+    # Read-write: dbt, in this process, may still hold the file (a read-only open is refused).
+    with warehouse.connect(building(size_dir)) as con:
         maps = con.execute(
             "select method, family, relevance, value from main.model_metrics "
             "where scenario = 'warm' and metric = 'map' order by method, relevance"
