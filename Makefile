@@ -52,7 +52,7 @@ test-spark: $(SPARK_INSTALLED)
 	@command -v java >/dev/null || { $(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends \
 		openjdk-17-jre-headless; }
-	$(BIN)/pytest -m spark tests/test_spark.py
+	$(BIN)/pytest -m spark
 
 # Benchmarks with the peer libraries (optional extra); `make bench SIZES=100k` for one size.
 SIZES ?= 100k,1m,10m
