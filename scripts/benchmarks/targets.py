@@ -108,7 +108,7 @@ def comparisons(run: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 # The rankers that learn from which songs were used (registry: needs USAGE_ONLY).
-USAGE_RANKERS = ("ease", "als", "item_knn", "item_knn_bm25")
+USAGE_RANKERS = ("artist_topics", "ease", "als", "item_knn", "item_knn_bm25")
 
 
 def _best(ranking: dict[str, dict[str, Any]], methods, key: str) -> tuple[str, float] | None:
