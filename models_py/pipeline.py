@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import duckdb
 
@@ -262,21 +262,14 @@ def run_spark(
         for warning in loaded.warnings:
             echo(f"  ! {warning}")
         echo(f"  {loaded.rows:,} rows from {loaded.files} file(s)")
+
+        def build_on_spark(**options: Any) -> None:
+            echo("  " + run_dbt("build", run_dir, dbt_vars, quiet=True, threads=threads,
+                                target="spark", **options))  # fmt: skip
+
         with stage("dbt build on Spark (clean, audit, popularity, marts, tests)", timings, echo):
             # What reads the models' scores is built once, after scoring (as on DuckDB).
-            later = ["--exclude", SCORE_MARTS]
-            echo(
-                "  "
-                + run_dbt(
-                    "build",
-                    run_dir,
-                    dbt_vars,
-                    quiet=True,
-                    threads=threads,
-                    target="spark",
-                    command_args=later,
-                )
-            )
+            build_on_spark(command_args=["--exclude", SCORE_MARTS])
         with stage("fit and score the models with a Spark version (MLlib ALS)", timings, echo):
             from models_py.spark.scoring import run_spark_scoring
 
@@ -284,18 +277,7 @@ def run_spark(
                 spark.spark, str(dbt_vars["run_id"]), settings.top_n, echo=echo
             )
         with stage("dbt build of the score marts on Spark", timings, echo):
-            echo(
-                "  "
-                + run_dbt(
-                    "build",
-                    run_dir,
-                    dbt_vars,
-                    select=SCORE_MARTS,
-                    quiet=True,
-                    threads=threads,
-                    target="spark",
-                )
-            )
+            build_on_spark(select=SCORE_MARTS)
     finally:
         spark_session.stop_session(spark)
     return SparkRunResult(run_dir, spark.warehouse_dir, loaded, left_out, timings)

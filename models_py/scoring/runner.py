@@ -297,11 +297,7 @@ def choose_default_method(
     """Judge `count` popularity on the validation cut beside the models, and mark the best
     (selection.py) as the run's default method in model_runs."""
     append_scores(con, ScoreTables([], [], [], [], [popularity_run(data, run_id)]))
-    chosen = mark_default(con)
-    judged = con.execute(
-        "select method, validation_map from scores.model_runs where validation_map is not null "
-        "order by validation_map desc, method"
-    ).fetchall()
+    chosen, judged = mark_default(con)
     field = ", ".join(f"{method} {value:.4f}" for method, value in judged[:4])
     echo(
         f"  default method: {chosen} (validation MAP@{data.eval_k} "

@@ -73,12 +73,13 @@ def choose_default(judged: Mapping[str, float]) -> str:
     return best
 
 
-def mark_default(con: duckdb.DuckDBPyConnection) -> str:
-    """Set model_runs.is_default on the run's chosen method (every other row false)."""
-    rows = con.execute(
+def mark_default(con: duckdb.DuckDBPyConnection) -> tuple[str, list[tuple[str, float]]]:
+    """Set model_runs.is_default on the run's chosen method (every other row false); returns
+    it and every (method, validation_map) judged, best first."""
+    judged = con.execute(
         "select method, validation_map from scores.model_runs where validation_map is not null "
-        "order by method"
+        "order by validation_map desc, method"
     ).fetchall()
-    chosen = choose_default(dict(rows))
+    chosen = choose_default(dict(judged))
     con.execute("update scores.model_runs set is_default = (method = ?)", [chosen]).fetchall()
-    return chosen
+    return chosen, judged
