@@ -14,6 +14,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from models_py.scoring.methods import POPULARITY_METHODS, SERVABLE_METHODS
+
 # The longest list a user can ask for: the top_n var and the CLI's -n. Every list is also
 # cut at the catalogue's size, and memory grows with lists x influencers.
 MAX_LIST_LENGTH = 100
@@ -52,10 +54,21 @@ class DbtVars(BaseModel):
     eval_k: int = Field(ge=1, le=MAX_LIST_LENGTH)
     eval_max_influencers: int = Field(ge=1, le=BIG)
     faithful_max_ratings: int = Field(ge=0, le=BIG)
+    # Models listed for every influencer beside the default method: comma-separated names.
+    serve_methods: str = Field(pattern=r"^([a-z0-9_]+(,[a-z0-9_]+)*)?$", max_length=400)
     run_id: str = Field(pattern=r"^[0-9a-z_]{1,64}$")
+
+    def serve_method_names(self) -> list[str]:
+        return [name for name in self.serve_methods.split(",") if name]
 
     @model_validator(mode="after")
     def _relations(self) -> DbtVars:
+        known = (*SERVABLE_METHODS, *POPULARITY_METHODS)
+        unknown = [name for name in self.serve_method_names() if name not in known]
+        if unknown:
+            close = difflib.get_close_matches(unknown[0], known, n=1)
+            hint = f"did you mean {close[0]}?" if close else f"servable: {', '.join(known)}"
+            raise ValueError(f"serve_methods names no servable method '{unknown[0]}'; {hint}")
         if self.celebrity_followers <= self.tier_nano_max_followers:
             raise ValueError(
                 f"celebrity_followers ({self.celebrity_followers}) must be above "

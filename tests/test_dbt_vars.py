@@ -37,6 +37,9 @@ REFUSED = [
     (["--var", "top_n=5"], "eval_k (10) must not exceed top_n (5)"),
     (["--top-n", "20", "--var", "top_n=30"], "top_n is given twice"),
     (["--var", "max_er"], "'max_er' is not of the form name=value"),
+    (["--var", "serve_methods=ease,itemknn"], "no servable method 'itemknn'; did you mean item_"),
+    (["--var", "serve_methods=ease;drop table x"], "serve_methods='ease;drop table x': string sh"),
+    (["--var", "serve_methods=als"], "no servable method 'als'"),
 ]
 
 

@@ -91,3 +91,12 @@ def test_size_limits() -> None:
         small.user_er, small.unrated, small.song_features, song_artists=small.song_artists,
     )  # fmt: skip
     assert reasons(small) == {"report_svd": "svds(k=100) needs more than 100 influencers and songs"}
+
+
+def test_the_servable_method_names_are_the_served_specs() -> None:
+    """serve_methods is checked against methods.SERVABLE_METHODS before anything imports the
+    models: it must name exactly the specs with serve=True."""
+    from models_py.scoring.methods import SERVABLE_METHODS
+    from models_py.scoring.registry import MODELS
+
+    assert sorted(SERVABLE_METHODS) == sorted(s.method for s in MODELS if s.serve)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 import duckdb
 import pandas as pd
 import pytest
 
 from models_py.contract import project_var
+from models_py.scoring.methods import POPULARITY_METHODS, SERVABLE_METHODS
 from models_py.scoring.registry import MODELS, NEW_INFLUENCER_METHOD
 from tests.conftest import SMALL_VARS, Built
 
@@ -59,7 +61,8 @@ def test_shipped_models_beat_the_global_mean_and_the_oracle_is_the_floor(built: 
 
 
 def test_served_lists_and_neighbours_are_published(built: Built) -> None:
-    served = {s.method for s in MODELS if s.serve}
+    served = set(query(built, "select method from model_runs where serving = 'served'")["method"])
+    assert served  # the default method at least: a model beats popularity here
     recs = query(
         built, "select method, count(distinct influencer_id) as n from recommendations group by 1"
     )
@@ -68,7 +71,8 @@ def test_served_lists_and_neighbours_are_published(built: Built) -> None:
     assert all(counts[m] == n_influencers for m in served)
     neighbours = query(built, "select * from song_neighbours")
     assert len(neighbours) > 0 and (neighbours["song_id"] != neighbours["neighbour_song_id"]).all()
-    reasons = query(built, "select reason from recommendations where method = 'item_knn' limit 50")
+    # Explained by item_knn's neighbour lists, written whether item_knn is served or not.
+    reasons = query(built, "select reason from recommendations where method = 'count' limit 500")
     assert reasons["reason"].str.contains("which you used").any()
 
 
@@ -236,7 +240,9 @@ def test_scores_are_written_with_ids_for_the_models_codes() -> None:
 
 def test_each_job_is_written_as_it_finishes_then_dropped(built: Built) -> None:
     """score_all hands every job's tables to the sink on their own (one model's rows each), so
-    the parent never gathers every model's frames, whose sum set the peak of large runs."""
+    the parent never gathers every model's frames, whose sum set the peak of large runs; the
+    serve phase lists for everyone only the methods chosen between the phases, once every
+    judge job was written."""
     from models_py.scoring.data import read_scoring_data
     from models_py.scoring.runner import score_all
     from models_py.scoring.writer import ScoreTables
@@ -244,16 +250,59 @@ def test_each_job_is_written_as_it_finishes_then_dropped(built: Built) -> None:
     with duckdb.connect(str(built.warehouse), read_only=True) as con:
         data = read_scoring_data(con)
     specs = [s for s in MODELS if s.method in {"global_mean", "bias_baseline", "item_knn"}]
-    calls: list[set[str]] = []
+    calls: list[tuple[str, set[str]]] = []
 
     def sink(out: ScoreTables) -> None:
-        frames = out.test_predictions + out.evaluation_recommendations + out.recommendations
-        methods = {m for frame in frames for m in frame["method"]}
-        calls.append(methods | {run["method"] for run in out.model_runs})
+        for name in ("test_predictions", "evaluation_recommendations", "recommendations"):
+            for frame in getattr(out, name):
+                calls.append((name, set(frame["method"])))
+        calls.extend(("model_runs", {run["method"]}) for run in out.model_runs)
 
-    score_all(specs, data, 10, "run", echo=lambda _: None, sink=sink)
-    assert sorted(len(c) for c in calls) == [1] * (len(specs) + 1)
-    assert set().union(*calls) == {s.method for s in specs} | {NEW_INFLUENCER_METHOD}
+    def choose_served() -> set[str]:
+        judged = {m for name, methods in calls if name == "model_runs" for m in methods}
+        assert judged == {s.method for s in specs} | {NEW_INFLUENCER_METHOD}
+        return {"item_knn", "not_a_model"}
+
+    served, seconds = score_all(specs, data, 10, "run", lambda _: None, sink, choose_served)
+    assert all(len(methods) == 1 for _, methods in calls)
+    assert served == {"item_knn"} and set(seconds) == {"item_knn"}  # the one servable spec
+    listed = [methods for name, methods in calls if name == "recommendations"]
+    assert listed == [{"item_knn"}]
+
+
+def test_only_the_default_and_serve_methods_are_listed_for_everyone(
+    small_data: Path, tmp_path: Path
+) -> None:
+    """The serving rule: recommendations holds the default method's lists and serve_methods',
+    every other servable model is on demand, and every model is judged."""
+    from models_py.pipeline import run
+
+    result = run(
+        small_data / "raw", tmp_path / "w.duckdb",
+        dbt_vars={**SMALL_VARS, "serve_methods": "item_knn,count"},
+        generate_if_empty=False, report=False, echo=lambda _: None,
+    )  # fmt: skip
+    with duckdb.connect(str(result.warehouse), read_only=True) as con:
+        default = con.execute(
+            "select setting_value from run_settings where setting = 'default_method'"
+        ).fetchone()[0]
+        served = {
+            r[0]
+            for r in con.execute("select distinct method from scores.recommendations").fetchall()
+        }
+        marts = {
+            r[0]
+            for r in con.execute("select distinct method from recommendations").fetchall()
+            if r[0] not in POPULARITY_METHODS
+        }
+        runs = dict(con.execute("select method, serving from model_runs").fetchall())
+        judged = {r[0] for r in con.execute("select distinct method from model_metrics").fetchall()}
+    servable = {m for m in SERVABLE_METHODS if m in runs and runs[m] is not None}
+    assert served == ({default, "item_knn"} & servable)
+    assert {m for m in servable if runs[m] == "served"} == served
+    assert {m for m in servable if runs[m] == "on_demand"} == servable - served
+    assert servable <= judged and len(servable) >= 8
+    assert marts == served
 
 
 def test_the_job_tables_and_the_decoded_columns_follow_the_score_tables() -> None:

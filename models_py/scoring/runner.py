@@ -1,8 +1,12 @@
 """The Python stage: read the clean split from the warehouse, fit every model, write scores.
 
-Each model is fitted on the training split and judged by dbt on the held-out reels (the same
-split and the same metric SQL as the popularity methods); the shipped models are refitted on
-all clean reels to serve recommendations. Everything goes to the `scores` schema.
+Two phases over the same worker pool. Judge: each model is tuned and fitted on the training
+split, judged by dbt on the held-out reels (the same split and metric SQL as the popularity
+methods) and, when servable, on a validation cut of the training reels, which chooses the
+run's default method. Serve: each servable model is refitted once on all clean reels and its
+fitted parts are written to the warehouse; only the default method and the `serve_methods`
+var's get top-n lists for every influencer (`reelrec recommend --method` computes the others
+on demand from the parts). Everything goes to the `scores` schema.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from models_py.scoring.data import (
     ScoringData,
     faithful_max_ratings,
     read_scoring_data,
+    run_vars,
 )
 from models_py.scoring.frames import (
     cold_influencer_frame,
@@ -72,20 +77,24 @@ class Fitted(NamedTuple):
     validation_map: float | None
     # What the rank_grid search tried within its time cap (rank_search); None without one.
     rank_tuning: dict | None = None
+    # The values tuning chose, as set_params takes them: spec.make(data).set_params(**tuned)
+    # is the model fitted here, unfitted (the serve phase refits it on every reel).
+    tuned: dict | None = None
 
 
 def fit_model(spec: ModelSpec, data: ScoringData, ratings: Ratings) -> Fitted:
     """Fit, tuning first on a validation cut of `ratings` when the spec has a grid; a served
     model is also judged on that cut, to choose the run's default method."""
     model = spec.make(data)
-    judged, search = None, None
+    judged, search, tuned = None, None, {}
     if spec.grid:
         part = model.get_params()[spec.grid_on] if spec.grid_on else model
         best, _ = tune(
             part, spec.grid, ratings, validation_fraction=VALIDATION_FRACTION, seed=VALIDATION_SEED
         )
         prefix = f"{spec.grid_on}__" if spec.grid_on else ""
-        model.set_params(**{prefix + name: value for name, value in best.items()})
+        tuned.update({prefix + name: value for name, value in best.items()})
+        model.set_params(**tuned)
     if spec.rank_grid:
         # Judged as dbt judges: songs that lifted, or (usage only) every song used.
         best, table = tune_ranking(
@@ -99,11 +108,12 @@ def fit_model(spec: ModelSpec, data: ScoringData, ratings: Ratings) -> Fitted:
             time_cap=spec.rank_time_cap,
         )
         model.set_params(**best)
+        tuned.update(best)
         judged = max(score for _, score in table)
         search = rank_search(spec, data, table)
     elif spec.serve:
         judged = validation_map(model, ratings, data)
-    return Fitted(model.fit(ratings), model.get_params(), judged, search)
+    return Fitted(model.fit(ratings), model.get_params(), judged, search, tuned)
 
 
 def rank_search(spec: ModelSpec, data: ScoringData, table: list[tuple[dict, float]]) -> dict:
@@ -126,12 +136,14 @@ def _plain(params: dict) -> dict:
     }
 
 
-def score_model(
+def judge_model(
     spec: ModelSpec, data: ScoringData, top_n: int, run_id: str, out: ScoreTables
-) -> float:
-    """Evaluate one model (and serve it if shipped); returns seconds spent."""
+) -> tuple[float, dict]:
+    """Phase one: tune and fit on the training split, write what dbt judges it by (test
+    predictions, evaluation lists) and its model_runs row; returns the seconds spent and the
+    tuned values the serve phase refits with."""
     start = time.perf_counter()
-    model, params, judged, search = fit_model(spec, data, data.train)
+    model, params, judged, search, tuned = fit_model(spec, data, data.train)
     fitted = time.perf_counter()
     # Usage only, or a model that only ranks (EASE, ALS): no Delta to judge, so no RMSE.
     if not data.implicit and model.predicts_ratings:
@@ -144,24 +156,6 @@ def score_model(
     if spec.cold_song:
         out.evaluation_recommendations.append(cold_song_frame(spec, data, top_n, params))
     scored = time.perf_counter()
-    if spec.serve:
-        served = spec.make(data).set_params(**params).fit(data.everything)
-        out.recommendations.append(
-            recommendation_frame(data, served, spec.method, top_n, data.unrated, explain=True)
-        )
-        if isinstance(served, ItemKNN) and served.weighting is None:  # song_neighbours' item_knn
-            out.song_neighbours.append(
-                neighbour_frame(
-                    data,
-                    served.neighbors_[:, :SONG_NEIGHBOURS],
-                    served.similarities_[:, :SONG_NEIGHBOURS],
-                    spec.method,
-                )
-            )
-        if type(served) is ContentRecommender:
-            ids, sims = top_k_neighbours(served.features_, SONG_NEIGHBOURS)
-            out.song_neighbours.append(neighbour_frame(data, ids, sims, spec.method))
-    served_at = time.perf_counter()
     out.model_runs.append(
         {
             "run_id": run_id,
@@ -173,14 +167,40 @@ def score_model(
             "n_test": len(data.test.rating),
             "fit_seconds": fitted - start,
             "score_seconds": scored - fitted,
-            "serve_seconds": served_at - scored,
+            "serve_seconds": 0.0,
             "trained_on": "usage" if data.implicit else "delta",
             "validation_map": judged,
             "validation_relevance": relevance_name(data) if judged is not None else None,
             "rank_tuning": json.dumps(search, sort_keys=True, default=str) if search else None,
         }
     )
-    return served_at - start
+    return scored - start, tuned or {}
+
+
+def serve_model(
+    spec: ModelSpec, data: ScoringData, top_n: int, tuned: dict, lists: bool, out: ScoreTables
+) -> float:
+    """Phase two: refit with the tuned values on every clean reel and write its song
+    neighbours and, when `lists`, its top-n for every influencer; returns the seconds spent."""
+    start = time.perf_counter()
+    served = spec.make(data).set_params(**tuned).fit(data.everything)
+    if lists:
+        out.recommendations.append(
+            recommendation_frame(data, served, spec.method, top_n, data.unrated, explain=True)
+        )
+    if isinstance(served, ItemKNN) and served.weighting is None:  # song_neighbours' item_knn
+        out.song_neighbours.append(
+            neighbour_frame(
+                data,
+                served.neighbors_[:, :SONG_NEIGHBOURS],
+                served.similarities_[:, :SONG_NEIGHBOURS],
+                spec.method,
+            )
+        )
+    if type(served) is ContentRecommender:
+        ids, sims = top_k_neighbours(served.features_, SONG_NEIGHBOURS)
+        out.song_neighbours.append(neighbour_frame(data, ids, sims, spec.method))
+    return time.perf_counter() - start
 
 
 def not_fitted_run(spec: ModelSpec, reason: str, run_id: str) -> dict:
@@ -199,19 +219,32 @@ def not_fitted_run(spec: ModelSpec, reason: str, run_id: str) -> dict:
 _WORK: tuple[list[ModelSpec], ScoringData, int, str] | None = None
 
 
-def _score_in_worker(index: int) -> tuple[ScoreTables, float]:
-    """Job `index`: the index-th spec, or (one past the last) the new-influencer model."""
+def _judge_in_worker(index: int) -> tuple[ScoreTables, float, dict]:
+    """Judge job `index`: the index-th spec, or (one past the last) the new-influencer model."""
     specs, data, top_n, run_id = _WORK
-    out = ScoreTables([], [], [], [], [])
+    out = ScoreTables.empty()
     # One BLAS thread per worker: two workers already use both cores.
     with threadpool_limits(limits=1):
         if index < len(specs):
-            return out, score_model(specs[index], data, top_n, run_id, out)
+            seconds, tuned = judge_model(specs[index], data, top_n, run_id, out)
+            return out, seconds, tuned
         start = time.perf_counter()
         frame, run = cold_influencer_frame(data, top_n, run_id)
         out.evaluation_recommendations.append(frame)
         out.model_runs.append(run)
-        return out, time.perf_counter() - start
+        return out, time.perf_counter() - start, {}
+
+
+def _serve_in_worker(index: int, tuned: dict, lists: bool) -> tuple[ScoreTables, float]:
+    specs, data, top_n, _ = _WORK
+    out = ScoreTables.empty()
+    with threadpool_limits(limits=1):
+        return out, serve_model(specs[index], data, top_n, tuned, lists, out)
+
+
+def _longest_first(costs: list[float]) -> list[int]:
+    """LPT order: the short jobs fill in while the long ones run, so the workers end together."""
+    return sorted(range(len(costs)), key=lambda i: -costs[i])
 
 
 def score_all(
@@ -221,33 +254,54 @@ def score_all(
     run_id: str,
     echo: Callable[[str], None],
     sink: Callable[[ScoreTables], None],
+    choose_served: Callable[[], set[str]] = set,
     workers: int = 2,
-) -> None:
-    """Score every model and the new-influencer model, `workers` at a time, longest first.
-    Each job's tables go to `sink` as soon as it finishes and are then dropped: holding every
-    model's frames until the end makes the parent's peak the sum of all of them."""
+) -> tuple[set[str], dict[str, float]]:
+    """Judge every model and the new-influencer model, then serve every servable one, `workers`
+    at a time, longest first. `choose_served` runs between the phases, once every judge job's
+    tables are written, and names the methods to list for every influencer. Each job's tables
+    go to `sink` as soon as it finishes and are then dropped: holding every model's frames
+    until the end makes the parent's peak the sum of all of them. Returns the methods served
+    and the serve phase's seconds per method."""
     global _WORK
     _WORK = (specs, data, top_n, run_id)
     names = [spec.method for spec in specs] + [NEW_INFLUENCER_METHOD]
     costs = [spec.cost for spec in specs] + [NEW_INFLUENCER_COST]
+    servable = [i for i, spec in enumerate(specs) if spec.serve]
     try:
-        with (
-            fork_pool(workers) as pool,
-            progress.bar("models", total=len(names), unit="model") as done,
-        ):
-            # Longest first (LPT): the short models fill in while the long ones run.
-            order = sorted(range(len(names)), key=lambda i: -costs[i])
-            pending = {pool.submit(_score_in_worker, index): index for index in order}
-            for future in as_completed(pending):
-                index = pending.pop(future)
-                out, seconds = future.result()
-                del future  # its result is `out`: let it go once written
-                sink(out)
-                del out
-                done.update(1)
-                echo(f"  {names[index]:<18} {seconds:6.1f}s")
+        with fork_pool(workers) as pool:
+            tuned: dict[int, dict] = {}
+            with progress.bar("models judged", total=len(names), unit="model") as done:
+                pending = {pool.submit(_judge_in_worker, i): i for i in _longest_first(costs)}
+                for future in as_completed(pending):
+                    index = pending.pop(future)
+                    out, seconds, tuned[index] = future.result()
+                    del future  # its result is `out`: let it go once written
+                    sink(out)
+                    del out
+                    done.update(1)
+                    echo(f"  {names[index]:<18} {seconds:6.1f}s")
+            served = choose_served() & set(names)
+            # Serving lists for every influencer dwarfs a refit: those jobs go first.
+            serve_costs = [costs[i] * (10 if names[i] in served else 1) for i in servable]
+            order = [servable[k] for k in _longest_first(serve_costs)]
+            serve_seconds: dict[str, float] = {}
+            with progress.bar("models served", total=len(order), unit="model") as done:
+                pending = {
+                    pool.submit(_serve_in_worker, i, tuned[i], names[i] in served): i for i in order
+                }
+                for future in as_completed(pending):
+                    index = pending.pop(future)
+                    out, serve_seconds[names[index]] = future.result()
+                    del future
+                    sink(out)
+                    del out
+                    done.update(1)
+                    what = "lists for everyone" if names[index] in served else "refit"
+                    echo(f"  {names[index]:<18} {serve_seconds[names[index]]:6.1f}s ({what})")
     finally:
         _WORK = None
+    return served, serve_seconds
 
 
 def run_scoring(
@@ -277,7 +331,7 @@ def run_scoring(
             f"  ! too few clean reels to fit the models ({count}): only the popularity methods rank"
         )
         skipped = [(spec, reason) for spec in MODELS]
-        append_scores(con, ScoreTables([], [], [], [], not_fitted_runs(skipped, run_id)))
+        append_scores(con, ScoreTables.empty(model_runs=not_fitted_runs(skipped, run_id)))
         choose_default_method(con, data, run_id, echo)
         return
     loaded = {r[0] for r in con.execute("select source_file from raw.source_files").fetchall()}
@@ -286,23 +340,51 @@ def run_scoring(
     specs, skipped = not_fitted(candidates, data, faithful_max_ratings(con))
     for reason, methods in _by_reason(skipped).items():
         echo(f"  ! not fitted — {', '.join(methods)}: {reason}")
-    append_scores(con, ScoreTables([], [], [], [], not_fitted_runs(skipped, run_id)))
-    score_all(specs, data, top_n, run_id, echo, partial(append_scores, con), workers=workers)
-    choose_default_method(con, data, run_id, echo)
+    append_scores(con, ScoreTables.empty(model_runs=not_fitted_runs(skipped, run_id)))
+    requested = set(run_vars(con).serve_method_names())
+
+    def choose_served() -> set[str]:
+        return {choose_default_method(con, data, run_id, echo), *requested}
+
+    served, serve_seconds = score_all(
+        specs, data, top_n, run_id, echo, partial(append_scores, con), choose_served, workers
+    )
+    record_serving(con, served, serve_seconds)
+    on_demand = sorted(set(serve_seconds) - served)
+    echo(
+        f"  served to every influencer: {', '.join(sorted(served & set(serve_seconds))) or '-'}"
+        f" (and the popularity methods); on demand: {', '.join(on_demand) or '-'}"
+    )
+
+
+def record_serving(
+    con: duckdb.DuckDBPyConnection, served: set[str], serve_seconds: dict[str, float]
+) -> None:
+    """model_runs.serving and serve_seconds of every servable model: 'served' (lists for
+    every influencer in recommendations) or 'on_demand' (computed from its fitted parts)."""
+    rows = [
+        [seconds, "served" if method in served else "on_demand", method]
+        for method, seconds in serve_seconds.items()
+    ]
+    if rows:
+        con.executemany(
+            "update scores.model_runs set serve_seconds = ?, serving = ? where method = ?", rows
+        )
 
 
 def choose_default_method(
     con: duckdb.DuckDBPyConnection, data: ScoringData, run_id: str, echo: Callable[[str], None]
-) -> None:
+) -> str:
     """Judge `count` popularity on the validation cut beside the models, and mark the best
     (selection.py) as the run's default method in model_runs."""
-    append_scores(con, ScoreTables([], [], [], [], [popularity_run(data, run_id)]))
+    append_scores(con, ScoreTables.empty(model_runs=[popularity_run(data, run_id)]))
     chosen, judged = mark_default(con)
     field = ", ".join(f"{method} {value:.4f}" for method, value in judged[:4])
     echo(
         f"  default method: {chosen} (validation MAP@{data.eval_k} "
         f"'{relevance_name(data)}', best first: {field})"
     )
+    return chosen
 
 
 def not_fitted_runs(skipped: list[tuple[ModelSpec, str]], run_id: str) -> list[dict]:

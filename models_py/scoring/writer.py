@@ -38,7 +38,7 @@ TABLES: dict[str, str] = {
         fit_seconds double, score_seconds double, serve_seconds double,
         trained_on varchar, not_fitted_reason varchar,
         validation_map double, validation_relevance varchar, is_default boolean,
-        rank_tuning varchar
+        rank_tuning varchar, serving varchar
     """,
 }
 
@@ -61,6 +61,11 @@ class ScoreTables:
     recommendations: list[pd.DataFrame]
     song_neighbours: list[pd.DataFrame]
     model_runs: list[dict]
+
+    @classmethod
+    def empty(cls, **tables: list) -> ScoreTables:
+        """No rows, but for the `tables` given (by field name)."""
+        return cls(**{name: tables.get(name, []) for name in TABLES})
 
 
 def create_score_tables(con: duckdb.DuckDBPyConnection) -> None:

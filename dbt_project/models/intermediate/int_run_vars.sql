@@ -43,6 +43,10 @@
     ('faithful_max_ratings',
         'The report\'s own CF and SVD (comparisons, not served) are not fitted'
         ' past this many training ratings.'),
+    ('serve_methods',
+        'Models whose top-n lists are served to every influencer beside the'
+        ' default method (comma-separated); the others are computed on demand'
+        ' from their fitted parts.'),
 ] %}
 
 with
