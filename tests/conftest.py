@@ -45,7 +45,9 @@ def built(small_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Built:
     from models_py.cli.commands import main
 
     path = tmp_path_factory.mktemp("wh") / "warehouse.duckdb"
-    overrides = [arg for k, v in SMALL_VARS.items() for arg in ("--var", f"{k}={v}")]
+    # content served beside the default method: its explanations are checked in the marts.
+    settings = {**SMALL_VARS, "serve_methods": "content"}
+    overrides = [arg for k, v in settings.items() for arg in ("--var", f"{k}={v}")]
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
         code = main(
