@@ -178,9 +178,11 @@ def test_py_spy_stacks_are_summed_per_function(tmp_path: Path) -> None:
 def test_the_scoring_stage_is_shown_model_by_model(tmp_path: Path) -> None:
     models = [
         {"method": "item_knn", "family": "model", "n_train": 9, "fit_seconds": 1.0,
-         "score_seconds": 2.0, "serve_seconds": 3.0},
+         "score_seconds": 2.0, "serve_seconds": 3.0, "serving": "on_demand"},
         {"method": "content", "family": "model", "n_train": 9, "fit_seconds": 10.0,
-         "score_seconds": 20.0, "serve_seconds": 30.5},
+         "score_seconds": 20.0, "serve_seconds": 30.5, "serving": "served"},
+        {"method": "als", "family": "model", "n_train": 9, "fit_seconds": 1.0,
+         "score_seconds": 1.0, "serve_seconds": 0.0, "serving": None},
     ]  # fmt: skip
     run = _run("1m", [{"stage": "scoring", "wall_s": 70.0, "models": models}])
     text = report.render({"machine": runner.machine(), "runs": {"1m": run}})
@@ -188,8 +190,9 @@ def test_the_scoring_stage_is_shown_model_by_model(tmp_path: Path) -> None:
     assert "70.0 s on two workers" in table
     # Slowest first, with each part and the total.
     assert table.index("| content |") < table.index("| item_knn |")
-    assert "| content | model | 10.0 | 20.0 | 30.5 | 60.5 |" in table
-    assert "| item_knn | model | 1.0 | 2.0 | 3.0 | 6.0 |" in table
+    assert "| content | model | served | 10.0 | 20.0 | 30.5 | 60.5 |" in table
+    assert "| item_knn | model | on_demand | 1.0 | 2.0 | 3.0 | 6.0 |" in table
+    assert "| als | model | judged only | 1.0 | 1.0 | 0.0 | 2.0 |" in table
 
 
 def test_past_10m_only_the_target_models_get_their_own_stage() -> None:

@@ -46,6 +46,7 @@ def scoring_models(scoring: dict[str, Any] | None, size: str) -> list[str]:
         [
             m["method"],
             m["family"],
+            m.get("serving") or "judged only",
             _f(m["fit_seconds"]),
             _f(m["score_seconds"]),
             _f(m["serve_seconds"]),
@@ -62,11 +63,15 @@ def scoring_models(scoring: dict[str, Any] | None, size: str) -> list[str]:
         "two workers)",
         "",
         "fit = tuning and the fit on the training split; evaluate = the evaluation lists "
-        "(sampled influencers, cold-start scenarios); serve = refit on every reel and top-10 "
-        "for every influencer. Models the run left out are not listed.",
+        "(sampled influencers, cold-start scenarios); serve = refit on every reel, its parts "
+        "written, and top-10 for every influencer when served (the run's default method and "
+        "the serve_methods var's; on_demand: the lists are computed per influencer when asked). "
+        "Models the run left out are not listed.",
         "",
         *_table(
-            ["method", "family", "fit s", "evaluate s", "serve s", "total s"], rows, _align(2, 4)
+            ["method", "family", "lists", "fit s", "evaluate s", "serve s", "total s"],
+            rows,
+            _align(3, 4),
         ),
     ]
 

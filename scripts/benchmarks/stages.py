@@ -98,7 +98,7 @@ def stage_scoring(size_dir: Path) -> dict[str, Any]:
         )
         seconds = time.perf_counter() - start
         models = con.execute(
-            "select method, family, n_train, fit_seconds, score_seconds, serve_seconds "
+            "select method, family, n_train, fit_seconds, score_seconds, serve_seconds, serving "
             "from scores.model_runs where not_fitted_reason is null order by method"
         ).df()
     return {"seconds": seconds, "models": models.to_dict("records")}
