@@ -48,7 +48,7 @@ def test_unknown_influencer_suggests_close_handles(
     # An unknown method lists the influencer's methods.
     code = main(["recommend", handle, "--method", "nope", "--warehouse", str(built.warehouse)])
     err = capsys.readouterr().err
-    assert code == 2 and "no method 'nope'" in err and "er_biased_mf" in err and "count" in err
+    assert code == 2 and "no method 'nope'" in err and "content" in err and "count" in err
 
 
 def test_similar_by_id_and_title(built: Built, capsys: pytest.CaptureFixture[str]) -> None:

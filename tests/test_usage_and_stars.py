@@ -98,7 +98,9 @@ def test_star_ratings_file_end_to_end(tiny_source: Path, tmp_path: Path) -> None
         tmp_path / "stars",
         tmp_path,
         "--map", "URL=user,Song=item,Delta=rating",
-        *var_args({**TINY_VARS, "lift_threshold": 3.5, "delta_threshold": 4.5}),
+        # biased_mf served: its lists' scores are predicted stars.
+        *var_args({**TINY_VARS, "lift_threshold": 3.5, "delta_threshold": 4.5,
+                   "serve_methods": "biased_mf"}),
     )  # fmt: skip
     runs = dict(rows(warehouse, "select method, not_fitted_reason from model_runs"))
     assert runs["er_biased_mf"] == "no ER" and runs["content"] == "no song metadata"
