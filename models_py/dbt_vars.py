@@ -14,14 +14,40 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from models_py.scoring.methods import POPULARITY_METHODS, SERVABLE_METHODS
-
 # The longest list a user can ask for: the top_n var and the CLI's -n. Every list is also
 # cut at the catalogue's size, and memory grows with lists x influencers.
 MAX_LIST_LENGTH = 100
 # Vars the run sets itself; an override would be silently replaced.
 SET_BY_RUN = frozenset({"run_id"})
 BIG = 10**12  # a ceiling for counts no data set reaches, so that no count is unbounded
+
+# What `serve_methods` may name (this module imports nothing of the models):
+# The popularity methods: SQL (popularity_recommendations), always served to everyone.
+POPULARITY_METHODS: tuple[str, ...] = (
+    "celebrity_count",
+    "celebrity_sorted",
+    "count",
+    "more_performing",
+    "tier_count",
+    "trending",
+)
+
+# The models with lists for everyone (registry specs with serve=True): the run's default
+# method and those named in `serve_methods` are served; the others on demand from their
+# fitted parts. The registry test checks this list against the specs.
+SERVABLE_METHODS: tuple[str, ...] = (
+    "er_bias_baseline",
+    "item_knn",
+    "item_knn_bm25",
+    "ease",
+    "knn_baseline",
+    "biased_mf",
+    "er_biased_mf",
+    "content",
+    "hybrid",
+    "artist_topics",
+    "two_stage",
+)
 
 
 class VarError(ValueError):

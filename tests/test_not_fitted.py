@@ -96,7 +96,7 @@ def test_size_limits() -> None:
 def test_the_servable_method_names_are_the_served_specs() -> None:
     """serve_methods is checked against methods.SERVABLE_METHODS before anything imports the
     models: it must name exactly the specs with serve=True."""
-    from models_py.scoring.methods import SERVABLE_METHODS
+    from models_py.dbt_vars import SERVABLE_METHODS
     from models_py.scoring.registry import MODELS
 
     assert sorted(SERVABLE_METHODS) == sorted(s.method for s in MODELS if s.serve)

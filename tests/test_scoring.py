@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from models_py.contract import project_var
-from models_py.scoring.methods import POPULARITY_METHODS, SERVABLE_METHODS
+from models_py.dbt_vars import POPULARITY_METHODS, SERVABLE_METHODS
 from models_py.scoring.registry import MODELS, NEW_INFLUENCER_METHOD
 from tests.conftest import SMALL_VARS, Built
 
