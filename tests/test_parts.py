@@ -99,3 +99,23 @@ def test_a_class_without_parts_fails_loudly() -> None:
     model = GlobalMean().fit(Ratings(np.array([0]), np.array([0]), np.array([1.0]), 1, 1))
     with pytest.raises(NoPartsError, match="no on-demand lists for GlobalMean"):
         to_parts(model)
+
+
+def test_recommend_computes_a_method_not_served_on_demand(warehouse) -> None:
+    from models_py.cli.lookup import recommendations
+    from models_py.errors import ReelRecError
+
+    path, data = warehouse
+    spec = next(spec for spec in SERVED if spec.method == "two_stage")
+    model = spec.make(data).fit(data.everything)
+    user = int(np.argmax(np.bincount(data.everything.user)))
+    with duckdb.connect(str(path)) as con:
+        clear_scores(con)  # nothing served: every list must come from the parts
+        append_scores(con, ScoreTables([], [], [], [], [], **parts_tables(spec.method, model)))
+        titles = dict(con.execute("select song_id, title from main.songs").fetchall())
+    served = recommendation_frame(data, model, "two_stage", 5, data.unrated, users=np.array([user]))
+    _, rows = recommendations(path, data.influencer_ids[user], "two_stage", 5)
+    assert [r[2] for r in rows] == [titles[s] for s in data.song_ids[served["item"]]]
+    assert all(r[5].startswith("computed on demand from two_stage's fitted parts") for r in rows)
+    with pytest.raises(ReelRecError, match="no method 'nope'; methods: .*count, .*two_stage"):
+        recommendations(path, data.influencer_ids[user], "nope", 5)
