@@ -52,7 +52,7 @@ def on_demand_list(
 ) -> pd.DataFrame | None:
     """Top ``n`` (rank, song_id, score, because_song_id) of ``method`` for the influencer,
     from its parts; None when the warehouse keeps no parts of ``method``."""
-    parts = read_parts(con, method, [influencer_id])
+    parts = read_parts(con, method, influencer_id)
     if parts is None:
         return None
     used, unrated = influencer_reels(con, influencer_id, int(parts.settings["n_items"]))

@@ -59,7 +59,14 @@ def parts_tables(method: str, model: RatingRecommender) -> dict[str, list[pd.Dat
 
 
 def _frame(method: str, part: str, columns: dict[str, np.ndarray]) -> pd.DataFrame:
-    return pd.DataFrame({"method": method, "part": part, **columns})
+    """Method and part as categoricals: a string object per row of millions would cost more
+    than the numbers."""
+    n = len(next(iter(columns.values())))
+    constant = {
+        name: pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), [value])
+        for name, value in (("method", method), ("part", part))
+    }
+    return pd.DataFrame({**constant, **columns})
 
 
 def _array_frame(method: str, part: str, key: str, values: np.ndarray) -> pd.DataFrame:
@@ -78,11 +85,11 @@ def stored_methods(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [r[0] for r in rows]
 
 
-def read_parts(
-    con: duckdb.DuckDBPyConnection, method: str, influencer_ids: list[str]
-) -> Parts | None:
-    """``method``'s parts for ``influencer_ids`` (in that order; influencer parts only of
-    them) and every song, the song pairs only of the songs they used; None: no parts."""
+def read_parts(con: duckdb.DuckDBPyConnection, method: str, influencer_id: str) -> Parts | None:
+    """``method``'s parts for one influencer (their influencer parts only, as code 0) and
+    every song, the song pairs only of the songs they used; None: no parts kept.
+    Equality filters on the ids: the parts are written in id order, so DuckDB's zone maps
+    skip the other influencers' row groups."""
     settings = {
         k: json.loads(v)
         for k, v in con.execute(
@@ -94,9 +101,9 @@ def read_parts(
     dims, n_items = settings.pop(DIMS), int(settings["n_items"])
     parts = Parts(settings={k: v for k, v in settings.items() if k != PAIRS})
     for name, (kind, ndim) in dims.items():
-        getattr(parts, kind)[name] = _read_array(con, method, name, kind, ndim, influencer_ids)
+        getattr(parts, kind)[name] = _read_array(con, method, name, kind, ndim, influencer_id)
     for name in settings[PAIRS]:
-        parts.song_pairs[name] = _read_pairs(con, method, name, influencer_ids, n_items)
+        parts.song_pairs[name] = _read_pairs(con, method, name, influencer_id, n_items)
     return parts
 
 
@@ -106,19 +113,17 @@ def _read_array(
     name: str,
     kind: str,
     ndim: int,
-    influencer_ids: list[str],
+    influencer_id: str,
 ) -> np.ndarray:
     """The part's rows, unnested in SQL to numeric columns (no Python list per row)."""
     table, _ = ARRAY_KINDS[kind]
     values = "unnest(value) as v, unnest(range(len(value))) as j"
     if kind == "influencer":
         sql = (
-            f"select list_position(?, influencer_id) - 1 as row, {values} "
-            f"from {SCHEMA}.{table} where method = ? and part = ? "
-            "and list_contains(?, influencer_id)"
+            f"select 0 as row, {values} from {SCHEMA}.{table} "
+            "where influencer_id = ? and method = ? and part = ?"
         )
-        params = [influencer_ids, method, name, influencer_ids]
-        n_rows = len(influencer_ids)
+        params, n_rows = [influencer_id, method, name], 1
     elif kind == "song":
         sql = (
             f"{CODES} select item_code as row, {values} from {SCHEMA}.{table} as parts "
@@ -144,14 +149,13 @@ def _read_pairs(
     con: duckdb.DuckDBPyConnection,
     method: str,
     name: str,
-    influencer_ids: list[str],
+    influencer_id: str,
     n_items: int,
 ) -> sp.csr_matrix:
     """The rows of the songs the influencers used (the only rows a rebuild reads)."""
     got = con.execute(
         f"""{CODES}, used as (
-            select distinct song_id from main.evaluation_splits
-            where list_contains(?, influencer_id)
+            select distinct song_id from main.evaluation_splits where influencer_id = ?
         )
         select a.item_code as row, b.item_code as col, pairs.value
         from {SCHEMA}.song_pair_parts as pairs
@@ -159,7 +163,7 @@ def _read_pairs(
         inner join song_codes as a on pairs.song_id = a.song_id
         inner join song_codes as b on pairs.other_song_id = b.song_id
         where pairs.method = ? and pairs.part = ?""",
-        [influencer_ids, method, name],
+        [influencer_id, method, name],
     ).fetchnumpy()
     row, col, value = (np.asarray(got[c]) for c in ("row", "col", "value"))
     return sp.csr_matrix((value, (row, col)), shape=(n_items, n_items))
