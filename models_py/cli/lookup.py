@@ -102,6 +102,7 @@ def on_demand_rows(
     """The influencer's list of a method that was not served, computed from its fitted parts
     (scoring.on_demand), in the rows ``recommendations`` gives; unknown method: an error
     naming every method, served or on demand."""
+    from models_py.recommenders.parts import NoPartsError
     from models_py.scoring.on_demand import on_demand_list
     from models_py.scoring.parts_store import stored_methods
 
@@ -109,7 +110,12 @@ def on_demand_rows(
     if method not in kept:
         known = ", ".join(sorted(set(served) | set(kept)))
         raise ReelRecError(f"no method '{method}'; methods: {known}")
-    picks = on_demand_list(con, method, influencer_id, n)
+    try:
+        picks = on_demand_list(con, method, influencer_id, n)
+    except NoPartsError as error:
+        raise ReelRecError(
+            f"{method} was not served and {error}; name it in the serve_methods var to serve it"
+        ) from error
     songs = {
         song_id: (title, artist)
         for song_id, title, artist in con.execute(

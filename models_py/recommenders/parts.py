@@ -22,6 +22,7 @@ import scipy.sparse as sp
 from models_py.recommenders.base import RatingRecommender
 
 KINDS = ("influencer", "song", "song_pairs", "arrays", "settings")
+NO_PARTS = "no_parts"  # setting of a model kept without parts: why its lists cannot be rebuilt
 SEPARATOR = "__"  # a sub-model's parts are named <its attribute without _>__<part>
 
 
@@ -119,6 +120,8 @@ def rebuild(parts: Parts, used: sp.csr_matrix) -> RatingRecommender:
     """The fitted model for the influencers whose ``influencer`` parts are given, in that
     order, codes 0..k-1; ``used``: their rows (k x songs) of the ratings it was fitted on."""
     settings = parts.settings
+    if NO_PARTS in settings:
+        raise NoPartsError(settings[NO_PARTS])
     classes = servable_classes()
     if settings.get("class") not in classes:
         raise NoPartsError(f"no on-demand lists for {settings.get('class')} yet")

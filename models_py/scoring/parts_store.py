@@ -16,7 +16,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from models_py.recommenders.base import RatingRecommender
-from models_py.recommenders.parts import Parts, to_parts
+from models_py.recommenders.parts import NO_PARTS, NoPartsError, Parts, to_parts
 from models_py.scoring.codes import CODES
 from models_py.scoring.writer import SCHEMA
 
@@ -31,8 +31,12 @@ PAIRS = "pairs"  # setting: the song_pairs parts' names
 
 
 def parts_tables(method: str, model: RatingRecommender) -> dict[str, list[pd.DataFrame]]:
-    """The parts of ``model`` (fitted on every reel) as coded frames, by scores table."""
-    parts = to_parts(model)
+    """The parts of ``model`` (fitted on every reel) as coded frames, by scores table. A model
+    without parts is kept as a setting saying so: asked for on demand, it fails loudly."""
+    try:
+        parts = to_parts(model)
+    except NoPartsError as error:
+        parts = Parts(settings={NO_PARTS: str(error)})
     out: dict[str, list[pd.DataFrame]] = {"song_pair_parts": [], "model_settings": []}
     dims = {}
     for kind, (table, key) in ARRAY_KINDS.items():
@@ -79,9 +83,7 @@ def _array_frame(method: str, part: str, key: str, values: np.ndarray) -> pd.Dat
 
 def stored_methods(con: duckdb.DuckDBPyConnection) -> list[str]:
     """The methods whose parts the warehouse keeps."""
-    rows = con.execute(
-        f"select distinct method from {SCHEMA}.model_settings where setting = 'class' order by 1"
-    ).fetchall()
+    rows = con.execute(f"select distinct method from {SCHEMA}.model_settings order by 1").fetchall()
     return [r[0] for r in rows]
 
 
@@ -100,49 +102,47 @@ def read_parts(con: duckdb.DuckDBPyConnection, method: str, influencer_id: str) 
         return None
     dims, n_items = settings.pop(DIMS), int(settings["n_items"])
     parts = Parts(settings={k: v for k, v in settings.items() if k != PAIRS})
-    for name, (kind, ndim) in dims.items():
-        getattr(parts, kind)[name] = _read_array(con, method, name, kind, ndim, influencer_id)
+    for kind in ARRAY_KINDS:
+        names = [name for name, (of_kind, _) in dims.items() if of_kind == kind]
+        if names:
+            arrays = _read_arrays(con, method, kind, names, influencer_id)
+            for name, values in zip(names, arrays, strict=True):
+                getattr(parts, kind)[name] = values[:, 0] if dims[name][1] == 1 else values
     for name in settings[PAIRS]:
         parts.song_pairs[name] = _read_pairs(con, method, name, influencer_id, n_items)
     return parts
 
 
-def _read_array(
-    con: duckdb.DuckDBPyConnection,
-    method: str,
-    name: str,
-    kind: str,
-    ndim: int,
-    influencer_id: str,
-) -> np.ndarray:
-    """The part's rows, unnested in SQL to numeric columns (no Python list per row)."""
+def _read_arrays(
+    con: duckdb.DuckDBPyConnection, method: str, kind: str, names: list[str], influencer_id: str
+) -> list[np.ndarray]:
+    """The parts ``names`` of one kind as 2-D arrays, read in one query (one scan of the
+    table) and unnested in SQL to numeric columns: no Python list per row."""
     table, _ = ARRAY_KINDS[kind]
-    values = "unnest(value) as v, unnest(range(len(value))) as j"
+    select = (
+        "select list_position(?, part) - 1 as k, {row} as row, unnest(value) as v, "
+        f"unnest(range(len(value))) as j from {SCHEMA}.{table} as parts {{join}} "
+        "where method = ? and list_contains(?, part)"
+    )
+    params: list = [names, method, names]
     if kind == "influencer":
-        sql = (
-            f"select 0 as row, {values} from {SCHEMA}.{table} "
-            "where influencer_id = ? and method = ? and part = ?"
-        )
-        params, n_rows = [influencer_id, method, name], 1
+        sql = select.format(row="0", join="") + " and influencer_id = ?"
+        params.append(influencer_id)
     elif kind == "song":
-        sql = (
-            f"{CODES} select item_code as row, {values} from {SCHEMA}.{table} as parts "
-            "inner join song_codes on parts.song_id = song_codes.song_id "
-            "where method = ? and part = ?"
-        )
-        params, n_rows = [method, name], None
+        join = "inner join song_codes on parts.song_id = song_codes.song_id"
+        sql = CODES + select.format(row="item_code", join=join)
     else:
-        sql = (
-            f"select position as row, {values} from {SCHEMA}.{table} where method = ? and part = ?"
-        )
-        params, n_rows = [method, name], None
+        sql = select.format(row="position", join="")
     got = con.execute(sql, params).fetchnumpy()
-    row, j, v = (np.asarray(got[c]) for c in ("row", "j", "v"))
-    if n_rows is None:
-        n_rows = int(row.max()) + 1 if row.size else 0
-    out = np.zeros((n_rows, int(j.max()) + 1 if j.size else 0))
-    out[row, j] = v
-    return out[:, 0] if ndim == 1 else out.reshape(n_rows, -1)
+    k, row, j, v = (np.asarray(got[c]) for c in ("k", "row", "j", "v"))
+    out = []
+    for index in range(len(names)):
+        mine = k == index
+        n_rows = int(row[mine].max()) + 1 if mine.any() else 0
+        values = np.zeros((n_rows, int(j[mine].max()) + 1 if mine.any() else 0))
+        values[row[mine], j[mine]] = v[mine]
+        out.append(values)
+    return out
 
 
 def _read_pairs(
