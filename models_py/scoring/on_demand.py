@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from models_py.recommenders.parts import rebuild
+from models_py.recommenders.parts import NO_PARTS, NoPartsError, rebuild
 from models_py.scoring.codes import CODES
 from models_py.scoring.data import MIN_TRAINING_RATINGS
 from models_py.scoring.frames import recommendation_frame
@@ -55,6 +55,8 @@ def on_demand_list(
     parts = read_parts(con, method, influencer_id)
     if parts is None:
         return None
+    if NO_PARTS in parts.settings:
+        raise NoPartsError(parts.settings[NO_PARTS])
     used, unrated = influencer_reels(con, influencer_id, int(parts.settings["n_items"]))
     model = rebuild(parts, used)
     frame = recommendation_frame(

@@ -100,6 +100,8 @@ def read_parts(con: duckdb.DuckDBPyConnection, method: str, influencer_id: str) 
     }
     if not settings:
         return None
+    if NO_PARTS in settings:  # rebuild says why
+        return Parts(settings=settings)
     dims, n_items = settings.pop(DIMS), int(settings["n_items"])
     parts = Parts(settings={k: v for k, v in settings.items() if k != PAIRS})
     for kind in ARRAY_KINDS:
