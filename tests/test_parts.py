@@ -26,10 +26,19 @@ NOT_YET = {"content", "hybrid"}
 
 @pytest.fixture(scope="module")
 def warehouse(built: Built, tmp_path_factory: pytest.TempPathFactory):
-    """A copy of the built warehouse (the parts are written into it) and its data."""
+    """A copy of the built warehouse (the parts are written into it) and its data; one
+    influencer's reels are taken out of the copy, so one has none, and another's Deltas."""
     path = tmp_path_factory.mktemp("parts") / "warehouse.duckdb"
     shutil.copy(built.warehouse, path)
     with duckdb.connect(str(path)) as con:
+        con.execute(
+            "delete from intermediate.int_reels_split where influencer_id = "
+            "(select influencer_id from main.influencers order by influencer_id limit 1 offset 3)"
+        ).fetchall()
+        con.execute(  # and one used song without a Delta: excluded, though never rated
+            "update intermediate.int_reels_split set delta = null where influencer_id = "
+            "(select max(influencer_id) from intermediate.int_reels_split)"
+        ).fetchall()
         data = read_scoring_data(con)
     return path, data
 
@@ -38,11 +47,8 @@ def chosen_influencers(data: ScoringData) -> np.ndarray:
     """One with no reels, the one with most, one with used songs without a rating, two more."""
     n_reels = np.bincount(data.everything.user, minlength=len(data.influencer_ids))
     n_reels += np.bincount(data.unrated["user"], minlength=len(data.influencer_ids))
-    picks = [int(np.argmax(n_reels)), 1, len(data.influencer_ids) // 2]
-    if (n_reels == 0).any():
-        picks.append(int(np.flatnonzero(n_reels == 0)[0]))
-    if len(data.unrated):
-        picks.append(int(data.unrated["user"].iloc[0]))
+    assert n_reels[3] == 0 and len(data.unrated)  # the cases this file is about
+    picks = [3, int(np.argmax(n_reels)), int(data.unrated["user"].iloc[0]), 1, n_reels.size // 2]
     return np.unique(picks).astype(np.int32)
 
 
