@@ -156,15 +156,19 @@ def _read_pairs(
 ) -> sp.csr_matrix:
     """The rows of the songs the influencers used (the only rows a rebuild reads)."""
     got = con.execute(
-        f"""{CODES}, used as (
+        # Materialised: the few pairs first, then their codes (left to itself, the planner
+        # joined the codes to every pair of the table first).
+        f"""{CODES}, used as materialized (
             select distinct song_id from main.evaluation_splits where influencer_id = ?
+        ),
+        pairs as materialized (
+            select song_id, other_song_id, value from {SCHEMA}.song_pair_parts
+            where method = ? and part = ? and song_id in (select song_id from used)
         )
         select a.item_code as row, b.item_code as col, pairs.value
-        from {SCHEMA}.song_pair_parts as pairs
-        inner join used on pairs.song_id = used.song_id
+        from pairs
         inner join song_codes as a on pairs.song_id = a.song_id
-        inner join song_codes as b on pairs.other_song_id = b.song_id
-        where pairs.method = ? and pairs.part = ?""",
+        inner join song_codes as b on pairs.other_song_id = b.song_id""",
         [influencer_id, method, name],
     ).fetchnumpy()
     row, col, value = (np.asarray(got[c]) for c in ("row", "col", "value"))
