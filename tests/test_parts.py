@@ -80,6 +80,8 @@ def test_a_method_without_parts_has_no_on_demand_list(warehouse) -> None:
     path, _ = warehouse
     with duckdb.connect(str(path)) as con:
         assert on_demand_list(con, "no_such_method", "anyone", N) is None
+    with duckdb.connect() as older:  # a warehouse built before the parts tables
+        assert stored_methods(older) == []
 
 
 def test_every_servable_model_keeps_parts(warehouse) -> None:

@@ -82,9 +82,12 @@ def _array_frame(method: str, part: str, key: str, values: np.ndarray) -> pd.Dat
 
 
 def stored_methods(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """The methods whose parts the warehouse keeps."""
-    rows = con.execute(f"select distinct method from {SCHEMA}.model_settings order by 1").fetchall()
-    return [r[0] for r in rows]
+    """The methods whose parts the warehouse keeps (none in a warehouse built before them)."""
+    try:
+        sql = f"select distinct method from {SCHEMA}.model_settings order by 1"
+        return [r[0] for r in con.execute(sql).fetchall()]
+    except duckdb.CatalogException:
+        return []
 
 
 def read_parts(con: duckdb.DuckDBPyConnection, method: str, influencer_id: str) -> Parts | None:
