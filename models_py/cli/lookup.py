@@ -85,7 +85,7 @@ def recommendations(
             ).fetchall()
         ]
         if method is not None and method not in methods:
-            raise ReelRecError(f"no method '{method}'; methods: {', '.join(sorted(methods))}")
+            return found, on_demand_rows(con, found[0], method, methods, n)
         # The run's default method first (run_settings.default_method), then by name.
         rows = con.execute(
             "select method, rank, title, artist_name, score, reason from main.recommendations "
@@ -94,6 +94,42 @@ def recommendations(
             [found[0], method, method, n],
         ).fetchall()
     return found, rows
+
+
+def on_demand_rows(
+    con: duckdb.DuckDBPyConnection, influencer_id: str, method: str, served: list[str], n: int
+) -> list[tuple]:
+    """The influencer's list of a method that was not served, computed from its fitted parts
+    (scoring.on_demand), in the rows ``recommendations`` gives; unknown method: an error
+    naming every method, served or on demand."""
+    from models_py.recommenders.parts import NoPartsError
+    from models_py.scoring.on_demand import on_demand_list
+    from models_py.scoring.parts_store import stored_methods
+
+    kept = stored_methods(con)
+    if method not in kept:
+        known = ", ".join(sorted(set(served) | set(kept)))
+        raise ReelRecError(f"no method '{method}'; methods: {known}")
+    try:
+        picks = on_demand_list(con, method, influencer_id, n)
+    except NoPartsError as error:
+        raise ReelRecError(
+            f"{method} was not served and {error}; name it in the serve_methods var to serve it"
+        ) from error
+    songs = {
+        song_id: (title, artist)
+        for song_id, title, artist in con.execute(
+            "select song_id, title, artist_name from main.songs where list_contains(?, song_id)",
+            [[s for s in [*picks["song_id"], *picks["because_song_id"]] if s is not None]],
+        ).fetchall()
+    }
+    why = f"computed on demand from {method}'s fitted parts"
+    rows = []
+    for rank, song_id, score, because in picks.itertuples(index=False):
+        title, artist = songs[song_id]
+        note = f' — closest to "{songs[because][0]}", which you used' if because else ""
+        rows.append((method, int(rank), title, artist, float(score), why + note))
+    return rows
 
 
 def default_method(path: Path) -> tuple[str, str]:

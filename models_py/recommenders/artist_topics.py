@@ -97,6 +97,13 @@ class ArtistTopics(RatingRecommender):
 
     scores_are_ratings = False  # expected uses, not a Delta
     predicts_ratings = False  # ranks songs; says nothing of Delta
+    PARTS = {
+        "user_topics_": "influencer",
+        "topic_artists_": "arrays",
+        "song_artist_": "song",
+        "share_": "song",
+        "popularity_tiebreak_": "song",
+    }
 
     def __init__(
         self,
@@ -131,12 +138,17 @@ class ArtistTopics(RatingRecommender):
         self.song_artist_ = np.where(codes >= 0, codes, h.shape[1])
         self.share_ = artist_share(uses, by_artist, float(self.smoothing))
         self.popularity_tiebreak_ = TIEBREAK * uses / (uses.max(initial=0.0) + 1.0)
-        # The ranking's index: each artist's songs, and the largest share among them.
+        self._derive_parts()
+
+    def _derive_parts(self) -> None:
+        """The ranking's index: each artist's songs, and the largest share among them."""
+        self.song_artist_ = np.asarray(self.song_artist_, dtype=np.int64)
+        n_artists = self.topic_artists_.shape[1]  # with the last column: songs with none
         self.songs_by_artist_ = sp.csr_matrix(
             (np.ones(self.n_items_), (self.song_artist_, np.arange(self.n_items_))),
-            shape=(h.shape[1] + 1, self.n_items_),
+            shape=(n_artists, self.n_items_),
         )
-        self.artist_reach_ = np.zeros(h.shape[1] + 1)
+        self.artist_reach_ = np.zeros(n_artists)
         np.maximum.at(self.artist_reach_, self.song_artist_, self.share_)
 
     def _predict_known(self, user: np.ndarray, item: np.ndarray) -> np.ndarray:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 import numpy as np
 import scipy.sparse as sp
@@ -62,6 +62,10 @@ class RatingRecommender(BaseEstimator):
     # False: a ranker of usage whose ``predict`` is its ranking score, not a Delta (EASE, ALS);
     # the run writes no test predictions for it, so it gets no RMSE.
     predicts_ratings = True
+    # Its fitted parts (attribute -> kind) and fitted sub-models: what recommenders.parts
+    # writes and rebuilds a model from; a class without them has no on-demand lists.
+    PARTS: ClassVar[dict[str, str]] = {}
+    PART_MODELS: ClassVar[tuple[str, ...]] = ()
 
     def fit(self, ratings: Ratings) -> Self:
         csr = ratings.to_csr()
@@ -85,6 +89,13 @@ class RatingRecommender(BaseEstimator):
 
     def _score_block(self, users: np.ndarray) -> np.ndarray:
         raise NotImplementedError
+
+    def _derive_parts(self) -> None:
+        """Recompute from the parts what the fit derived from them (rank indexes, caches)."""
+
+    def _part_used(self, attr: str, used: sp.csr_matrix) -> sp.csr_matrix:
+        """The ratings the sub-model ``attr`` was fitted on, for the rows of ``used``."""
+        return used
 
     def ranker(self) -> Ranker | None:
         """The exact ranking that spares the dense scores; None: rank densely."""

@@ -48,6 +48,8 @@ class GlobalMean(RatingRecommender):
 class BiasBaseline(RatingRecommender):
     """mu + b_u + b_i with ridge-regularised biases fitted by alternating least squares."""
 
+    PARTS = {"user_bias_": "influencer", "item_bias_": "song"}
+
     def __init__(self, reg_user: float = 0.5, reg_item: float = 15.0, n_iter: int = 15) -> None:
         self.reg_user = reg_user
         self.reg_item = reg_item
@@ -57,6 +59,9 @@ class BiasBaseline(RatingRecommender):
         self.user_bias_, self.item_bias_ = fit_biases(
             ratings, self.global_mean_, self.reg_user, self.reg_item, self.n_iter
         )
+        self._derive_parts()
+
+    def _derive_parts(self) -> None:
         self.item_order_, self.item_norm_after_ = rank_index(self.item_bias_, None)
 
     def _predict_known(self, user: np.ndarray, item: np.ndarray) -> np.ndarray:

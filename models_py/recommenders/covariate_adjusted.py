@@ -20,6 +20,9 @@ from models_py.recommenders.ranking import Ranker, Shifted
 class CovariateAdjusted(RatingRecommender):
     """rating ≈ a + b·covariate[user] + estimator's prediction of the residual."""
 
+    PARTS = {"covariate_": "influencer", "slope_": "settings", "intercept_": "settings"}
+    PART_MODELS = ("estimator_",)
+
     def __init__(
         self,
         estimator: RatingRecommender | None = None,
@@ -47,11 +50,18 @@ class CovariateAdjusted(RatingRecommender):
                 0.0,
                 float(ratings.rating.mean()) if len(ratings) else 0.0,
             )
-        residual = ratings.rating - (self.intercept_ + self.slope_ * x)
+        residual = ratings.rating - self._trend(ratings.user)
         self.estimator_ = clone(self.estimator).fit(ratings.with_rating(residual))
 
     def _trend(self, user: np.ndarray) -> np.ndarray:
         return self.intercept_ + self.slope_ * self.covariate_[user]
+
+    def _part_used(self, attr: str, used: sp.csr_matrix) -> sp.csr_matrix:
+        """The estimator was fitted on the residuals of the trend."""
+        rows = np.repeat(np.arange(used.shape[0]), np.diff(used.indptr))
+        residual = used.copy()
+        residual.data = used.data - self._trend(rows)
+        return residual
 
     def _predict_known(self, user: np.ndarray, item: np.ndarray) -> np.ndarray:
         # The residual unclipped: predict() clips the whole prediction, not its parts.

@@ -93,6 +93,8 @@ class EASE(RatingRecommender):
 
     scores_are_ratings = False  # sums of B's weights
     predicts_ratings = False  # ranks songs; says nothing of Delta
+    # B as pairs of song codes; a song's row in B by position_ (-1: the tail).
+    PARTS = {"position_": "song", "popularity_tiebreak_": "song", "weight_pairs_": "song_pairs"}
 
     def __init__(self, reg: float = 500.0, max_songs: int = MAX_SONGS_CEILING) -> None:
         self.reg = reg
@@ -110,6 +112,31 @@ class EASE(RatingRecommender):
         gram = (x.T @ x).toarray().astype(np.float64, copy=False)
         self.weights_ = ease_weights(gram, float(self.reg))
         self.popularity_tiebreak_ = popularity_tiebreak(counts)
+        self._derive_tail()
+
+    @property
+    def weight_pairs_(self) -> sp.csr_matrix:
+        """B over song codes (songs x songs), its exact zeros left out."""
+        b = sp.csr_matrix(self.weights_)
+        b.eliminate_zeros()
+        rows = self.songs_[np.repeat(np.arange(b.shape[0]), np.diff(b.indptr))]
+        shape = (self.n_items_, self.n_items_)
+        return sp.csr_matrix((b.data, (rows, self.songs_[b.indices])), shape=shape)
+
+    @weight_pairs_.setter
+    def weight_pairs_(self, pairs: sp.csr_matrix) -> None:
+        self._weight_pairs = pairs
+
+    def _derive_parts(self) -> None:
+        """B from its pairs (the rows a rebuild read; the others are 0: never summed)."""
+        self.position_ = np.asarray(self.position_, dtype=np.int64)
+        self.songs_ = np.flatnonzero(self.position_ >= 0)
+        self.songs_ = self.songs_[np.argsort(self.position_[self.songs_])]
+        pairs = sp.csr_matrix(self._weight_pairs)
+        self.weights_ = pairs[self.songs_][:, self.songs_].toarray()
+        self._derive_tail()
+
+    def _derive_tail(self) -> None:
         by_use = np.lexsort((np.arange(self.n_items_), -self.popularity_tiebreak_))
         self.tail_order_ = by_use[self.position_[by_use] < 0]  # the tail, as it is served
         # Largest |B_ij| of each row: a user's scores never fall below -(sum over their songs).

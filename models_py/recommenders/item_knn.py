@@ -155,6 +155,7 @@ class ItemKNN(RatingRecommender):
     ``weighting`` ("bm25", "tfidf") the cosine is of usage weighted as implicit weighs it."""
 
     scores_are_ratings = False  # sums of similarities
+    PARTS = {"item_similarity_": "song_pairs", "popularity_tiebreak_": "song"}
 
     def __init__(self, n_neighbors: int = 20, weighting: str | None = None) -> None:
         self.n_neighbors = n_neighbors
@@ -169,12 +170,15 @@ class ItemKNN(RatingRecommender):
             (self.similarities_.ravel(), self.neighbors_.ravel(), np.arange(self.n_items_ + 1) * k),
             shape=(self.n_items_, self.n_items_),
         )
-        self.user_mean_ = user_means(csr, self.global_mean_)
-        self.rating_keys_ = cell_keys(csr)
         # Popularity in [0, 1e-6): breaks ties among equal similarity sums, and is the whole
         # ranking for a user with no used song (every sum 0), instead of the lowest item codes.
         counts = np.bincount(csr.indices, minlength=self.n_items_).astype(np.float64)
         self.popularity_tiebreak_ = 1e-6 * counts / (counts.max() + 1.0) if counts.size else counts
+        self._derive_parts()
+
+    def _derive_parts(self) -> None:
+        self.user_mean_ = user_means(self.used_, self.global_mean_)
+        self.rating_keys_ = cell_keys(self.used_)
         tb = self.popularity_tiebreak_
         self.tiebreak_order_ = np.lexsort((np.arange(tb.size), -tb))  # songs by tie-break desc
 

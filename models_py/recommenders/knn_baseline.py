@@ -106,6 +106,14 @@ def _cells(row: np.ndarray, item: np.ndarray, n_rows: int, n_items: int) -> tupl
 class KNNBaseline(RatingRecommender):
     """Neighbourhood model on baseline residuals with shrunk Pearson-baseline item similarities."""
 
+    # reverse_neighbors_: row j lists the items i that keep j as a neighbour, read by used j.
+    PARTS = {
+        "user_bias_": "influencer",
+        "item_bias_": "song",
+        "reverse_neighbors_": "song_pairs",
+        "n_stored_": "settings",
+    }
+
     def __init__(
         self,
         n_neighbors: int = 40,
@@ -130,21 +138,28 @@ class KNNBaseline(RatingRecommender):
         )
         rows = np.repeat(np.arange(self.n_users_), np.diff(csr.indptr))
         resid = csr.data - self._baseline(rows, csr.indices)
-        self.residuals_ = resid  # aligned with used_.data
         z = sp.csr_matrix((resid, csr.indices, csr.indptr), shape=csr.shape)
         self.neighbors_, self.similarities_ = self._neighbours(z)
         k = self.neighbors_.shape[1]
-        # (i, j) -> s_ij for pair predictions; j -> (i, s_ij) for scoring all items of a user.
+        # j -> (i, s_ij) for scoring all items of a user.
         stored = self.neighbors_ >= 0
         i_idx = np.repeat(np.arange(self.n_items_), stored.sum(axis=1))
         j_idx, s = self.neighbors_[stored], self.similarities_[stored]
-        keys = i_idx.astype(np.int64) * self.n_items_ + j_idx
-        order = np.argsort(keys)
-        self.neighbor_keys_, self.neighbor_sims_ = keys[order], s[order]
         self.reverse_neighbors_ = sp.csr_matrix(
             (s, (j_idx, i_idx)), shape=(self.n_items_, self.n_items_)
         )
         self.n_stored_ = k
+        self._derive_parts()
+
+    def _derive_parts(self) -> None:
+        used = self.used_
+        rows = np.repeat(np.arange(used.shape[0]), np.diff(used.indptr))
+        self.residuals_ = used.data - self._baseline(rows, used.indices)  # aligned with used_
+        # (i, j) -> s_ij for pair predictions.
+        pairs = self.reverse_neighbors_.tocoo()
+        keys = pairs.col.astype(np.int64) * self.n_items_ + pairs.row
+        order = np.argsort(keys)
+        self.neighbor_keys_, self.neighbor_sims_ = keys[order], pairs.data[order]
         # Songs by b_i desc, then code asc: the ranker's candidate order.
         self.item_order_ = np.lexsort((np.arange(self.n_items_), -self.item_bias_))
 

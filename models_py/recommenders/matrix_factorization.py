@@ -148,6 +148,13 @@ class BiasedMF(RatingRecommender):
     penalised training loss by less than ``tol`` of it (0: always ``n_iter``); ``n_iter_`` is
     the number of sweeps begun."""
 
+    PARTS = {
+        "user_factors_": "influencer",
+        "user_bias_": "influencer",
+        "item_factors_": "song",
+        "item_bias_": "song",
+    }
+
     def __init__(
         self,
         n_factors: int = 8,
@@ -204,7 +211,7 @@ class BiasedMF(RatingRecommender):
                 break
         self.user_factors_, self.item_factors_ = np.ascontiguousarray(p), np.ascontiguousarray(q)
         self.user_bias_, self.item_bias_ = np.ascontiguousarray(b_u), np.ascontiguousarray(b_i)
-        self.item_order_, self.item_norm_after_ = rank_index(self.item_bias_, self.item_factors_)
+        self._derive_parts()
         # The half-steps' losses rest on single-precision normal matrices: close enough to judge
         # a half-step's gain against tol, not to report a near-zero error. So one exact pass.
         resid = csr.data - self._predict_known(user_of_csr, csr.indices)
@@ -212,6 +219,9 @@ class BiasedMF(RatingRecommender):
         self.train_loss_ = squared_error + self._penalty(p, b_u, self.reg_user_bias)
         self.train_loss_ += self._penalty(q, b_i, self.reg_item_bias)
         self.train_rmse_ = float(np.sqrt(squared_error / csr.nnz)) if csr.nnz else 0.0
+
+    def _derive_parts(self) -> None:
+        self.item_order_, self.item_norm_after_ = rank_index(self.item_bias_, self.item_factors_)
 
     def _penalty(self, factors: np.ndarray, bias: np.ndarray, reg_bias: float) -> float:
         """One side's regularisation terms of the training loss."""

@@ -53,6 +53,7 @@ class TwoStageRanker(RatingRecommender):
 
     scoring_params = ("weight",)
     scores_are_ratings = False  # a mix of standardised scores
+    PART_MODELS = ("candidates_", "lift_")
 
     def __init__(
         self,

@@ -16,7 +16,7 @@ from models_py.scoring.registry import NEW_INFLUENCER_METHOD, ModelSpec
 
 
 def recommendation_frame(
-    data: ScoringData,
+    data: ScoringData | None,
     model: RatingRecommender,
     method: str,
     top_n: int,
@@ -28,6 +28,7 @@ def recommendation_frame(
     """Top-n unused songs for every influencer (or the codes in `users`), as codes (user,
     item; append_scores turns them into ids), ranks 1..n (padding dropped).
 
+    ``data`` only numbers the influencers when ``users`` is None (on-demand lists give users).
     Left out: the songs the model was fitted on and `also_used` (user, item), used songs the
     model never saw (no rating). `candidates`: a mask of the songs that may be ranked (default
     all). With `explain`, models that can say which used song is behind a pick (`because`)

@@ -6,7 +6,7 @@ Created empty with the raw tables, so dbt's sources always exist and the first `
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import duckdb
 import pandas as pd
@@ -40,7 +40,18 @@ TABLES: dict[str, str] = {
         validation_map double, validation_relevance varchar, is_default boolean,
         rank_tuning varchar, serving varchar
     """,
+    # The servable models' fitted parts (recommenders.parts), refitted on every reel: what
+    # on-demand lists are computed from. value: the part's row (one number for a bias).
+    "influencer_parts": "method varchar, part varchar, influencer_id varchar, value double[]",
+    "song_parts": "method varchar, part varchar, song_id varchar, value double[]",
+    "song_pair_parts": """
+        method varchar, part varchar, song_id varchar, other_song_id varchar, value double
+    """,
+    "array_parts": "method varchar, part varchar, position integer, value double[]",
+    "model_settings": "method varchar, setting varchar, value varchar",
 }
+# Tables whose frames carry their list column as value_0 .. value_{w-1}, w fixed per frame.
+LIST_TABLES = ("influencer_parts", "song_parts", "array_parts")
 
 # Coded columns of the frames the models return: the code table (of CODES) each is looked up
 # in, its code and id columns, and the column of TABLES it becomes.
@@ -49,6 +60,7 @@ CODED_COLUMNS = {
     "item": ("song_codes", "item_code", "song_id", "song_id"),
     "because": ("song_codes", "item_code", "song_id", "because_song_id"),
     "neighbour_item": ("song_codes", "item_code", "song_id", "neighbour_song_id"),
+    "other_item": ("song_codes", "item_code", "song_id", "other_song_id"),
 }
 
 
@@ -61,6 +73,11 @@ class ScoreTables:
     recommendations: list[pd.DataFrame]
     song_neighbours: list[pd.DataFrame]
     model_runs: list[dict]
+    influencer_parts: list[pd.DataFrame] = field(default_factory=list)
+    song_parts: list[pd.DataFrame] = field(default_factory=list)
+    song_pair_parts: list[pd.DataFrame] = field(default_factory=list)
+    array_parts: list[pd.DataFrame] = field(default_factory=list)
+    model_settings: list[pd.DataFrame] = field(default_factory=list)
 
     @classmethod
     def empty(cls, **tables: list) -> ScoreTables:
@@ -89,13 +106,20 @@ def append_scores(con: duckdb.DuckDBPyConnection, tables: ScoreTables) -> None:
         if name == "model_runs":
             parts = [pd.DataFrame(parts)]
         parts = [p for p in parts if len(p)]
-        if parts:
+        if name in LIST_TABLES:  # widths differ by part: one insert each
+            for part in parts:
+                _insert_decoded(con, name, part)
+        elif parts:
             _insert_decoded(con, name, pd.concat(parts, ignore_index=True))
 
 
 def _insert_decoded(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
     coded = [c for c in frame.columns if c in CODED_COLUMNS]
-    select = [f"incoming.{c}" for c in frame.columns if c not in CODED_COLUMNS]
+    listed = [c for c in frame.columns if c.startswith("value_")]
+    plain = [c for c in frame.columns if c not in CODED_COLUMNS and c not in listed]
+    select = [f"incoming.{c}" for c in plain]
+    if listed:  # packed in SQL: a Python list per row would cost a second per million
+        select.append(f"[{', '.join(f'incoming.{c}' for c in listed)}]::double[] as value")
     joins = []
     for k, column in enumerate(coded):
         lookup, code, id_column, as_name = CODED_COLUMNS[column]

@@ -18,6 +18,7 @@ SPARK_TYPES = {
     "bigint": "bigint",
     "double": "double",
     "boolean": "boolean",
+    "double[]": "array<double>",
 }
 
 

@@ -31,4 +31,7 @@ split as (
 
 )
 
+-- Stored by influencer: one influencer's reels (an on-demand list, an analyst's
+-- lookup) are then read from a few row groups, which DuckDB's zone maps pick.
 select * from split
+order by influencer_id

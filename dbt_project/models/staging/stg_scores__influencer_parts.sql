@@ -1,0 +1,9 @@
+with
+
+source as (
+
+    select * from {{ source('scores', 'influencer_parts') }}
+
+)
+
+select * from source

@@ -1,0 +1,9 @@
+with
+
+source as (
+
+    select * from {{ source('scores', 'model_settings') }}
+
+)
+
+select * from source

@@ -1,0 +1,9 @@
+with
+
+source as (
+
+    select * from {{ source('scores', 'song_pair_parts') }}
+
+)
+
+select * from source

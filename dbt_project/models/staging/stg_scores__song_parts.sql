@@ -1,0 +1,9 @@
+with
+
+source as (
+
+    select * from {{ source('scores', 'song_parts') }}
+
+)
+
+select * from source
