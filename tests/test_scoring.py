@@ -6,11 +6,13 @@ import hashlib
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
 
 from models_py.contract import project_var
 from models_py.dbt_vars import POPULARITY_METHODS, SERVABLE_METHODS
+from models_py.scoring.on_demand import on_demand_list
 from models_py.scoring.registry import MODELS, NEW_INFLUENCER_METHOD
 from tests.conftest import SMALL_VARS, Built
 
@@ -303,6 +305,17 @@ def test_only_the_default_and_serve_methods_are_listed_for_everyone(
     assert {m for m in servable if runs[m] == "on_demand"} == servable - served
     assert servable <= judged and len(servable) >= 8
     assert marts == served
+    # A served method's lists equal what on demand computes from its parts, for anyone.
+    with duckdb.connect(str(result.warehouse), read_only=True) as con:
+        listed = con.execute(
+            "select influencer_id, list(song_id order by rank), list(score order by rank) "
+            "from scores.recommendations where method = 'item_knn' group by 1 "
+            "order by count(*) desc, 1 limit 25"
+        ).fetchall()
+        for influencer_id, songs, scores in listed:
+            got = on_demand_list(con, "item_knn", influencer_id, len(songs))
+            assert got["song_id"].tolist() == songs, influencer_id
+            assert np.allclose(got["score"], scores, rtol=0, atol=1e-9)
 
 
 def test_the_job_tables_and_the_decoded_columns_follow_the_score_tables() -> None:

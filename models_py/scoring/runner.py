@@ -47,6 +47,7 @@ from models_py.scoring.frames import (
     prediction_frame,
     recommendation_frame,
 )
+from models_py.scoring.parts_store import parts_tables
 from models_py.scoring.registry import (
     MODELS,
     NEW_INFLUENCER_COST,
@@ -180,10 +181,14 @@ def judge_model(
 def serve_model(
     spec: ModelSpec, data: ScoringData, top_n: int, tuned: dict, lists: bool, out: ScoreTables
 ) -> float:
-    """Phase two: refit with the tuned values on every clean reel and write its song
-    neighbours and, when `lists`, its top-n for every influencer; returns the seconds spent."""
+    """Phase two: refit with the tuned values on every clean reel and write its fitted parts,
+    its song neighbours and, when `lists`, its top-n for every influencer; returns the seconds
+    spent."""
     start = time.perf_counter()
     served = spec.make(data).set_params(**tuned).fit(data.everything)
+    # What `reelrec recommend --method` computes one influencer's list from, served or not.
+    for table, frames in parts_tables(spec.method, served).items():
+        getattr(out, table).extend(frames)
     if lists:
         out.recommendations.append(
             recommendation_frame(data, served, spec.method, top_n, data.unrated, explain=True)
