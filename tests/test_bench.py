@@ -234,3 +234,15 @@ def test_ranking_targets_compare_the_usage_rankers_oracle_popularity_and_default
     assert verdicts(0.035, "ease") == ["met", "met", "met"]
     # 0.03 is 0.75x the oracle; two_stage's 0.011 is below trending's 0.012 on 'lifted'.
     assert verdicts(0.03, "two_stage")[1:] == ["missed: below a bound", "missed: below popularity"]
+
+
+def test_the_on_demand_target_takes_the_slowest_method_and_names_any_without_parts() -> None:
+    fast = {"ease": {"max_s": 0.4, "median_s": 0.3}, "item_knn": {"max_s": 0.9, "median_s": 0.5}}
+    run = _run("10m", [{"stage": "on_demand", "wall_s": 9.0, "influencers": 5, "methods": fast}])
+    [(_, size, measured, verdict)] = targets.on_demand_target("10m", run)
+    assert size == "10m" and measured.startswith("slowest item_knn 0.90 s") and verdict == "met"
+    slow = fast | {"content": {"no_parts": "no on-demand lists"}, "ease": {"max_s": 1.2}}
+    run = _run("10m", [{"stage": "on_demand", "wall_s": 9.0, "influencers": 5, "methods": slow}])
+    [(_, _, measured, verdict)] = targets.on_demand_target("10m", run)
+    assert "no parts: content" in measured
+    assert verdict == "missed: ease 1.20 s; no parts for content"

@@ -208,7 +208,7 @@ def bench_size(
         + (f" --timeout {timeout:.0f}" if timeout != 3600 else ""),
         "stages": [],
     }
-    stages = ["generate", *RUN_STAGES]
+    stages = ["generate", *RUN_STAGES, "on_demand"]
     if rows == 100_000:
         stages.append("e2e")  # the `make run` target: the default dataset, one process
     stages += [f"model:{m}" for m in model_methods(rows)] + list(PEER_STAGES)
@@ -218,7 +218,7 @@ def bench_size(
     for stage in stages:
         if no_split and stage not in ("generate", "load", "dbt_build"):
             m = Measured(stage, "skipped", 0.0, 0.0, {"skipped": "load or dbt build failed"})
-        elif no_scores and stage in ("score_marts", "publish"):
+        elif no_scores and stage in ("score_marts", "publish", "on_demand"):
             m = Measured(stage, "skipped", 0.0, 0.0, {"skipped": "scoring did not finish"})
         else:
             profile = size_dir / "profiles" / f"{stage.replace(':', '-')}.txt"

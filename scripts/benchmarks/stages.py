@@ -133,6 +133,43 @@ def stage_publish(size_dir: Path) -> dict[str, Any]:
     return {"seconds": time.perf_counter() - start}
 
 
+def stage_on_demand(size_dir: Path, per_method: int = 5) -> dict[str, Any]:
+    """`reelrec recommend --method X` for a method not served: seconds of one influencer's
+    list computed from X's fitted parts on the published warehouse, for the heaviest user and
+    a few by hash, every method with parts (each call opens nothing new: one read-only
+    connection, as the CLI holds for one command)."""
+    import statistics
+
+    from models_py.scoring.on_demand import on_demand_list
+    from models_py.scoring.parts_store import stored_methods
+    from models_py.warehouse import file as warehouse
+
+    out: dict[str, Any] = {}
+    with warehouse.open_read_only(size_dir / "warehouse.duckdb") as con:
+        people = [
+            r[0]
+            for r in con.execute(
+                "select influencer_id from reels group by 1 "
+                "qualify row_number() over (order by count(*) desc, influencer_id) = 1 "
+                "or row_number() over (order by hash(influencer_id), influencer_id) < ?",
+                [per_method],
+            ).fetchall()
+        ]
+        for method in stored_methods(con):
+            seconds = []
+            for influencer_id in people:
+                start = time.perf_counter()
+                try:
+                    on_demand_list(con, method, influencer_id, 10)
+                except NotImplementedError as error:  # kept without parts: said why
+                    out[method] = {"no_parts": str(error)[:200]}
+                    break
+                seconds.append(time.perf_counter() - start)
+            else:
+                out[method] = {"max_s": max(seconds), "median_s": statistics.median(seconds)}
+    return {"influencers": len(people), "methods": out}
+
+
 def stage_e2e(size_dir: Path) -> dict[str, Any]:
     """The whole `reelrec run` in one process, as `make run` does it (into a side warehouse)."""
     from models_py import pipeline
@@ -159,6 +196,7 @@ def dispatch(stage: str, size_dir: Path, rows: int) -> dict[str, Any]:
         "scoring": lambda: stage_scoring(size_dir),
         "score_marts": lambda: stage_score_marts(size_dir),
         "publish": lambda: stage_publish(size_dir),
+        "on_demand": lambda: stage_on_demand(size_dir),
         "e2e": lambda: stage_e2e(size_dir),
         "report_dense": lambda: stage_report_dense(size_dir),
     }
