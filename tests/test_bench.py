@@ -246,3 +246,90 @@ def test_the_on_demand_target_takes_the_slowest_method_and_names_any_without_par
     [(_, _, measured, verdict)] = targets.on_demand_target("10m", run)
     assert "no parts: content" in measured
     assert verdict == "missed: ease 1.20 s; no parts for content"
+
+
+def _model(name: str, schema: str, sql: str, deps: list[str], materialized: str = "table"):
+    return {
+        "resource_type": "model",
+        "name": name,
+        "alias": name,
+        "database": "wh",
+        "schema": schema,
+        "relation_name": f'"wh"."{schema}"."{name}"',
+        "config": {"materialized": materialized},
+        "depends_on": {"nodes": [f"model.p.{d}" for d in deps]},
+        "compiled_code": sql,
+    }
+
+
+def test_dbt_bare_replays_the_models_in_dag_order_on_a_copy_without_them(tmp_path: Path) -> None:
+    import json
+
+    import duckdb
+
+    from scripts.benchmarks import dbt_bare
+
+    built = tmp_path / "wh.duckdb"
+    with duckdb.connect(str(built)) as con:
+        con.execute("create schema raw; create table raw.r as select range as x from range(5)")
+        con.execute("create schema staging; create table staging.stale as select 1 as y")
+    # Named so that sorting by name alone would put the mart before what it reads.
+    nodes = {
+        "model.p.a_mart": _model("a_mart", "main", 'select sum(x) as s from "wh".staging.z', ["z"]),
+        "model.p.z": _model("z", "staging", 'select x from "wh"."raw"."r" where x > 1', [], "view"),
+        "model.p.stale": _model("stale", "staging", "select 2 as y", []),
+        "test.p.t": {"resource_type": "test"},
+    }  # fmt: skip
+    artifacts = tmp_path / "artifacts"
+    artifacts.mkdir()
+    (artifacts / "manifest.json").write_text(json.dumps({"nodes": nodes}))
+    results = [
+        {"unique_id": "model.p.a_mart", "execution_time": 2.0},
+        {"unique_id": "model.p.z", "execution_time": 1.0},
+        {"unique_id": "test.p.t", "execution_time": 3.0},
+        {"unique_id": "unit_test.p.a_mart.u", "execution_time": 0.5},
+    ]
+    (artifacts / "run_results.json").write_text(
+        json.dumps({"elapsed_time": 8.0, "results": results})
+    )
+    order = [n["name"] for n in dbt_bare.models_in_build_order({"nodes": nodes})]
+    assert order.index("z") < order.index("a_mart")
+
+    out = dbt_bare.measure_bare(built, artifacts, tmp_path / "bare")
+    assert out["models"] == 3 and out["seconds"] > 0
+    assert out["ratio"] == pytest.approx(8.0 / out["seconds"])
+    assert (out["dbt_models_s"], out["dbt_data_tests_s"], out["dbt_unit_tests_s"]) == (3, 3, 0.5)
+    assert out["slowest_dbt"][0] == ("test.p.t", 3.0)
+    assert not list((tmp_path / "bare").iterdir())  # the copy is removed
+    with duckdb.connect(str(built), read_only=True) as con:  # the built file is untouched
+        assert con.execute("select y from staging.stale").fetchall() == [(1,)]
+    # What the replay builds: the models' own rows, the stale table dropped and rebuilt.
+    copy = tmp_path / "check" / "wh.duckdb"
+    models = dbt_bare.models_in_build_order({"nodes": nodes})
+    dbt_bare.copy_without_models(built, copy, models)
+    with duckdb.connect(str(copy), read_only=True) as con:
+        tables = "select table_name from information_schema.tables where table_schema <> 'raw'"
+        assert con.execute(tables).fetchall() == []
+    timings = dbt_bare.run_bare(copy, models)
+    assert [name for name, _ in timings] == order
+    with duckdb.connect(str(copy), read_only=True) as con:
+        assert con.execute("select s from a_mart").fetchall() == [(9,)]
+        assert con.execute("select y from staging.stale").fetchall() == [(2,)]
+
+
+def test_dbt_bare_refuses_a_manifest_without_compiled_sql() -> None:
+    from scripts.benchmarks import dbt_bare
+
+    node = _model("m", "main", "", [])
+    with pytest.raises(ValueError, match="no compiled SQL"):
+        dbt_bare.create_statement(node)
+
+
+def test_the_dbt_target_compares_the_build_with_its_bare_sql_at_10m() -> None:
+    bare = {"seconds": 100.0, "dbt_models_s": 150.0, "dbt_data_tests_s": 90.0}
+    stages = [{"stage": "dbt_build", "wall_s": 260, "seconds": 250.0}, {"stage": "dbt_bare"} | bare]
+    big = _run("10m", stages) | {"rows": 10_000_000}
+    row = targets.dbt_overhead_target("10m", big)[0]
+    assert row[2].startswith("250 s vs 100 s bare (2.50x)") and "data tests 90" in row[2]
+    assert row[3] == "missed: 1.25x over the bound"
+    assert targets.dbt_overhead_target("100k", _run("100k", stages)) == []

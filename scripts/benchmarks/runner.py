@@ -209,6 +209,7 @@ def bench_size(
         "stages": [],
     }
     stages = ["generate", *RUN_STAGES, "on_demand"]
+    stages.insert(stages.index("dbt_build") + 1, "dbt_bare")  # replays the build just made
     if rows == 100_000:
         stages.append("e2e")  # the `make run` target: the default dataset, one process
     stages += [f"model:{m}" for m in model_methods(rows)] + list(PEER_STAGES)
