@@ -4,12 +4,15 @@
 
 {#- Ranks run 1..N with no gaps or repeats per influencer and method, and no
     song twice in a list: so (list keys, rank) is the table's key, and this is
-    its key test. Repeats are found by grouping on (list, rank) and (list,
-    song): three plain aggregates are cheaper at scale than a count(distinct)
-    per list. -#}
+    its key test. Gaps are found from each list's min, max and count. Repeats
+    are found by grouping on a hash of (list, rank) and of (list, song) — one
+    integer per row, not the texts — and then exactly, on the columns, among
+    the rows whose hash repeats (none or a few at any scale). -#}
 {% test ranks_are_contiguous(model, list_keys=['influencer_id', 'method']) %}
 
 {%- set keys = list_keys | join(', ') %}
+{%- set rank_key = list_keys + ['rank'] %}
+{%- set song_key = list_keys + ['song_id'] %}
 
 with
 
@@ -34,11 +37,32 @@ gaps as (
 
 ),
 
+repeated_rank_hashes as (
+
+    select {{ key_hash(rank_key) }} as key_hash
+    from {{ model }}
+    group by {{ key_hash(rank_key) }}
+    having count(*) > 1
+
+),
+
 repeated_ranks as (
 
     select {{ keys }}, 'rank repeated' as problem
     from {{ model }}
+    where {{ key_hash(rank_key) }} in (
+        select key_hash from repeated_rank_hashes
+    )
     group by {{ keys }}, rank
+    having count(*) > 1
+
+),
+
+repeated_song_hashes as (
+
+    select {{ key_hash(song_key) }} as key_hash
+    from {{ model }}
+    group by {{ key_hash(song_key) }}
     having count(*) > 1
 
 ),
@@ -47,6 +71,9 @@ repeated_songs as (
 
     select {{ keys }}, 'song repeated' as problem
     from {{ model }}
+    where {{ key_hash(song_key) }} in (
+        select key_hash from repeated_song_hashes
+    )
     group by {{ keys }}, song_id
     having count(*) > 1
 
@@ -63,8 +90,12 @@ select * from repeated_songs
 
 {#- No influencer is recommended a song they already used (`used`:
     influencer_id, song_id; `used_where`: which of its rows count, e.g. one
-    scenario's). -#}
+    scenario's). Recommendations are first matched to the used reels on a hash
+    of (influencer, song), one integer, then exactly, on the columns, among the
+    few whose hash matched. -#}
 {% test recommends_no_used_song(model, used, used_where='true') %}
+
+{%- set pair = ['influencer_id', 'song_id'] %}
 
 with
 
@@ -79,13 +110,28 @@ used as (
     select * from {{ used }}
     where {{ used_where }}
 
+),
+
+used_hashes as (
+
+    select {{ key_hash(pair) }} as key_hash
+    from used
+
+),
+
+suspects as (
+
+    select *
+    from recommendations
+    where {{ key_hash(pair) }} in (select key_hash from used_hashes)
+
 )
 
-select recommendations.*
-from recommendations
+select suspects.*
+from suspects
 inner join used
-    on recommendations.influencer_id = used.influencer_id
-    and recommendations.song_id = used.song_id
+    on suspects.influencer_id = used.influencer_id
+    and suspects.song_id = used.song_id
 
 {% endtest %}
 
