@@ -1,6 +1,6 @@
 {#- The one train/test split every model is evaluated on, SQL and Python alike:
     a reel is held out when the md5 of (influencer, song, split_seed) falls in
-    the lowest test_percent of 100 buckets. -#}
+    the lowest test_percent of 100 buckets (macros/splits.sql). -#}
 
 with
 
@@ -16,14 +16,7 @@ split as (
     select
         influencer_id,
         song_id,
-        case
-            when {{ stable_percentile(
-                "influencer_id || '|' || song_id || '|' || '"
-                ~ number_var('split_seed') ~ "'"
-            ) }} < {{ number_var('test_percent') }}
-                then 'test'
-            else 'train'
-        end as split,
+        {{ warm_split('influencer_id', 'song_id') }} as split,
         delta,
         use_count
 

@@ -2,7 +2,8 @@
     deterministic cold_percent of songs (scenario cold_song) and, separately, of
     influencers (scenario cold_influencer) is held out ('test'); models see only
     the 'train' rows of the scenario. Chosen by md5 of the song or influencer id
-    and split_seed, like the warm split, so the same on every machine. -#}
+    and split_seed, like the warm split, so the same on every machine
+    (macros/splits.sql). -#}
 
 with
 
@@ -20,13 +21,8 @@ flagged as (
         song_id,
         delta,
         use_count,
-        {{ stable_percentile(
-            "song_id || '|cold_song|' || '" ~ number_var('split_seed') ~ "'"
-        ) }} < {{ number_var('cold_percent') }} as is_cold_song,
-        {{ stable_percentile(
-            "influencer_id || '|cold_influencer|' || '"
-            ~ number_var('split_seed') ~ "'"
-        ) }} < {{ number_var('cold_percent') }} as is_cold_influencer
+        {{ is_cold_song('song_id') }} as is_cold_song,
+        {{ is_cold_influencer('influencer_id') }} as is_cold_influencer
 
     from clean_reels
 

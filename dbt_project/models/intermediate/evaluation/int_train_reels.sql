@@ -1,7 +1,9 @@
 {#- What each scenario's SQL baselines learn from: the warm split's training
     reels, and every reel of the influencers the cold_influencer scenario keeps.
     The cold_song baseline needs no reels (nobody used its songs in training).
-    Only the columns the popularity rankings read. -#}
+    Only the columns the popularity rankings read. The reels are picked by the
+    splits' own rules (macros/splits.sql), the rows int_reels_split and
+    int_reels_split_cold_start label 'train', without joining those back. -#}
 
 with
 
@@ -22,38 +24,31 @@ clean_reels as (
 
 warm_training as (
 
-    select 'warm' as scenario, influencer_id, song_id
-    from {{ ref('int_reels_split') }}
-    where split = 'train'
+    select
+        'warm' as scenario,
+        clean_reels.*
+
+    from clean_reels
+    where {{ warm_split('influencer_id', 'song_id') }} = 'train'
 
 ),
 
 cold_influencer_training as (
 
-    select scenario, influencer_id, song_id
-    from {{ ref('int_reels_split_cold_start') }}
-    where scenario = 'cold_influencer' and split = 'train'
+    select
+        'cold_influencer' as scenario,
+        clean_reels.*
 
-),
-
-training as (
-
-    select * from warm_training
-    union all
-    select * from cold_influencer_training
+    from clean_reels
+    where not {{ is_cold_influencer('influencer_id') }}
 
 ),
 
 train_reels as (
 
-    select
-        training.scenario,
-        clean_reels.*
-
-    from clean_reels
-    inner join training
-        on clean_reels.influencer_id = training.influencer_id
-        and clean_reels.song_id = training.song_id
+    select * from warm_training
+    union all
+    select * from cold_influencer_training
 
 )
 
