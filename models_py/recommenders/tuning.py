@@ -29,8 +29,9 @@ def evaluate(model: RatingRecommender, test: Ratings) -> dict[str, float]:
 # Influencers whose reels tune the models: past this many in the ratings, every grid point
 # fits on the reels of a seeded sample of them (tuning_sample), and only the chosen parameters
 # are fitted on every reel. A grid point's cost grows with the reels, while which point wins
-# is settled well before; the default data has fewer influencers, so its tuning is unchanged.
-MAX_TUNING_USERS = 50_000
+# is mostly settled well before (bench/notes.md); the default data and the 1M-row data have
+# fewer training influencers, so their tuning is unchanged.
+MAX_TUNING_USERS = 120_000
 
 
 def tuning_sample(
