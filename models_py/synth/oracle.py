@@ -30,6 +30,7 @@ NEVER_USED = -1e9  # log-weight of a song the truth does not know (finite: score
 # The most used songs whose "lifted" scores set the floor below which a song's usage term
 # rules it out of a list (PlantedModel._lifted_top_n): a few hundred keep most songs out.
 FLOOR_SONGS = 256
+FLOOR_PER_ROW = 4  # and each user's songs of highest usage per list place, for a tighter floor
 
 
 def _aligned(
@@ -200,7 +201,10 @@ class PlantedModel(RatingRecommender):
         if shelf is not None:
             usage[:, ~shelf] = -np.inf
         mask_excluded(usage, excluded)
-        floor = self._nth_score(users, usage, interaction, floor_songs, n)
+        floor = np.maximum(
+            self._nth_score(users, usage, interaction, floor_songs, n),
+            self._own_nth_score(users, usage, interaction, n),
+        )
         row, col = np.nonzero((usage >= floor[:, None]) & (usage > -np.inf))
         score = self._scores_at(users, usage, interaction, row, col)
         ok = score > -np.inf  # as in the dense ranking, -inf is never listed
@@ -224,6 +228,19 @@ class PlantedModel(RatingRecommender):
         row = np.repeat(np.arange(usage.shape[0]), songs.size)
         col = np.tile(songs, usage.shape[0])
         score = self._scores_at(users, usage, interaction, row, col).reshape(-1, songs.size)
+        return -np.partition(-score, n - 1, axis=1)[:, n - 1]
+
+    def _own_nth_score(
+        self, users: np.ndarray, usage: np.ndarray, interaction: np.ndarray, n: int
+    ) -> np.ndarray:
+        """Per row, the n-th best "lifted" score among its FLOOR_PER_ROW x n songs of highest
+        usage (-inf: fewer than n listed): a tighter floor than the most used songs'."""
+        m = min(usage.shape[1], FLOOR_PER_ROW * n)
+        if m < n or m == usage.shape[1]:
+            return np.full(usage.shape[0], -np.inf)
+        best = np.argpartition(-usage, m - 1, axis=1)[:, :m]
+        row = np.repeat(np.arange(usage.shape[0]), m)
+        score = self._scores_at(users, usage, interaction, row, best.ravel()).reshape(-1, m)
         return -np.partition(-score, n - 1, axis=1)[:, n - 1]
 
     def _scores_at(
