@@ -73,3 +73,32 @@ def test_new_influencer_lists_do_not_depend_on_the_block_size(monkeypatch) -> No
     top = np.take_along_axis(scores, np.maximum(ids, 0), axis=1)
     np.testing.assert_allclose(np.where(ids >= 0, top, np.nan), vals)
     assert (ids >= 0).all(axis=1).any()
+
+
+def test_new_influencer_lists_are_the_dense_ranking_of_their_scores(monkeypatch) -> None:
+    """Lists come from each new influencer's voted songs and the songs of highest prior, with
+    a dense fallback for rows that cannot be sure: the same lists and scores as ranking every
+    song's score (scores <= 0 left out), with no slack at all too (every row unsure)."""
+    from models_py.recommenders import new_influencer
+    from models_py.recommenders.topn import top_n
+
+    rng = np.random.default_rng(3)
+    n, n_songs = 600, 400
+    words = np.array(["dance", "cook", "travel", "fit", "music", "art", "food", "style"])
+    bios = np.array([" ".join(rng.choice(words, 2)) for _ in range(n)], dtype=object)
+    bios[::13] = ""
+    tiers = rng.choice(np.array(["nano", "micro"], dtype=object), n)
+    rows = np.repeat(np.arange(n), 5)
+    songs = (rng.pareto(1.0, rows.size) * 20).astype(int) % n_songs
+    used = sp.csr_matrix((np.ones(rows.size), (rows, songs)), shape=(n, n_songs))
+    model = SimilarInfluencers(n_neighbors=15, prior_strengths=(3.0,)).fit(used, bios, tiers)
+    new_bios, new_tiers = bios[:120], tiers[:120]
+    scores, _ = model.scores(new_bios, new_tiers)
+    scores[scores <= 0] = -np.inf
+    for slack in (new_influencer.PRIOR_SLACK, 0):
+        monkeypatch.setattr(new_influencer, "PRIOR_SLACK", slack)
+        for k in (1, 10):
+            ids, vals, _ = model.recommend(new_bios, new_tiers, k)
+            want_ids, want_vals = top_n(scores.copy(), k)
+            np.testing.assert_array_equal(ids, want_ids)
+            np.testing.assert_array_equal(vals, want_vals)

@@ -121,8 +121,24 @@ def test_oracle_predicts_the_planted_delta_whatever_it_ranks_by(planted: tuple) 
     ]
     np.testing.assert_array_equal(predictions[0], predictions[1])
     np.testing.assert_array_equal(predictions[0], predictions[2])
-    model = PlantedModel(str(truth), users.to_numpy(), items.to_numpy()).fit(train)
-    assert assert_recommend_equals_dense(model, np.arange(50), dense_top_n, [1, K], [None]) == 4
+
+
+@pytest.mark.parametrize(
+    ("ranking", "include_factors"), [("lifted", True), ("used", True), ("delta", False)]
+)
+def test_oracle_lists_are_the_dense_rankings(
+    planted: tuple, ranking: str, include_factors: bool
+) -> None:
+    """The lifted ranking scores its costly term only where a song can make the list, and the
+    biases alone rank separably: both must list exactly what scoring every song lists."""
+    train, _, truth, users, items = planted
+    model = PlantedModel(
+        str(truth), users.to_numpy(), items.to_numpy(), include_factors, ranking
+    ).fit(train)
+    shelf = np.random.default_rng(3).random(train.n_items) < 0.2
+    codes = np.r_[np.arange(0, train.n_users, 7), 0]
+    calls = assert_recommend_equals_dense(model, codes, dense_top_n, [1, K, 300], [None, shelf])
+    assert calls == 12
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,7 @@ import scipy.sparse as sp
 from models_py.recommenders import (
     BiasBaseline,
     BiasedMF,
+    GlobalMean,
     ItemKNN,
     KNNBaseline,
     Ratings,
@@ -84,6 +85,7 @@ def ratings(seed: int) -> Ratings:
 
 
 MODELS = {
+    "global_mean": lambda: GlobalMean(),
     "bias": lambda: BiasBaseline(),
     "mf": lambda: BiasedMF(n_factors=3, n_iter=4),
     "er_mf": lambda: CovariateAdjusted(BiasedMF(n_factors=2, n_iter=3), np.arange(N_USERS) % 4),
@@ -200,3 +202,22 @@ def test_a_model_without_a_ranker_ranks_densely(model: RatingRecommender) -> Non
     assert model.ranker() is None
     users = np.arange(N_USERS)
     assert_recommend_equals_dense(model, users, dense_top_n, (3,), (None,))
+
+
+def test_the_global_means_lists_are_the_dense_ones_past_the_first_songs() -> None:
+    """GlobalMean ranks a prefix of the songs by code, widened for the users it leaves short:
+    here users who used most of the first songs, on a catalogue wider than the prefix."""
+    rng = np.random.default_rng(6)
+    n_users, n_items = 40, 700
+    used = rng.random((n_users, n_items)) < np.where(np.arange(n_items) < 300, 0.02, 0.01)
+    used[::3, :250] = True
+    user, item = np.nonzero(used)
+    model = GlobalMean().fit(Ratings(user, item, rng.normal(size=user.size), n_users, n_items))
+    shelf = rng.random(n_items) < 0.5
+    users = np.r_[np.arange(n_users), 0]
+    calls = assert_recommend_equals_dense(
+        model, users, dense_top_n, (1, 10, 80, n_items), (None, shelf)
+    )
+    assert calls == 16
+    ids, _ = model.recommend(np.array([0]), 10)
+    assert ids[0].min() >= 250  # user 0 used every song before 250

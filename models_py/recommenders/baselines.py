@@ -7,7 +7,9 @@ import scipy.sparse as sp
 
 from models_py.recommenders.base import RatingRecommender
 from models_py.recommenders.data import Ratings
+from models_py.recommenders.ranking import TopN, empty_top_n
 from models_py.recommenders.separable_rank import SeparableRanker, rank_index, separable_scores
+from models_py.recommenders.topn import block_rows, top_n_of_songs
 
 
 def fit_biases(
@@ -43,6 +45,28 @@ class GlobalMean(RatingRecommender):
 
     def _score_block(self, users: np.ndarray) -> np.ndarray:
         return np.full((users.size, self.n_items_), self.global_mean_)
+
+    def _rank(
+        self, users: np.ndarray, n: int, excluded: sp.csr_matrix | None, shelf: np.ndarray | None
+    ) -> TopN:
+        """Every song ties at the global mean, so a list is the first n songs by code that are
+        left: rank a prefix of them (the dense ranking of a constant block), widened only for
+        the users it leaves short, instead of every song for every user."""
+        songs = np.arange(self.n_items_) if shelf is None else np.flatnonzero(shelf)
+        ids, vals = empty_top_n(users.size, n)
+        todo, width = np.arange(users.size), n + 64
+        while todo.size:
+            prefix = songs[:width]
+            step = block_rows(prefix.size)
+            for s in range(0, todo.size, step):
+                rows = todo[s : s + step]
+                block = np.full((rows.size, prefix.size), self.global_mean_)
+                left_out = excluded[users[rows]] if excluded is not None else None
+                ids[rows], vals[rows] = top_n_of_songs(block, prefix, left_out, n)
+            if prefix.size == songs.size:
+                break
+            todo, width = todo[(ids[todo] < 0).any(axis=1)], width * 8
+        return ids, vals
 
 
 class BiasBaseline(RatingRecommender):

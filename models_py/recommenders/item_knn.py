@@ -21,7 +21,6 @@ import scipy.sparse as sp
 from models_py.recommenders.base import RatingRecommender, as_codes
 from models_py.recommenders.data import Ratings
 from models_py.recommenders.sparse_rank import SparseRanker
-from models_py.recommenders.topn import cell_keys, lookup
 
 # Songs per block of the sparse similarity product: bounds the co-rated pairs held at once.
 ITEM_BLOCK = 2_048
@@ -178,7 +177,6 @@ class ItemKNN(RatingRecommender):
 
     def _derive_parts(self) -> None:
         self.user_mean_ = user_means(self.used_, self.global_mean_)
-        self.rating_keys_ = cell_keys(self.used_)
         tb = self.popularity_tiebreak_
         self.tiebreak_order_ = np.lexsort((np.arange(tb.size), -tb))  # songs by tie-break desc
 
@@ -196,16 +194,29 @@ class ItemKNN(RatingRecommender):
     ) -> np.ndarray:
         """Similarity-weighted mean of the user's ratings of the item's neighbours."""
         out = self.user_mean_[user]
+        slots = _NeighbourSlots(self.neighbors_)
         for s in range(0, user.size, chunk):
             u, i = user[s : s + chunk], item[s : s + chunk]
-            nb = self.neighbors_[i]
-            want = u[:, None] * self.n_items_ + nb
-            found, r = lookup(self.rating_keys_, self.used_.data, want)
+            found, r = self._neighbour_ratings(u, i, slots)
             sim = np.where(found, self.similarities_[i], 0.0)
             den = np.abs(sim).sum(axis=1)
             ok = den > 0
             out[s : s + chunk][ok] = (sim * r).sum(axis=1)[ok] / den[ok]
         return out
+
+    def _neighbour_ratings(
+        self, user: np.ndarray, item: np.ndarray, slots: _NeighbourSlots
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(whether user[p] rated neighbours_[item[p], s], that rating or 0), pairs x k. Found
+        from the user's few ratings (each placed at its slot among the item's neighbours),
+        not by looking up all k neighbours of every pair among every rating."""
+        found = np.zeros((user.size, self.neighbors_.shape[1]), dtype=bool)
+        r = np.zeros(found.shape)
+        pair, pos = ranges(self.used_.indptr[user], self.used_.indptr[user + 1])
+        hit, slot = slots.find(item[pair], self.used_.indices[pos])
+        found[pair[hit], slot] = True
+        r[pair[hit], slot] = self.used_.data[pos[hit]]
+        return found, r
 
     def _similarity_sums(self, users: np.ndarray) -> tuple[sp.csr_matrix, sp.csr_matrix]:
         """(the users' used songs as 1s, sum of similarities to them: sparse, users x songs)."""
@@ -224,3 +235,23 @@ class ItemKNN(RatingRecommender):
             lambda users: self._similarity_sums(users)[1],
             users_per_block=SPARSE_BLOCK_USERS,
         )
+
+
+class _NeighbourSlots:
+    """Where a song stands among another's neighbours: keys item * n + neighbour, sorted."""
+
+    def __init__(self, neighbors: np.ndarray) -> None:
+        n_items, k = neighbors.shape
+        order = np.argsort(neighbors, axis=1, kind="stable")  # -1 padding sorts first
+        codes = np.take_along_axis(neighbors, order, axis=1).astype(np.int64)
+        keys = np.arange(n_items, dtype=np.int64)[:, None] * (n_items + 1) + codes + 1
+        self.keys, self.slots, self.n_items = keys.ravel(), order.ravel(), n_items
+
+    def find(self, item: np.ndarray, song: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(whether ``song`` is among ``item``'s neighbours, its slot there) per pair."""
+        if self.keys.size == 0:
+            return np.zeros(item.size, dtype=bool), np.zeros(0, dtype=np.int64)
+        want = item.astype(np.int64) * (self.n_items + 1) + song + 1
+        at = np.minimum(np.searchsorted(self.keys, want), self.keys.size - 1)
+        hit = self.keys[at] == want
+        return hit, self.slots[at[hit]]

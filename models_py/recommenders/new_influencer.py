@@ -24,7 +24,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from models_py.recommenders.topn import block_rows, top_n
+from models_py.recommenders.topn import block_rows, top_entries, top_n
 from models_py.recommenders.tuning import average_precision_at_k
 
 ALL_TIERS = "all"
@@ -109,7 +109,7 @@ class SimilarInfluencers(BaseEstimator):
         out = np.empty((len(bios), self.n_items_))
         n_neighbours = np.zeros(len(bios), dtype=np.int64)
         for rows, votes, weight, count, prior in self._votes(bios, tiers):
-            out[rows] = _combine(votes, weight, prior, float(self.prior_strength_))
+            out[rows] = _combine(votes.toarray(), weight, prior, float(self.prior_strength_))
             n_neighbours[rows] = count
         return out, n_neighbours
 
@@ -133,18 +133,21 @@ class SimilarInfluencers(BaseEstimator):
             )
             for m in strengths
         }
+        orders: dict[int, np.ndarray] = {}  # songs by prior desc then code, per prior
         for rows, votes, weight, count, prior in self._votes(bios, tiers):
+            if id(prior) not in orders:
+                orders[id(prior)] = np.lexsort((np.arange(prior.size), -prior))
             for m in strengths:
-                scores = _combine(votes, weight, prior, float(m))
-                scores[scores <= 0] = -np.inf
                 ids, vals, n_neighbours = out[m]
-                ids[rows], vals[rows] = top_n(scores, n, overwrite=True)
+                ids[rows], vals[rows] = _top_n_combined(
+                    votes, weight, prior, float(m), n, orders[id(prior)]
+                )
                 n_neighbours[rows] = count
         return out
 
     def _votes(
         self, bios: np.ndarray, tiers: np.ndarray
-    ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    ) -> Iterator[tuple[np.ndarray, sp.csr_matrix, np.ndarray, np.ndarray, np.ndarray]]:
         """(rows, neighbour votes, their weight, their number, tier prior) per block of new
         influencers, each block within one tier."""
         bios, tiers = np.asarray(bios, dtype=object), np.asarray(tiers, dtype=object)
@@ -161,31 +164,85 @@ class SimilarInfluencers(BaseEstimator):
                 else np.arange(self.tiers_.size)  # a tier nobody known is in: everyone
             )
             peer_vectors = self.bio_vectors_[peers].T.tocsc()
-            # Bio similarities to every peer, and the votes over songs, are dense per block.
-            step = block_rows(max(peers.size, self.n_items_))
+            # Bio similarities and votes are sparse; a row left unsure is scored densely.
+            step = block_rows(self.n_items_)
             for rows in np.array_split(in_tier, -(-in_tier.size // step)):
                 votes, weight, count = self._neighbour_votes(query[rows], peers, peer_vectors)
                 yield rows, votes, weight, count, self.prior(tier)
 
     def _neighbour_votes(
         self, query: sp.csr_matrix, peers: np.ndarray, peer_vectors: sp.csc_matrix
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """sim-weighted usage of each row's top-n_neighbors peers (similarity > 0 only),
-        the sum of their similarities and their number."""
-        sims = (query @ peer_vectors).toarray()
+    ) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
+        """sim-weighted usage of each row's top-n_neighbors peers (similarity > 0 only; sparse:
+        the songs they used), the sum of their similarities and their number."""
+        sims = sp.csr_matrix(query @ peer_vectors)
+        sims.sort_indices()
         k = min(int(self.n_neighbors), peers.size)
-        sims[sims <= 0] = -np.inf
-        nb, sim = top_n(sims, k, overwrite=True)
-        ok = nb >= 0
+        # The k best positive similarities per row, ties by peer position: top_n's order of the
+        # dense row, on its stored cells only (a bio shares words with few peers).
+        row = np.repeat(np.arange(sims.shape[0]), np.diff(sims.indptr))
+        positive = sims.data > 0
+        row, col, sim = top_entries(
+            row[positive], sims.indices[positive], sims.data[positive], k, col_sorted=True
+        )
+        count = np.bincount(row, minlength=query.shape[0])
         weights = sp.csr_matrix(
-            (sim[ok], peers[nb[ok]], np.r_[0, np.cumsum(ok.sum(axis=1))]),
+            (sim, peers[col], np.r_[0, np.cumsum(count)]),
             shape=(query.shape[0], self.used_.shape[0]),
         )
-        return (
-            (weights @ self.used_).toarray(),
-            np.asarray(weights.sum(axis=1)).ravel(),
-            ok.sum(axis=1),
-        )
+        return sp.csr_matrix(weights @ self.used_), np.asarray(weights.sum(axis=1)).ravel(), count
+
+
+# Songs of highest prior scored for every row beside its voted songs (_top_n_combined), past
+# the n listed: what the rows' own votes may take from the prefix.
+PRIOR_SLACK = 32
+
+
+def _top_n_combined(
+    votes: sp.csr_matrix,
+    weight: np.ndarray,
+    prior: np.ndarray,
+    m: float,
+    n: int,
+    order: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """top_n of _combine's scores (those <= 0 left out) over every song, from few of them: each
+    row's voted songs and the first songs of ``order`` (prior desc, code asc). A song with no
+    vote scores m * prior / (weight + m), never more than one of higher prior, so a row whose
+    n-th score beats the first song left out is exact; the other rows are scored densely."""
+    width = n + PRIOR_SLACK
+    if width >= prior.size or n == 0:
+        return _dense_combined(votes, weight, prior, m, n)
+    prefix = np.sort(order[:width])
+    dense = _combine(votes[:, prefix].toarray(), weight, prior[prefix], m)
+    row = np.repeat(np.arange(votes.shape[0]), np.diff(votes.indptr))
+    out = ~np.isin(votes.indices, prefix)  # voted songs past the prefix, one cell each
+    row, col = row[out], votes.indices[out]
+    cell = (votes.data[out] + m * prior[col]) / (weight[row] + m)  # _combine's floats
+    rows = np.r_[np.repeat(np.arange(votes.shape[0]), width), row]
+    songs = np.r_[np.tile(prefix, votes.shape[0]), col]
+    scores = np.r_[dense.ravel(), cell]
+    keep = scores > 0
+    rows, songs, scores = top_entries(rows[keep], songs[keep], scores[keep], n)
+    ids, vals = (
+        np.full((votes.shape[0], n), -1, dtype=np.int32),
+        np.full((votes.shape[0], n), np.nan),
+    )
+    place = np.arange(rows.size) - np.searchsorted(rows, rows)
+    ids[rows, place], vals[rows, place] = songs, scores
+    bound = (0.0 + m * prior[order[width]]) / (weight + m)
+    unsure = np.flatnonzero(~(vals[:, -1] > bound))
+    if unsure.size:
+        ids[unsure], vals[unsure] = _dense_combined(votes[unsure], weight[unsure], prior, m, n)
+    return ids, vals
+
+
+def _dense_combined(
+    votes: sp.csr_matrix, weight: np.ndarray, prior: np.ndarray, m: float, n: int
+) -> tuple[np.ndarray, np.ndarray]:
+    scores = _combine(votes.toarray(), weight, prior, m)
+    scores[scores <= 0] = -np.inf
+    return top_n(scores, n, overwrite=True)
 
 
 def _combine(votes: np.ndarray, weight: np.ndarray, prior: np.ndarray, m: float) -> np.ndarray:

@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import joblib
 import numpy as np
 from sklearn.base import clone
 from sklearn.metrics import mean_absolute_error, root_mean_squared_error
@@ -25,19 +26,72 @@ def evaluate(model: RatingRecommender, test: Ratings) -> dict[str, float]:
     }
 
 
+# Influencers whose reels tune the models: past this many in the ratings, every grid point
+# fits on the reels of a seeded sample of them (tuning_sample), and only the chosen parameters
+# are fitted on every reel. A grid point's cost grows with the reels, while which point wins
+# is mostly settled well before (bench/notes.md); the default data and the 1M-row data have
+# fewer training influencers, so their tuning is unchanged.
+MAX_TUNING_USERS = 120_000
+
+
+def tuning_sample(
+    ratings: Ratings, max_users: int | None = MAX_TUNING_USERS, seed: int = 0
+) -> Ratings:
+    """``ratings`` itself up to ``max_users`` distinct users (None: no limit); past it, every
+    rating of a seeded random sample of that many users, in the same code space."""
+    counts = np.bincount(ratings.user, minlength=ratings.n_users)
+    users = np.flatnonzero(counts)
+    if max_users is None or users.size <= max_users:
+        return ratings
+    picked = np.random.default_rng(seed).choice(users, max_users, replace=False)
+    keep = np.zeros(ratings.n_users, dtype=bool)
+    keep[picked] = True
+    return ratings.subset(keep[ratings.user])
+
+
+# tune's results in this process, by what determines them (see _tuning_key): specs that tune
+# the same model on the same grid and ratings (er_biased_mf, the hybrid's usage part, the
+# two-stage's lift part) search once.
+_TUNED: dict[str, tuple[dict[str, Any], list[tuple[dict[str, Any], float]]]] = {}
+
+
+def _tuning_key(base: RatingRecommender, grid: Mapping[str, Sequence[Any]], *rest: Any) -> str:
+    """A hash of the unfitted estimator (its class and parameters, arrays included), the grid,
+    the ratings and the cut: equal keys give equal searches."""
+    return joblib.hash((type(base).__qualname__, clone(base), dict(grid), *rest))
+
+
 def tune(
     estimator: RatingRecommender | Callable[[], RatingRecommender],
     param_grid: Mapping[str, Sequence[Any]],
     ratings: Ratings,
     validation_fraction: float = 0.1,
     seed: int = 0,
+    max_users: int | None = MAX_TUNING_USERS,
 ) -> tuple[dict[str, Any], list[tuple[dict[str, Any], float]]]:
-    """Grid search by validation RMSE: every combination is fitted on ``ratings`` minus a seeded
-    random ``validation_fraction`` and scored on that fraction. Pass training data only, so the
-    test set stays unseen. Returns (best params, [(params, rmse)] in grid order); ties go to the
-    first combination in the grid.
+    """Grid search by validation RMSE: every combination is fitted on ``ratings`` (past
+    ``max_users`` users, on tuning_sample's) minus a seeded random ``validation_fraction`` and
+    scored on that fraction. Pass training data only, so the test set stays unseen. Returns
+    (best params, [(params, rmse)] in grid order); ties go to the first combination in the
+    grid. A search already made in this process with the same inputs is not made again.
     """
     base = estimator if isinstance(estimator, RatingRecommender) else estimator()
+    sample = tuning_sample(ratings, max_users, seed)
+    key = _tuning_key(base, param_grid, sample, validation_fraction, seed)
+    if key not in _TUNED:
+        _TUNED[key] = _grid_search(base, param_grid, sample, validation_fraction, seed)
+    best, table = _TUNED[key]
+    return dict(best), [(dict(params), rmse) for params, rmse in table]
+
+
+def _grid_search(
+    base: RatingRecommender,
+    param_grid: Mapping[str, Sequence[Any]],
+    ratings: Ratings,
+    validation_fraction: float,
+    seed: int,
+) -> tuple[dict[str, Any], list[tuple[dict[str, Any], float]]]:
+    """tune's search itself, uncached."""
     train, valid = ratings.split(validation_fraction, seed)
     table: list[tuple[dict[str, Any], float]] = []
     for params in ParameterGrid(dict(param_grid)):
@@ -153,19 +207,20 @@ def tune_ranking(
     seed: int = 0,
     min_rating: float | None = 0.0,
     time_cap: float = RANKING_TIME_CAP,
+    max_users: int | None = MAX_TUNING_USERS,
 ) -> tuple[dict[str, Any], list[tuple[dict[str, Any], float]]]:
     """Grid search by validation MAP@k (relevant: held-out songs rated above ``min_rating``,
     i.e. used and lifted; None: every held-out song used), on the same seeded validation cut
-    as ``tune``. Parameters the estimator lists in ``scoring_params`` change only how a
-    fitted model scores, so a grid of those alone is tried on one fit. Otherwise grid points
-    are fitted in grid order while the next, judged by the longest so far, would end within
-    ``time_cap`` seconds (the first always is), so a grid never costs unbounded time.
-    Returns (best params, [(params, MAP@k)] of the points tried, in grid order); ties go to
-    the first combination in the grid."""
+    as ``tune`` (of tuning_sample's users past ``max_users``). Parameters the estimator lists
+    in ``scoring_params`` change only how a fitted model scores, so a grid of those alone is
+    tried on one fit. Otherwise grid points are fitted in grid order while the next, judged by
+    the longest so far, would end within ``time_cap`` seconds (the first always is), so a grid
+    never costs unbounded time. Returns (best params, [(params, MAP@k)] of the points tried,
+    in grid order); ties go to the first combination in the grid."""
     if not time_cap > 0:
         raise ValueError("time_cap must be > 0 seconds")
     start = time.perf_counter()
-    train, valid = ratings.split(validation_fraction, seed)
+    train, valid = tuning_sample(ratings, max_users, seed).split(validation_fraction, seed)
     grid = list(ParameterGrid(dict(param_grid)))
     if not grid:
         raise ValueError("empty parameter grid")

@@ -20,8 +20,10 @@ from pathlib import Path
 from typing import NamedTuple
 
 import duckdb
+import joblib
 import numpy as np
 import scipy.sparse as sp
+from sklearn.base import clone
 from sklearn.model_selection import ParameterGrid
 from threadpoolctl import threadpool_limits
 
@@ -89,10 +91,7 @@ def fit_model(spec: ModelSpec, data: ScoringData, ratings: Ratings) -> Fitted:
     model = spec.make(data)
     judged, search, tuned = None, None, {}
     if spec.grid:
-        part = model.get_params()[spec.grid_on] if spec.grid_on else model
-        best, _ = tune(
-            part, spec.grid, ratings, validation_fraction=VALIDATION_FRACTION, seed=VALIDATION_SEED
-        )
+        best = tune_grid(spec, model, ratings)
         prefix = f"{spec.grid_on}__" if spec.grid_on else ""
         tuned.update({prefix + name: value for name, value in best.items()})
         model.set_params(**tuned)
@@ -115,6 +114,33 @@ def fit_model(spec: ModelSpec, data: ScoringData, ratings: Ratings) -> Fitted:
     elif spec.serve:
         judged = validation_map(model, ratings, data)
     return Fitted(model.fit(ratings), model.get_params(), judged, search, tuned)
+
+
+def tune_grid(spec: ModelSpec, model: RatingRecommender, ratings: Ratings) -> dict:
+    """The best of `spec.grid` for `model` (or its `grid_on` part) by validation RMSE. Equal
+    searches are made once per process (tuning.tune), so a search made before the workers
+    fork (tune_shared_grids) is inherited by all of them."""
+    part = model.get_params()[spec.grid_on] if spec.grid_on else model
+    best, _ = tune(
+        part, spec.grid, ratings, validation_fraction=VALIDATION_FRACTION, seed=VALIDATION_SEED
+    )
+    return best
+
+
+def tune_shared_grids(specs: list[ModelSpec], data: ScoringData, ratings: Ratings) -> int:
+    """Make, in this process, each RMSE search that more than one of `specs` needs (the same
+    model part and grid: er_biased_mf's, in the hybrid and the two-stage ranker too); call it
+    before forking the workers so none repeats it. Returns how many searches it made."""
+    groups: dict[str, list[tuple[ModelSpec, RatingRecommender]]] = {}
+    for spec in specs:
+        if spec.grid:
+            model = spec.make(data)
+            part = model.get_params()[spec.grid_on] if spec.grid_on else model
+            groups.setdefault(joblib.hash((clone(part), spec.grid)), []).append((spec, model))
+    shared = [group[0] for group in groups.values() if len(group) > 1]
+    for spec, model in shared:
+        tune_grid(spec, model, ratings)
+    return len(shared)
 
 
 def rank_search(spec: ModelSpec, data: ScoringData, table: list[tuple[dict, float]]) -> dict:

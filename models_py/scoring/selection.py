@@ -18,7 +18,7 @@ from sklearn.base import clone
 from models_py.recommenders.base import RatingRecommender
 from models_py.recommenders.baselines import MostUsed
 from models_py.recommenders.data import Ratings
-from models_py.recommenders.tuning import map_at_k
+from models_py.recommenders.tuning import map_at_k, tuning_sample
 from models_py.scoring.data import ScoringData
 
 VALIDATION_FRACTION = 0.1  # the cut tuning uses too (tuning.tune / tune_ranking)
@@ -36,8 +36,11 @@ def relevance_name(data: ScoringData) -> str:
 
 
 def validation_map(model: RatingRecommender, ratings: Ratings, data: ScoringData) -> float:
-    """MAP@eval_k of `model` (unfitted; cloned) fitted on `ratings` minus the validation cut."""
-    train, valid = ratings.split(VALIDATION_FRACTION, VALIDATION_SEED)
+    """MAP@eval_k of `model` (unfitted; cloned) fitted on `ratings` minus the validation cut,
+    on the influencers the models are tuned on (tuning_sample), so every method is judged on
+    the same reels as the rank-tuned ones."""
+    sample = tuning_sample(ratings, seed=VALIDATION_SEED)
+    train, valid = sample.split(VALIDATION_FRACTION, VALIDATION_SEED)
     fitted = clone(model).fit(train)
     return map_at_k(fitted, valid, data.eval_k, relevant_above(data))
 

@@ -21,9 +21,16 @@ from scipy.special import log_ndtr
 
 from models_py.recommenders.base import RatingRecommender
 from models_py.recommenders.data import Ratings
+from models_py.recommenders.ranking import TopN, empty_top_n
+from models_py.recommenders.separable_rank import SeparableRanker, rank_index
+from models_py.recommenders.topn import block_rows, mask_excluded, top_entries
 
 RANKINGS = ("lifted", "used", "delta")
 NEVER_USED = -1e9  # log-weight of a song the truth does not know (finite: scores are stored)
+# The most used songs whose "lifted" scores set the floor below which a song's usage term
+# rules it out of a list (PlantedModel._lifted_top_n): a few hundred keep most songs out.
+FLOOR_SONGS = 256
+FLOOR_PER_ROW = 4  # and each user's songs of highest usage per list place, for a tighter floor
 
 
 def _aligned(
@@ -122,21 +129,135 @@ class PlantedModel(RatingRecommender):
         interaction = np.einsum("ij,ij->i", self.user_factors_[user], self.item_factors_[item])
         return self.mu_ + self.user_bias_[user] + self.item_bias_[item] + interaction
 
-    def _delta_block(self, users: np.ndarray) -> np.ndarray:
-        return (
-            self.mu_
-            + self.user_bias_[users, None]
-            + self.item_bias_[None, :]
-            + self.user_factors_[users] @ self.item_factors_.T
-        )
+    def ranker(self) -> SeparableRanker | None:
+        """Biases alone ranked by Delta: mu + b_u + b_i, the separable ranker's scores (its
+        factor term is zeros, which adds nothing); every other ranking is dense."""
+        if self.ranking != "delta" or self.include_factors:
+            return None
+        order, norm_after = rank_index(self.item_bias_, None)
+        return SeparableRanker(self.mu_, self.user_bias_, self.item_bias_, order, norm_after)
+
+    def _interaction_block(self, users: np.ndarray) -> np.ndarray:
+        """p_u·q_i of a block: one product, shared by the Delta and the usage terms."""
+        return self.user_factors_[users] @ self.item_factors_.T
+
+    def _delta_block(self, users: np.ndarray, interaction: np.ndarray) -> np.ndarray:
+        return self.mu_ + self.user_bias_[users, None] + self.item_bias_[None, :] + interaction
+
+    def _usage_block(self, users: np.ndarray, interaction: np.ndarray) -> np.ndarray:
+        """The usage log-weight s_i + genre_alpha p_u·g_i + affinity_alpha p_u·q_i."""
+        score = self.song_log_weight_[None, :] + self.user_factors_[users] @ self.item_genre_.T
+        score += self.affinity_alpha_ * interaction
+        return score
+
+    def _lift(self, delta: np.ndarray) -> np.ndarray:
+        """log P(Delta > lift_threshold): never above 0."""
+        return log_ndtr((delta - self.lift_threshold) / self.sigma_)
 
     def _score_block(self, users: np.ndarray) -> np.ndarray:
-        delta = self._delta_block(users)
+        interaction = self._interaction_block(users)
         if self.ranking == "delta":
-            return delta
-        taste = self.user_factors_[users]
-        score = self.song_log_weight_[None, :] + taste @ self.item_genre_.T
-        score += self.affinity_alpha_ * (taste @ self.item_factors_.T)
+            return self._delta_block(users, interaction)
+        score = self._usage_block(users, interaction)
         if self.ranking == "lifted":
-            score += log_ndtr((delta - self.lift_threshold) / self.sigma_)
+            score += self._lift(self._delta_block(users, interaction))
         return score
+
+    def _rank(
+        self, users: np.ndarray, n: int, excluded: sp.csr_matrix | None, shelf: np.ndarray | None
+    ) -> TopN:
+        """The dense ranking; for "lifted", without the lift term (most of its cost) on songs
+        that cannot make a list (_lifted_top_n)."""
+        if self.ranking != "lifted" or n == 0:
+            return super()._rank(users, n, excluded, shelf)
+        songs = np.argsort(-self.song_log_weight_, kind="stable")
+        if shelf is not None:
+            songs = songs[shelf[songs]]
+        floor_songs = songs[:FLOOR_SONGS]
+        ids, vals = empty_top_n(users.size, n)
+        step = block_rows(self.n_items_)  # the dense ranking's blocks: the same products
+        for s in range(0, users.size, step):
+            block = users[s : s + step]
+            left_out = excluded[block] if excluded is not None else None
+            ids[s : s + step], vals[s : s + step] = self._lifted_top_n(
+                block, n, left_out, shelf, floor_songs
+            )
+        return ids, vals
+
+    def _lifted_top_n(
+        self,
+        users: np.ndarray,
+        n: int,
+        excluded: sp.csr_matrix | None,
+        shelf: np.ndarray | None,
+        floor_songs: np.ndarray,
+    ) -> TopN:
+        """top_n of _score_block's "lifted" scores, the same floats. The lift term is never
+        above 0, so a song's usage term bounds its score: the n-th best score among
+        `floor_songs` (the most used) is a floor, and a song whose usage is below it cannot
+        make the list. Only the songs at or above it get their lift term and are ranked."""
+        interaction = self._interaction_block(users)
+        usage = self._usage_block(users, interaction)
+        if shelf is not None:
+            usage[:, ~shelf] = -np.inf
+        mask_excluded(usage, excluded)
+        floor = np.maximum(
+            self._nth_score(users, usage, interaction, floor_songs, n),
+            self._own_nth_score(users, usage, interaction, n),
+        )
+        row, col = np.nonzero((usage >= floor[:, None]) & (usage > -np.inf))
+        score = self._scores_at(users, usage, interaction, row, col)
+        ok = score > -np.inf  # as in the dense ranking, -inf is never listed
+        row, col, score = top_entries(row[ok], col[ok], score[ok], n, col_sorted=True)
+        ids, vals = empty_top_n(users.size, n)
+        place = np.arange(row.size) - np.searchsorted(row, row)
+        ids[row, place], vals[row, place] = col, score
+        return ids, vals
+
+    def _nth_score(
+        self,
+        users: np.ndarray,
+        usage: np.ndarray,
+        interaction: np.ndarray,
+        songs: np.ndarray,
+        n: int,
+    ) -> np.ndarray:
+        """Per row, the n-th best "lifted" score among `songs` (-inf: fewer than n listed)."""
+        if songs.size < n:
+            return np.full(usage.shape[0], -np.inf)
+        row = np.repeat(np.arange(usage.shape[0]), songs.size)
+        col = np.tile(songs, usage.shape[0])
+        score = self._scores_at(users, usage, interaction, row, col).reshape(-1, songs.size)
+        return -np.partition(-score, n - 1, axis=1)[:, n - 1]
+
+    def _own_nth_score(
+        self, users: np.ndarray, usage: np.ndarray, interaction: np.ndarray, n: int
+    ) -> np.ndarray:
+        """Per row, the n-th best "lifted" score among its FLOOR_PER_ROW x n songs of highest
+        usage (-inf: fewer than n listed): a tighter floor than the most used songs'."""
+        m = min(usage.shape[1], FLOOR_PER_ROW * n)
+        if m < n or m == usage.shape[1]:
+            return np.full(usage.shape[0], -np.inf)
+        best = np.argpartition(-usage, m - 1, axis=1)[:, :m]
+        row = np.repeat(np.arange(usage.shape[0]), m)
+        score = self._scores_at(users, usage, interaction, row, best.ravel()).reshape(-1, m)
+        return -np.partition(-score, n - 1, axis=1)[:, n - 1]
+
+    def _scores_at(
+        self,
+        users: np.ndarray,
+        usage: np.ndarray,
+        interaction: np.ndarray,
+        row: np.ndarray,
+        col: np.ndarray,
+    ) -> np.ndarray:
+        """_score_block's "lifted" floats at cells (row, col) of a block (-inf left out)."""
+        bound = usage[row, col]
+        delta = self._delta_cells(users[row], col, interaction[row, col])
+        return np.where(bound > -np.inf, bound + self._lift(delta), -np.inf)
+
+    def _delta_cells(
+        self, users: np.ndarray, items: np.ndarray, interaction: np.ndarray
+    ) -> np.ndarray:
+        """_delta_block's floats at (users[k], items[k]), the same operations in order."""
+        return self.mu_ + self.user_bias_[users] + self.item_bias_[items] + interaction
