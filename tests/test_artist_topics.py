@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse as sp
 from sklearn.base import clone
 from sklearn.decomposition import NMF
 
@@ -166,3 +167,33 @@ def test_the_pruned_ranking_is_the_dense_ranking(monkeypatch: pytest.MonkeyPatch
         assert (ids == want_ids).all()
         np.testing.assert_allclose(vals, want_vals, rtol=1e-12)
     assert sum(scored) < 80  # most lists came from the best artists' songs alone
+
+
+def test_equal_topic_fits_are_made_once_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """artist_topics and the two-stage ranker's candidates fit the same topics on the same
+    reels; the runner puts them in one job and kl_topics fits once."""
+    from models_py.recommenders import artist_topics as module
+
+    calls = []
+    real = module._kl_topics
+    monkeypatch.setattr(module, "_kl_topics", lambda *a: calls.append(a) or real(*a))
+    monkeypatch.setattr(module, "_FITTED", type(module._FITTED)())
+    counts = sp.random(40, 9, density=0.3, random_state=1, format="csr")
+    first = module.kl_topics(counts, 3, 50, 0)
+    first[0][:] = -1.0  # the caller owns its copy
+    again = module.kl_topics(counts, 3, 50, 0)
+    assert len(calls) == 1 and (again[0] >= 0).all()
+    module.kl_topics(counts, 4, 50, 0)
+    assert len(calls) == 2
+
+
+def test_artist_topics_and_the_two_stage_ranker_share_a_job() -> None:
+    from models_py.scoring.registry import MODELS
+    from models_py.scoring.runner import jobs_of
+
+    specs = list(MODELS)
+    jobs = jobs_of(specs, list(range(len(specs) + 1)))
+    names = [[specs[i].method if i < len(specs) else "new" for i in job] for job in jobs]
+    assert ["artist_topics", "two_stage"] in names
+    assert sorted(m for job in names for m in job) == sorted([s.method for s in specs] + ["new"])
+    assert all(len(job) == 1 for job in names if "artist_topics" not in job)

@@ -23,7 +23,9 @@ lists for all 118k influencers 12 s, 0.7 GB peak.
 from __future__ import annotations
 
 import warnings
+from collections import OrderedDict
 
+import joblib
 import numpy as np
 import scipy.sparse as sp
 from sklearn.decomposition import NMF
@@ -68,10 +70,32 @@ def artist_share(uses: np.ndarray, by_artist: sp.csr_matrix, smoothing: float) -
     return np.divide(uses + smoothing, denominator, out=np.zeros(uses.size), where=denominator > 0)
 
 
+# The last topic fits of this process, by what determines them: artist_topics and the
+# two-stage ranker's candidates fit the same topics on the same reels (the runner puts them in
+# one job), and the NMF is most of either's cost at scale. Two: one cut's and all reels'.
+_FITTED: OrderedDict[str, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+_FITTED_KEPT = 2
+
+
 def kl_topics(
     counts: sp.csr_matrix, n_topics: int, max_iter: int, random_state: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(W, H) of the KL-NMF of ``counts``; zero factors when there is nothing to factor."""
+    """(W, H) of the KL-NMF of ``counts``; zero factors when there is nothing to factor. A
+    fit this process already made on equal inputs is returned again (copies: callers own
+    their factors)."""
+    key = joblib.hash((counts, int(n_topics), int(max_iter), int(random_state)))
+    if key not in _FITTED:
+        _FITTED[key] = _kl_topics(counts, n_topics, max_iter, random_state)
+        while len(_FITTED) > _FITTED_KEPT:
+            _FITTED.popitem(last=False)
+    w, h = _FITTED[key]
+    return w.copy(), h.copy()
+
+
+def _kl_topics(
+    counts: sp.csr_matrix, n_topics: int, max_iter: int, random_state: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """kl_topics' fit itself, uncached."""
     k = min(int(n_topics), *counts.shape)
     if k < 1 or counts.nnz == 0:
         return np.zeros((counts.shape[0], 0)), np.zeros((0, counts.shape[1]))

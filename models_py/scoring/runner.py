@@ -250,32 +250,59 @@ def not_fitted_run(spec: ModelSpec, reason: str, run_id: str) -> dict:
 _WORK: tuple[list[ModelSpec], ScoringData, int, str] | None = None
 
 
-def _judge_in_worker(index: int) -> tuple[ScoreTables, float, dict]:
-    """Judge job `index`: the index-th spec, or (one past the last) the new-influencer model."""
+def _judge_in_worker(job: list[int]) -> list[tuple[int, ScoreTables, float, dict]]:
+    """Judge each spec of `job` in turn (index one past the last spec: the new-influencer
+    model); per spec its index, tables, seconds and tuned values."""
     specs, data, top_n, run_id = _WORK
-    out = ScoreTables.empty()
+    done = []
     # One BLAS thread per worker: two workers already use both cores.
     with threadpool_limits(limits=1):
-        if index < len(specs):
-            seconds, tuned = judge_model(specs[index], data, top_n, run_id, out)
-            return out, seconds, tuned
-        start = time.perf_counter()
-        frame, run = cold_influencer_frame(data, top_n, run_id)
-        out.evaluation_recommendations.append(frame)
-        out.model_runs.append(run)
-        return out, time.perf_counter() - start, {}
+        for index in job:
+            out = ScoreTables.empty()
+            if index < len(specs):
+                seconds, tuned = judge_model(specs[index], data, top_n, run_id, out)
+                done.append((index, out, seconds, tuned))
+                continue
+            start = time.perf_counter()
+            frame, run = cold_influencer_frame(data, top_n, run_id)
+            out.evaluation_recommendations.append(frame)
+            out.model_runs.append(run)
+            done.append((index, out, time.perf_counter() - start, {}))
+    return done
 
 
-def _serve_in_worker(index: int, tuned: dict, lists: bool) -> tuple[ScoreTables, float]:
+def _serve_in_worker(
+    job: list[int], tuned: list[dict], lists: list[bool]
+) -> list[tuple[int, ScoreTables, float]]:
     specs, data, top_n, _ = _WORK
-    out = ScoreTables.empty()
+    done = []
     with threadpool_limits(limits=1):
-        return out, serve_model(specs[index], data, top_n, tuned, lists, out)
+        for index, values, listed in zip(job, tuned, lists, strict=True):
+            out = ScoreTables.empty()
+            done.append((index, out, serve_model(specs[index], data, top_n, values, listed, out)))
+    return done
 
 
-def _longest_first(costs: list[float]) -> list[int]:
+def jobs_of(specs: list[ModelSpec], indices: list[int]) -> list[list[int]]:
+    """The specs at `indices` as jobs: one spec each, but specs naming the same `job` run in
+    one, in spec order, so the fits they share are made once in that worker."""
+    jobs: list[list[int]] = []
+    shared: dict[str, list[int]] = {}
+    for index in indices:
+        key = specs[index].job if index < len(specs) else None
+        if key is None:
+            jobs.append([index])
+        elif key in shared:
+            shared[key].append(index)
+        else:
+            shared[key] = [index]
+            jobs.append(shared[key])
+    return jobs
+
+
+def _longest_first(jobs: list[list[int]], cost: Callable[[int], float]) -> list[list[int]]:
     """LPT order: the short jobs fill in while the long ones run, so the workers end together."""
-    return sorted(range(len(costs)), key=lambda i: -costs[i])
+    return sorted(jobs, key=lambda job: -sum(cost(i) for i in job))
 
 
 def score_all(
@@ -290,46 +317,53 @@ def score_all(
 ) -> tuple[set[str], dict[str, float]]:
     """Judge every model and the new-influencer model, then serve every servable one, `workers`
     at a time, longest first. `choose_served` runs between the phases, once every judge job's
-    tables are written, and names the methods to list for every influencer. Each job's tables
-    go to `sink` as soon as it finishes and are then dropped: holding every model's frames
-    until the end makes the parent's peak the sum of all of them. Returns the methods served
-    and the serve phase's seconds per method."""
+    tables are written, and names the methods to list for every influencer. Each model's
+    tables go to `sink` as soon as its job finishes and are then dropped: holding every
+    model's frames until the end makes the parent's peak the sum of all of them. Returns the
+    methods served and the serve phase's seconds per method."""
     global _WORK
     _WORK = (specs, data, top_n, run_id)
     names = [spec.method for spec in specs] + [NEW_INFLUENCER_METHOD]
     costs = [spec.cost for spec in specs] + [NEW_INFLUENCER_COST]
-    servable = [i for i, spec in enumerate(specs) if spec.serve]
     try:
         with fork_pool(workers) as pool:
             tuned: dict[int, dict] = {}
-            with progress.bar("models judged", total=len(names), unit="model") as done:
-                pending = {pool.submit(_judge_in_worker, i): i for i in _longest_first(costs)}
+            judge_jobs = _longest_first(jobs_of(specs, list(range(len(names)))), costs.__getitem__)
+            with progress.bar("models judged", total=len(names), unit="model") as bar:
+                pending = [pool.submit(_judge_in_worker, job) for job in judge_jobs]
                 for future in as_completed(pending):
-                    index = pending.pop(future)
-                    out, seconds, tuned[index] = future.result()
-                    del future  # its result is `out`: let it go once written
-                    sink(out)
-                    del out
-                    done.update(1)
-                    echo(f"  {names[index]:<18} {seconds:6.1f}s")
+                    for index, out, seconds, tuned[index] in future.result():
+                        sink(out)
+                        del out
+                        bar.update(1)
+                        echo(f"  {names[index]:<18} {seconds:6.1f}s")
+                    del future  # its result holds the tables: let them go once written
             served = choose_served() & set(names)
-            # Serving lists for every influencer dwarfs a refit: those jobs go first.
-            serve_costs = [costs[i] * (10 if names[i] in served else 1) for i in servable]
-            order = [servable[k] for k in _longest_first(serve_costs)]
+
+            def serve_cost(i: int) -> float:  # lists for everyone dwarf a refit: first
+                return costs[i] * (10 if names[i] in served else 1)
+
+            servable = [i for i, spec in enumerate(specs) if spec.serve]
+            serve_jobs = _longest_first(jobs_of(specs, servable), serve_cost)
             serve_seconds: dict[str, float] = {}
-            with progress.bar("models served", total=len(order), unit="model") as done:
-                pending = {
-                    pool.submit(_serve_in_worker, i, tuned[i], names[i] in served): i for i in order
-                }
+            with progress.bar("models served", total=len(servable), unit="model") as bar:
+                pending = [
+                    pool.submit(
+                        _serve_in_worker,
+                        job,
+                        [tuned[i] for i in job],
+                        [names[i] in served for i in job],
+                    )
+                    for job in serve_jobs
+                ]
                 for future in as_completed(pending):
-                    index = pending.pop(future)
-                    out, serve_seconds[names[index]] = future.result()
+                    for index, out, serve_seconds[names[index]] in future.result():
+                        sink(out)
+                        del out
+                        bar.update(1)
+                        what = "lists for everyone" if names[index] in served else "refit"
+                        echo(f"  {names[index]:<18} {serve_seconds[names[index]]:6.1f}s ({what})")
                     del future
-                    sink(out)
-                    del out
-                    done.update(1)
-                    what = "lists for everyone" if names[index] in served else "refit"
-                    echo(f"  {names[index]:<18} {serve_seconds[names[index]]:6.1f}s ({what})")
     finally:
         _WORK = None
     return served, serve_seconds
@@ -377,6 +411,8 @@ def run_scoring(
     def choose_served() -> set[str]:
         return {choose_default_method(con, data, run_id, echo), *requested}
 
+    # Searches several specs share (er_biased_mf's grid) made once, before the workers fork.
+    tune_shared_grids(specs, data, data.train)
     served, serve_seconds = score_all(
         specs, data, top_n, run_id, echo, partial(append_scores, con), choose_served, workers
     )
