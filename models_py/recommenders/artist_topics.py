@@ -72,16 +72,17 @@ def artist_share(uses: np.ndarray, by_artist: sp.csr_matrix, smoothing: float) -
 
 # The last topic fits of this process, by what determines them: artist_topics and the
 # two-stage ranker's candidates fit the same topics on the same reels (the runner puts them in
-# one job), and the NMF is most of either's cost at scale. Two: one cut's and all reels'.
+# one job), and the NMF is most of either's cost at scale. Four: artist_topics' topic grid
+# (three points on the validation cut) then its fit, before the two-stage's cut and fit.
 _FITTED: OrderedDict[str, tuple[np.ndarray, np.ndarray]] = OrderedDict()
-_FITTED_KEPT = 2
+_FITTED_KEPT = 4
 
 
 def kl_topics(
     counts: sp.csr_matrix, n_topics: int, max_iter: int, random_state: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """(W, H) of the KL-NMF of ``counts``; zero factors when there is nothing to factor. A
-    fit this process already made on equal inputs is returned again (copies: callers own
+    fit this process made lately on equal inputs is returned again (copies: callers own
     their factors)."""
     key = joblib.hash((counts, int(n_topics), int(max_iter), int(random_state)))
     if key not in _FITTED:
