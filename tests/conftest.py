@@ -21,6 +21,9 @@ SMALL = {"n_influencers": 400, "n_celebrities": 80, "n_songs": 500}
 # The report's min_user_count of 100 was for 12,000 influencers; scaled to 480 here.
 # eval_max_influencers below the 480 influencers: every test runs on a sampled evaluation.
 SMALL_VARS = {"min_user_count": 5, "eval_max_influencers": 300}
+# The `built` warehouse's: content served beside the default method, so its explanations are
+# checked in the marts.
+BUILT_VARS = {**SMALL_VARS, "serve_methods": "content"}
 
 
 @dataclass(frozen=True)
@@ -45,9 +48,7 @@ def built(small_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Built:
     from models_py.cli.commands import main
 
     path = tmp_path_factory.mktemp("wh") / "warehouse.duckdb"
-    # content served beside the default method: its explanations are checked in the marts.
-    settings = {**SMALL_VARS, "serve_methods": "content"}
-    overrides = [arg for k, v in settings.items() for arg in ("--var", f"{k}={v}")]
+    overrides = [arg for k, v in BUILT_VARS.items() for arg in ("--var", f"{k}={v}")]
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
         code = main(

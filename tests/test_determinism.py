@@ -8,7 +8,7 @@ import duckdb
 import pytest
 
 from models_py import pipeline
-from tests.conftest import SMALL_VARS, Built
+from tests.conftest import BUILT_VARS, Built
 
 pytestmark = pytest.mark.slow
 
@@ -48,7 +48,7 @@ def test_same_input_same_tables_whatever_the_threads(built: Built, tmp_path: Pat
     pipeline.run(
         built.data / "raw",
         again,
-        dbt_vars=SMALL_VARS,
+        dbt_vars=BUILT_VARS,
         generate_if_empty=False,
         threads=1,
         echo=lambda _: None,

@@ -109,8 +109,8 @@ def test_hybrid_predicts_er_biased_mf_delta_on_any_data() -> None:
     import pandas as pd
 
     from models_py.scoring.data import ScoringData
+    from models_py.scoring.fitting import fit_model
     from models_py.scoring.registry import MODELS
-    from models_py.scoring.runner import fit_model
 
     rng = np.random.default_rng(0)
     n_u, n_i = 120, 60

@@ -8,8 +8,8 @@ import pandas as pd
 
 from models_py.recommenders import Ratings, tuning
 from models_py.scoring.data import ScoringData
+from models_py.scoring.fitting import tune_grid, tune_shared_grids
 from models_py.scoring.registry import MODELS
-from models_py.scoring.runner import tune_grid, tune_shared_grids
 
 
 def small_data() -> ScoringData:

@@ -40,8 +40,8 @@ def stage_model(size_dir: Path, method: str) -> dict[str, Any]:
     recommend top-10 for every influencer and evaluate (test RMSE, MAP@10 on held-out reels)."""
     from threadpoolctl import threadpool_limits
 
+    from models_py.scoring.fitting import fit_model
     from models_py.scoring.registry import MODELS, within_size_limits
-    from models_py.scoring.runner import fit_model
 
     spec = {s.method: s for s in MODELS}[method]
     data = scoring_data(size_dir)
