@@ -120,6 +120,20 @@ def test_every_servable_model_keeps_parts(warehouse) -> None:
     assert not missing, f"servable models without parts: {set(missing)}"
 
 
+def test_song_features_out_of_column_order_are_refused() -> None:
+    """The reader rebuilds each song's row in column order, the order its sums run in: a part
+    stored otherwise would give other floats, so it is not written."""
+    import scipy.sparse as sp
+
+    from models_py.scoring.parts_store import _feature_frame
+
+    unsorted = sp.csr_matrix((np.array([0.6, 0.8]), np.array([1, 0]), np.array([0, 2])), (1, 2))
+    with pytest.raises(ValueError, match="features_: song features are read back in feature"):
+        _feature_frame("content", "features_", unsorted)
+    unsorted.sort_indices()
+    assert _feature_frame("content", "features_", unsorted)["feature"].tolist() == [0, 1]
+
+
 def test_a_class_without_parts_fails_loudly() -> None:
     from models_py.recommenders.baselines import GlobalMean
     from models_py.recommenders.data import Ratings

@@ -140,7 +140,8 @@ def rebuild(parts: Parts, used: sp.csr_matrix) -> RatingRecommender:
     used = sp.csr_matrix(used, dtype=np.float64)
     used.sort_indices()
     model.n_users_, model.n_items_ = used.shape[0], int(settings["n_items"])
-    model.fit_users_ = int(settings.get("n_users", used.shape[0]))  # parts kept before it: k
+    # Parts written before the setting existed: the rebuilt rows, as then.
+    model.fit_users_ = int(settings.get("n_users", used.shape[0]))
     model.global_mean_ = float(settings["global_mean"])
     model.rating_range_ = tuple(float(v) for v in settings["rating_range"])
     model.used_ = used

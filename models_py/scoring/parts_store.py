@@ -83,8 +83,8 @@ def _frame(method: str, part: str, columns: dict[str, np.ndarray]) -> pd.DataFra
 
 
 def _feature_frame(method: str, part: str, matrix: sp.csr_matrix) -> pd.DataFrame:
-    """One row per stored (song, feature) cell, in the row's stored order (the order sums over
-    a song's features run in, so the reader restores it)."""
+    """One row per stored (song, feature) cell. A song's features must be in column order: the
+    order its sums run in (content_rank), the one the reader rebuilds the rows in."""
     csr = sp.csr_matrix(matrix)
     if not csr.has_sorted_indices:
         raise ValueError(f"{part}: song features are read back in feature order; sort them")
