@@ -9,7 +9,8 @@ import duckdb
 import numpy as np
 import pytest
 
-from models_py.recommenders.parts import NoPartsError, servable_classes, to_parts
+from models_py.recommenders import shortlist_rank
+from models_py.recommenders.parts import NoPartsError, rebuild, servable_classes, to_parts
 from models_py.scoring import registry
 from models_py.scoring.data import ScoringData, read_scoring_data
 from models_py.scoring.frames import recommendation_frame
@@ -20,8 +21,6 @@ from tests.conftest import Built
 
 SERVED = [spec for spec in registry.MODELS if spec.serve]
 N = 10
-# Servable but without parts yet: their on-demand lists fail loudly (NoPartsError).
-NOT_YET = {"content", "hybrid"}
 
 
 @pytest.fixture(scope="module")
@@ -54,17 +53,39 @@ def chosen_influencers(data: ScoringData) -> np.ndarray:
 
 @pytest.mark.parametrize("spec", SERVED, ids=lambda spec: spec.method)
 def test_on_demand_list_is_the_served_list(spec: registry.ModelSpec, warehouse) -> None:
+    _assert_on_demand_is_served(spec, *warehouse)
+
+
+@pytest.mark.parametrize("method", ["content", "hybrid"])
+def test_on_demand_ranks_as_the_full_fit_at_catalogue_scale(
+    method: str, warehouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past the threshold the full fit ranks shortlists; the model rebuilt for one influencer
+    (1 x songs, far below it) must too, or its lists would differ (shortlist_rank)."""
     path, data = warehouse
+    n_items = len(data.song_ids)
+    monkeypatch.setattr(shortlist_rank, "SHORTLIST_CELLS", 2 * n_items)
+    monkeypatch.setattr(shortlist_rank, "SHORTLIST_SONGS", 16)  # shortlists short of all songs
+    spec = next(spec for spec in SERVED if spec.method == method)
+    model = _assert_on_demand_is_served(spec, path, data)
+    parts = to_parts(model)
+    parts.influencer = {name: values[:1] for name, values in parts.influencer.items()}
+    one = rebuild(parts, model.used_[:1])
+    assert one.n_users_ == 1 and shortlist_rank.at_scale(model) and shortlist_rank.at_scale(one)
+    if method == "content":
+        assert one.ranker().shortlist
+    else:
+        assert one._shortlisted()
+
+
+def _assert_on_demand_is_served(spec: registry.ModelSpec, path, data: ScoringData):
+    """The on-demand list of each chosen influencer is their served list; the fitted model."""
     model = spec.make(data).fit(data.everything)
     tables = parts_tables(spec.method, model)
     with duckdb.connect(str(path)) as con:
         clear_scores(con)
         append_scores(con, ScoreTables([], [], [], [], [], **tables))
         assert stored_methods(con) == [spec.method]
-        if spec.method in NOT_YET:  # kept without parts: asked for, it says so
-            with pytest.raises(NoPartsError, match="no on-demand lists for .* yet"):
-                on_demand_list(con, spec.method, data.influencer_ids[0], N)
-            return
         for user in chosen_influencers(data):
             served = recommendation_frame(
                 data, model, spec.method, N, data.unrated, explain=True, users=np.array([user])
@@ -74,6 +95,7 @@ def test_on_demand_list_is_the_served_list(spec: registry.ModelSpec, warehouse) 
             np.testing.assert_allclose(got["score"], served["score"], rtol=0, atol=1e-9)
             because = [data.song_ids[b] if b >= 0 else None for b in served["because"]]
             assert got["because_song_id"].tolist() == because
+    return model
 
 
 def test_a_method_without_parts_has_no_on_demand_list(warehouse) -> None:
@@ -95,7 +117,21 @@ def test_every_servable_model_keeps_parts(warehouse) -> None:
         for part in [model, *nested]:
             if type(part).__name__ not in servable_classes():
                 missing.append(spec.method)
-    assert set(missing) == NOT_YET, f"servable models without parts: {set(missing) - NOT_YET}"
+    assert not missing, f"servable models without parts: {set(missing)}"
+
+
+def test_song_features_out_of_column_order_are_refused() -> None:
+    """The reader rebuilds each song's row in column order, the order its sums run in: a part
+    stored otherwise would give other floats, so it is not written."""
+    import scipy.sparse as sp
+
+    from models_py.scoring.parts_store import _feature_frame
+
+    unsorted = sp.csr_matrix((np.array([0.6, 0.8]), np.array([1, 0]), np.array([0, 2])), (1, 2))
+    with pytest.raises(ValueError, match="features_: song features are read back in feature"):
+        _feature_frame("content", "features_", unsorted)
+    unsorted.sort_indices()
+    assert _feature_frame("content", "features_", unsorted)["feature"].tolist() == [0, 1]
 
 
 def test_a_class_without_parts_fails_loudly() -> None:
@@ -110,6 +146,7 @@ def test_a_class_without_parts_fails_loudly() -> None:
 def test_recommend_computes_a_method_not_served_on_demand(warehouse) -> None:
     from models_py.cli.lookup import recommendations
     from models_py.errors import ReelRecError
+    from models_py.recommenders.baselines import GlobalMean
 
     path, data = warehouse
     spec = next(spec for spec in SERVED if spec.method == "two_stage")
@@ -125,9 +162,8 @@ def test_recommend_computes_a_method_not_served_on_demand(warehouse) -> None:
     assert all(r[5].startswith("computed on demand from two_stage's fitted parts") for r in rows)
     with pytest.raises(ReelRecError, match="no method 'nope'; methods: .*count, .*two_stage"):
         recommendations(path, data.influencer_ids[user], "nope", 5)
-    content = next(spec for spec in SERVED if spec.method == "content")
-    kept = parts_tables("content", content.make(data).fit(data.everything))
+    kept = parts_tables("global_mean", GlobalMean().fit(data.everything))  # kept without parts
     with duckdb.connect(str(path)) as con:
         append_scores(con, ScoreTables([], [], [], [], [], **kept))
-    with pytest.raises(ReelRecError, match="content was not served and no on-demand lists for"):
-        recommendations(path, data.influencer_ids[user], "content", 5)
+    with pytest.raises(ReelRecError, match="global_mean was not served and no on-demand lists"):
+        recommendations(path, data.influencer_ids[user], "global_mean", 5)

@@ -70,6 +70,7 @@ class RatingRecommender(BaseEstimator):
     def fit(self, ratings: Ratings) -> Self:
         csr = ratings.to_csr()
         self.n_users_ = ratings.n_users
+        self.fit_users_ = ratings.n_users  # a model rebuilt for a few influencers keeps it
         self.n_items_ = ratings.n_items
         self.global_mean_ = float(ratings.rating.mean()) if len(ratings) else 0.0
         self.rating_range_ = (

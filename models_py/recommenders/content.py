@@ -71,6 +71,13 @@ class ContentRecommender(RatingRecommender):
 
     scoring_params = ("appeal_weight",)
     scores_are_ratings = False  # closeness to the profile plus appeal
+    PARTS = {
+        "features_": "song_features",
+        "appeal_": "song",
+        "popularity_tiebreak_": "song",
+        "user_bias_": "influencer",
+        "item_bias_": "song",
+    }
 
     def __init__(
         self,
@@ -93,29 +100,39 @@ class ContentRecommender(RatingRecommender):
     def _features(self, n_items: int) -> sp.csr_matrix:
         if self.song_features is None:
             raise ValueError("ContentRecommender needs song_features")
-        x = sp.csr_matrix(self.song_features)
+        x = sp.csr_matrix(self.song_features, copy=True)
         if x.shape[0] != n_items:
             raise ValueError(f"song_features must have one row per item ({n_items})")
+        # Each song's features in column order: the order its sums run in (content_rank), and
+        # the order a song_features part is read back in.
+        x.sort_indices()
         return x
 
     def _fit(self, ratings: Ratings, csr: sp.csr_matrix) -> None:
         x = self._features(ratings.n_items)
         self.features_ = x
-        self.weights_ = lift_weights(csr, self.lift_temperature)
-        self.profiles_ = normalize(self.weights_ @ x)  # users x features, sparse
         self.appeal_ = self._appeal(x, csr)
         b_u, b_i = fit_biases(ratings, self.global_mean_, self.reg_user, self.reg_item, 10)
         self.user_bias_, self.item_bias_ = b_u, b_i
+        counts = np.bincount(csr.indices, minlength=self.n_items_).astype(np.float64)
+        # Breaks exact similarity ties (same artist and decade, no shared words) by usage.
+        self.popularity_tiebreak_ = 1e-6 * counts / (counts.max() + 1.0) if counts.size else counts
+        self._derive_parts()
+
+    def _derive_parts(self) -> None:
+        """Each influencer's profiles come from their own used songs and the song parts; the
+        rank index from the features."""
+        csr, x = self.used_, self.features_
+        self.weights_ = lift_weights(csr, self.lift_temperature)
+        self.profiles_ = normalize(self.weights_ @ x)  # users x features, sparse
         used = csr.copy()
         used.data = np.ones_like(used.data)
         resid = csr.copy()
         rows = np.repeat(np.arange(csr.shape[0]), np.diff(csr.indptr))
-        resid.data = csr.data - self.global_mean_ - b_u[rows] - b_i[csr.indices]
+        resid.data = csr.data - self.global_mean_ - self.user_bias_[rows]
+        resid.data -= self.item_bias_[csr.indices]
         self.residual_profile_ = resid @ x  # sum_i (r_ui - baseline) x_i
         self.mass_profile_ = used @ x  # sum_i x_i: sim-weights' normaliser (features >= 0)
-        counts = np.bincount(csr.indices, minlength=self.n_items_).astype(np.float64)
-        # Breaks exact similarity ties (same artist and decade, no shared words) by usage.
-        self.popularity_tiebreak_ = 1e-6 * counts / (counts.max() + 1.0) if counts.size else counts
         self.index_ = ContentIndex(x)
 
     def _appeal(self, x: sp.csr_matrix, csr: sp.csr_matrix) -> np.ndarray:

@@ -48,6 +48,8 @@ class HybridRecommender(RatingRecommender):
 
     scoring_params = ("weight",)
     scores_are_ratings = False  # a mix of standardised scores
+    # Both fitted on the same ratings; the weight is a constructor parameter (settings).
+    PART_MODELS = ("usage_", "content_")
 
     def __init__(
         self,

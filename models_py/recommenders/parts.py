@@ -7,8 +7,12 @@ in ``PART_MODELS``; what it derives from them (rank indexes, caches) it recomput
 
 Kinds: ``influencer`` (first axis the influencer code), ``song`` (first axis the song code),
 ``song_pairs`` (sparse songs x songs; a rebuild may hold only the rows of the influencers'
-used songs, so a class stores there only what it reads by used song), ``arrays`` (any other
-axis: topics, artists) and ``settings`` (JSON scalars).
+used songs, so a class stores there only what it reads by used song), ``song_features``
+(sparse songs x features, every song's row: content's metadata features), ``arrays`` (any
+other axis: topics, artists) and ``settings`` (JSON scalars).
+
+A rebuilt model holds only the influencers it is rebuilt for, so ``fit_users_`` keeps the
+number of the full fit: what decides how a model ranks at catalogue scale (shortlist_rank).
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import scipy.sparse as sp
 
 from models_py.recommenders.base import RatingRecommender
 
-KINDS = ("influencer", "song", "song_pairs", "arrays", "settings")
+KINDS = ("influencer", "song", "song_pairs", "song_features", "arrays", "settings")
 NO_PARTS = "no_parts"  # setting of a model kept without parts: why its lists cannot be rebuilt
 SEPARATOR = "__"  # a sub-model's parts are named <its attribute without _>__<part>
 
@@ -33,6 +37,7 @@ class Parts:
     influencer: dict[str, np.ndarray] = field(default_factory=dict)
     song: dict[str, np.ndarray] = field(default_factory=dict)
     song_pairs: dict[str, sp.csr_matrix] = field(default_factory=dict)
+    song_features: dict[str, sp.csr_matrix] = field(default_factory=dict)
     arrays: dict[str, np.ndarray] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)
 
@@ -62,8 +67,10 @@ def servable_classes() -> dict[str, type[RatingRecommender]]:
     """The classes whose parts rebuild a model, by name (what the settings record)."""
     from models_py.recommenders.artist_topics import ArtistTopics
     from models_py.recommenders.baselines import BiasBaseline
+    from models_py.recommenders.content import ContentRecommender
     from models_py.recommenders.covariate_adjusted import CovariateAdjusted
     from models_py.recommenders.ease import EASE
+    from models_py.recommenders.hybrid import HybridRecommender
     from models_py.recommenders.item_knn import ItemKNN
     from models_py.recommenders.knn_baseline import KNNBaseline
     from models_py.recommenders.matrix_factorization import BiasedMF
@@ -73,8 +80,10 @@ def servable_classes() -> dict[str, type[RatingRecommender]]:
         ArtistTopics,
         BiasBaseline,
         BiasedMF,
+        ContentRecommender,
         CovariateAdjusted,
         EASE,
+        HybridRecommender,
         ItemKNN,
         KNNBaseline,
         TwoStageRanker,
@@ -104,6 +113,7 @@ def to_parts(model: RatingRecommender) -> Parts:
             "class": cls.__name__,
             "params": _plain_params(model),
             "n_items": int(model.n_items_),
+            "n_users": int(model.fit_users_),
             "global_mean": float(model.global_mean_),
             "rating_range": [float(v) for v in model.rating_range_],
         }
@@ -130,6 +140,8 @@ def rebuild(parts: Parts, used: sp.csr_matrix) -> RatingRecommender:
     used = sp.csr_matrix(used, dtype=np.float64)
     used.sort_indices()
     model.n_users_, model.n_items_ = used.shape[0], int(settings["n_items"])
+    # Parts written before the setting existed: the rebuilt rows, as then.
+    model.fit_users_ = int(settings.get("n_users", used.shape[0]))
     model.global_mean_ = float(settings["global_mean"])
     model.rating_range_ = tuple(float(v) for v in settings["rating_range"])
     model.used_ = used

@@ -35,8 +35,9 @@ STATS_SAMPLE = 4_096
 
 
 def at_scale(model: RatingRecommender) -> bool:
-    """Whether a fitted model ranks shortlists (see the module docstring)."""
-    return model.n_users_ * model.n_items_ > SHORTLIST_CELLS
+    """Whether a fitted model ranks shortlists (see the module docstring); by the size of its
+    fit, so a model rebuilt from its parts for one influencer ranks as the full one does."""
+    return model.fit_users_ * model.n_items_ > SHORTLIST_CELLS
 
 
 def stats_sample(n_items: int) -> np.ndarray:

@@ -74,6 +74,7 @@ def on_demand_list(
             "rank": frame["rank"].to_numpy(),
             "song_id": [ids[c] for c in frame["item"]],
             "score": frame["score"].to_numpy(),
-            "because_song_id": [ids.get(c) for c in frame["because"]],
+            # object: pandas' string dtype would make "no reason" NaN, not None
+            "because_song_id": pd.Series([ids.get(c) for c in frame["because"]], dtype=object),
         }
     )

@@ -1,6 +1,6 @@
 """A fitted model's parts in the `scores` schema, and back: the one writer and reader of the
-parts tables (writer.TABLES: influencer_parts, song_parts, song_pair_parts, array_parts,
-model_settings).
+parts tables (writer.TABLES: influencer_parts, song_parts, song_pair_parts,
+song_feature_parts, array_parts, model_settings).
 
 Written as coded frames (append_scores decodes the codes to ids); read for a few influencers
 with bound parameters, their rows only, and every song's rows of the song-level parts.
@@ -28,6 +28,7 @@ ARRAY_KINDS = {
 }
 DIMS = "dims"  # setting: each array part's kind and dimensions (1: a value per row)
 PAIRS = "pairs"  # setting: the song_pairs parts' names
+FEATURES = "features"  # setting: each song_features part's number of features, by name
 
 
 def parts_tables(method: str, model: RatingRecommender) -> dict[str, list[pd.DataFrame]]:
@@ -37,7 +38,11 @@ def parts_tables(method: str, model: RatingRecommender) -> dict[str, list[pd.Dat
         parts = to_parts(model)
     except NoPartsError as error:
         parts = Parts(settings={NO_PARTS: str(error)})
-    out: dict[str, list[pd.DataFrame]] = {"song_pair_parts": [], "model_settings": []}
+    out: dict[str, list[pd.DataFrame]] = {
+        "song_pair_parts": [],
+        "song_feature_parts": [],
+        "model_settings": [],
+    }
     dims = {}
     for kind, (table, key) in ARRAY_KINDS.items():
         out[table] = []
@@ -49,7 +54,11 @@ def parts_tables(method: str, model: RatingRecommender) -> dict[str, list[pd.Dat
         coo = sp.coo_matrix(pairs)  # explicit zeros kept: a stored neighbour of similarity 0
         frame = {"item": coo.row.astype(np.int32), "other_item": coo.col.astype(np.int32)}
         out["song_pair_parts"].append(_frame(method, name, {**frame, "value": coo.data}))
-    settings = {**parts.settings, DIMS: dims, PAIRS: sorted(parts.song_pairs)}
+    features = {}
+    for name, matrix in parts.song_features.items():
+        features[name] = int(matrix.shape[1])
+        out["song_feature_parts"].append(_feature_frame(method, name, matrix))
+    settings = {**parts.settings, DIMS: dims, PAIRS: sorted(parts.song_pairs), FEATURES: features}
     out["model_settings"].append(
         pd.DataFrame(
             {
@@ -71,6 +80,17 @@ def _frame(method: str, part: str, columns: dict[str, np.ndarray]) -> pd.DataFra
         for name, value in (("method", method), ("part", part))
     }
     return pd.DataFrame({**constant, **columns})
+
+
+def _feature_frame(method: str, part: str, matrix: sp.csr_matrix) -> pd.DataFrame:
+    """One row per stored (song, feature) cell. A song's features must be in column order: the
+    order its sums run in (content_rank), the one the reader rebuilds the rows in."""
+    csr = sp.csr_matrix(matrix)
+    if not csr.has_sorted_indices:
+        raise ValueError(f"{part}: song features are read back in feature order; sort them")
+    rows = np.repeat(np.arange(csr.shape[0], dtype=np.int32), np.diff(csr.indptr))
+    columns = {"item": rows, "feature": csr.indices.astype(np.int32), "value": csr.data}
+    return _frame(method, part, columns)
 
 
 def _array_frame(method: str, part: str, key: str, values: np.ndarray) -> pd.DataFrame:
@@ -106,6 +126,7 @@ def read_parts(con: duckdb.DuckDBPyConnection, method: str, influencer_id: str) 
     if NO_PARTS in settings:  # rebuild says why
         return Parts(settings=settings)
     dims, n_items = settings.pop(DIMS), int(settings["n_items"])
+    features = settings.pop(FEATURES, {})
     parts = Parts(settings={k: v for k, v in settings.items() if k != PAIRS})
     for kind in ARRAY_KINDS:
         names = [name for name, (of_kind, _) in dims.items() if of_kind == kind]
@@ -115,6 +136,8 @@ def read_parts(con: duckdb.DuckDBPyConnection, method: str, influencer_id: str) 
                 getattr(parts, kind)[name] = values[:, 0] if dims[name][1] == 1 else values
     for name in settings[PAIRS]:
         parts.song_pairs[name] = _read_pairs(con, method, name, influencer_id, n_items)
+    for name, n_features in features.items():
+        parts.song_features[name] = _read_features(con, method, name, n_items, n_features)
     return parts
 
 
@@ -176,3 +199,21 @@ def _read_pairs(
     ).fetchnumpy()
     row, col, value = (np.asarray(got[c]) for c in ("row", "col", "value"))
     return sp.csr_matrix((value, (row, col)), shape=(n_items, n_items))
+
+
+def _read_features(
+    con: duckdb.DuckDBPyConnection, method: str, name: str, n_items: int, n_features: int
+) -> sp.csr_matrix:
+    """Every song's row of a song_features part, features in their order within a row."""
+    got = con.execute(
+        f"""{CODES}
+        select song_codes.item_code as row, parts.feature, parts.value
+        from {SCHEMA}.song_feature_parts as parts
+        inner join song_codes on parts.song_id = song_codes.song_id
+        where parts.method = ? and parts.part = ?""",
+        [method, name],
+    ).fetchnumpy()
+    row, feature, value = (np.asarray(got[c]) for c in ("row", "feature", "value"))
+    order = np.lexsort((feature, row))
+    indptr = np.r_[0, np.cumsum(np.bincount(row, minlength=n_items))]
+    return sp.csr_matrix((value[order], feature[order], indptr), shape=(n_items, n_features))

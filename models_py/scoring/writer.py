@@ -47,6 +47,9 @@ TABLES: dict[str, str] = {
     "song_pair_parts": """
         method varchar, part varchar, song_id varchar, other_song_id varchar, value double
     """,
+    "song_feature_parts": """
+        method varchar, part varchar, song_id varchar, feature integer, value double
+    """,
     "array_parts": "method varchar, part varchar, position integer, value double[]",
     "model_settings": "method varchar, setting varchar, value varchar",
 }
@@ -76,6 +79,7 @@ class ScoreTables:
     influencer_parts: list[pd.DataFrame] = field(default_factory=list)
     song_parts: list[pd.DataFrame] = field(default_factory=list)
     song_pair_parts: list[pd.DataFrame] = field(default_factory=list)
+    song_feature_parts: list[pd.DataFrame] = field(default_factory=list)
     array_parts: list[pd.DataFrame] = field(default_factory=list)
     model_settings: list[pd.DataFrame] = field(default_factory=list)
 

@@ -1,0 +1,9 @@
+with
+
+source as (
+
+    select * from {{ source('scores', 'song_feature_parts') }}
+
+)
+
+select * from source
