@@ -183,6 +183,8 @@ def test_the_scoring_stage_is_shown_model_by_model(tmp_path: Path) -> None:
          "score_seconds": 20.0, "serve_seconds": 30.5, "serving": "served"},
         {"method": "als", "family": "model", "n_train": 9, "fit_seconds": 1.0,
          "score_seconds": 1.0, "serve_seconds": 0.0, "serving": None},
+        {"method": "ease", "family": "model", "n_train": 9, "fit_seconds": 0.5,
+         "score_seconds": 0.5, "serve_seconds": 0.0, "serving": float("nan")},
     ]  # fmt: skip
     run = _run("1m", [{"stage": "scoring", "wall_s": 70.0, "models": models}])
     text = report.render({"machine": runner.machine(), "runs": {"1m": run}})
@@ -193,6 +195,8 @@ def test_the_scoring_stage_is_shown_model_by_model(tmp_path: Path) -> None:
     assert "| content | model | served | 10.0 | 20.0 | 30.5 | 60.5 |" in table
     assert "| item_knn | model | on_demand | 1.0 | 2.0 | 3.0 | 6.0 |" in table
     assert "| als | model | judged only | 1.0 | 1.0 | 0.0 | 2.0 |" in table
+    # Runs recorded through pandas hold NaN for a model that was only judged.
+    assert "| ease | model | judged only | 0.5 | 0.5 | 0.0 | 1.0 |" in table
 
 
 def test_past_10m_only_the_target_models_get_their_own_stage() -> None:

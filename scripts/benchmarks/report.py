@@ -46,7 +46,8 @@ def scoring_models(scoring: dict[str, Any] | None, size: str) -> list[str]:
         [
             m["method"],
             m["family"],
-            m.get("serving") or "judged only",
+            # NaN in runs recorded through pandas, None since: neither is a serving.
+            m["serving"] if isinstance(m.get("serving"), str) else "judged only",
             _f(m["fit_seconds"]),
             _f(m["score_seconds"]),
             _f(m["serve_seconds"]),

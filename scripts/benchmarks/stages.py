@@ -118,11 +118,14 @@ def stage_scoring(size_dir: Path) -> dict[str, Any]:
             echo=lambda line: print(line, flush=True),
         )
         seconds = time.perf_counter() - start
-        models = con.execute(
+        result = con.execute(
             "select method, family, n_train, fit_seconds, score_seconds, serve_seconds, serving "
             "from scores.model_runs where not_fitted_reason is null order by method"
-        ).df()
-    return {"seconds": seconds, "models": models.to_dict("records")}
+        )
+        names = [column[0] for column in result.description]
+        # Rows as dicts, not through pandas: it turns a NULL serving into NaN.
+        models = [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+    return {"seconds": seconds, "models": models}
 
 
 def stage_score_marts(size_dir: Path) -> dict[str, Any]:
