@@ -10,6 +10,7 @@ import scipy.sparse as sp
 from sklearn.base import clone
 from sklearn.decomposition import NMF
 
+from models_py.recommenders import artist_topics
 from models_py.recommenders.artist_topics import TIEBREAK, ArtistTopics
 from models_py.recommenders.base import dense_top_n
 from models_py.recommenders.data import Ratings
@@ -167,6 +168,60 @@ def test_the_pruned_ranking_is_the_dense_ranking(monkeypatch: pytest.MonkeyPatch
         assert (ids == want_ids).all()
         np.testing.assert_allclose(vals, want_vals, rtol=1e-12)
     assert sum(scored) < 80  # most lists came from the best artists' songs alone
+
+
+def big_catalogues() -> tuple[Ratings, np.ndarray]:
+    """200 songs: artists 0 and 1 with 70 and 50 songs, 40 of 2; 120 influencers, most of
+    them using the big artists' most used songs (which they then cannot be recommended: the
+    artist's cut must reach past them)."""
+    rng = np.random.default_rng(5)
+    artists = np.r_[np.zeros(70), np.ones(50), np.repeat(np.arange(2, 42), 2)].astype(int)
+    weights = np.r_[np.linspace(3, 0.1, 70), np.linspace(3, 0.1, 50), np.full(80, 0.5)]
+    user, item = [], []
+    for u in range(120):
+        pool = np.flatnonzero(artists == u % 3) if u % 3 < 2 else np.flatnonzero(artists >= 2)
+        p = weights[pool] / weights[pool].sum()
+        for i in rng.choice(pool, rng.integers(1, 12), replace=False, p=p):
+            user.append(u)
+            item.append(i)
+    return Ratings(np.array(user), np.array(item), np.ones(len(user)), 120, 200), artists
+
+
+@pytest.mark.parametrize("slack", [0, 8])
+def test_the_ranking_scores_a_few_songs_of_each_big_artist_and_is_exact(
+    monkeypatch: pytest.MonkeyPatch, slack: int
+) -> None:
+    monkeypatch.setattr(artist_topics, "SONG_SLACK", slack)
+    ratings, artists = big_catalogues()
+    model = ArtistTopics(artists, n_topics=3).fit(ratings)
+    users = np.arange(120)
+    scored = []
+    dense_scores_of = ArtistTopics._score_block
+
+    def counted(self: ArtistTopics, block: np.ndarray) -> np.ndarray:
+        scored.append(block.size)
+        return dense_scores_of(self, block)
+
+    for n in (1, 3, 10):
+        songs, left_out = model._best_songs(np.array([0, 1]), n + slack)
+        assert songs.size == 2 * (n + slack) and (left_out > 0).all()  # the cut binds
+        want_ids, want_vals = dense_top_n(model, users, n)
+        monkeypatch.setattr(ArtistTopics, "_score_block", counted)
+        ids, vals = model.recommend(users, n)
+        monkeypatch.setattr(ArtistTopics, "_score_block", dense_scores_of)
+        assert (ids == want_ids).all()
+        np.testing.assert_allclose(vals, want_vals, rtol=1e-12)
+    assert sum(scored) < 3 * 120  # some lists came from the cut catalogues alone
+    # The bound the cut relies on: no song left out scores above S_ua x the first left-out
+    # share (plus the tie-break's ceiling).
+    dense = model._score_block(users)
+    songs, left_out = model._best_songs(np.array([0, 1]), 3 + slack)
+    by_artist = model.user_topics_ @ model.topic_artists_[:, :2]
+    for artist in (0, 1):
+        out = np.setdiff1d(np.flatnonzero(artists == artist), songs)
+        bound = by_artist[:, artist] * left_out[artist] + TIEBREAK
+        assert (dense[:, out] <= bound[:, None]).all()
+        assert np.isclose(dense[:, out].max(axis=1), bound, rtol=1e-6, atol=2 * TIEBREAK).any()
 
 
 def test_equal_topic_fits_are_made_once_per_process(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -39,6 +39,8 @@ from models_py.recommenders.topn import block_rows, mask_excluded, top_n
 # Artists per topic whose songs the ranking scores first: 2n + ARTIST_SLACK (a user's used
 # songs are often of their topics' best artists); a user it cannot settle is scored densely.
 ARTIST_SLACK = 8
+# Songs per chosen artist the ranking scores first: n + SONG_SLACK (room for the user's own).
+SONG_SLACK = 8
 # Popularity tie-break scale: uses / (max uses + 1) times this, below any topic score that
 # differs (scores are expected uses, rarely below 1e-6 for a song anyone used).
 TIEBREAK = 1e-12
@@ -175,6 +177,9 @@ class ArtistTopics(RatingRecommender):
         )
         self.artist_reach_ = np.zeros(n_artists)
         np.maximum.at(self.artist_reach_, self.song_artist_, self.share_)
+        # Songs grouped by artist, largest share first, and where each artist's group starts.
+        self.songs_by_share_ = np.lexsort((-self.share_, self.song_artist_))
+        self.artist_start_ = np.r_[0, np.cumsum(np.bincount(self.song_artist_, minlength=n_artists))]
 
     def _predict_known(self, user: np.ndarray, item: np.ndarray) -> np.ndarray:
         """The ranking score of each pair (not a Delta: ``predicts_ratings`` is False)."""
@@ -193,10 +198,12 @@ class ArtistTopics(RatingRecommender):
         self, users: np.ndarray, n: int, excluded: sp.csr_matrix | None, shelf: np.ndarray | None
     ) -> TopN:
         """The dense ranking's lists from a short list of songs (threshold algorithm): each
-        topic's 2n + ARTIST_SLACK best artists by H_ka x their songs' largest share, whose
-        songs are scored; a song of any other artist scores at most W_u . t (t_k: topic k's
-        next artist), so a user whose n-th score beats that is settled. The rest, and any
-        shelf, are ranked densely."""
+        topic's 2n + ARTIST_SLACK best artists by H_ka x their songs' largest share, and of
+        each such artist its n + SONG_SLACK songs of largest share, are scored. A song of any
+        other artist scores at most W_u . t (t_k: topic k's next artist), a song an artist's
+        cut left out at most S_ua x the share of its first left out (S_ua = W_u . H_a: the
+        artist's songs differ only by share), each plus the tie-break's ceiling; a user whose
+        n-th score beats both is settled. The rest, and any shelf, are ranked densely."""
         n_artists = self.topic_artists_.shape[1] - 1  # the last column: songs with none
         m = 2 * n + ARTIST_SLACK
         if shelf is not None or n == 0 or m >= n_artists:
@@ -205,24 +212,41 @@ class ArtistTopics(RatingRecommender):
         order = np.argpartition(-reach, m, axis=1)
         threshold = np.take_along_axis(reach, order[:, m, None], 1)[:, 0]
         artists = np.unique(order[:, :m])
-        songs = np.sort(self.songs_by_artist_[artists].indices)
+        songs, left_out_share = self._best_songs(artists, n + SONG_SLACK)
         column = np.searchsorted(artists, self.song_artist_[songs])
         ids, vals = empty_top_n(users.size, n)
         step = block_rows(songs.size)
         for s in range(0, users.size, step):
             block = users[s : s + step]
             ex = excluded[block] if excluded is not None else None
-            scores = (self.user_topics_[block] @ self.topic_artists_[:, artists])[:, column]
+            by_artist = self.user_topics_[block] @ self.topic_artists_[:, artists]
+            scores = by_artist[:, column]
             scores *= self.share_[songs]
             scores += self.popularity_tiebreak_[songs]
             mask_excluded(scores, ex, songs)
             cols, got = top_n(scores, n, overwrite=True)
             ids[s : s + step] = np.where(cols >= 0, songs[np.maximum(cols, 0)], -1)
             vals[s : s + step] = got
-            ceiling = self.user_topics_[block] @ threshold + TIEBREAK
+            by_artist *= left_out_share
+            ceiling = np.maximum(self.user_topics_[block] @ threshold, by_artist.max(axis=1))
+            ceiling += TIEBREAK
             unsettled = np.flatnonzero(~(got[:, -1] > ceiling))  # nan (a short list) too
             if unsettled.size:
                 dense = self._score_block(block[unsettled])
                 mask_excluded(dense, ex[unsettled] if ex is not None else None)
                 ids[s + unsettled], vals[s + unsettled] = top_n(dense, n, overwrite=True)
         return ids, vals
+
+    def _best_songs(self, artists: np.ndarray, cap: int) -> tuple[np.ndarray, np.ndarray]:
+        """The song codes (sorted) of each of ``artists``' ``cap`` songs of largest share, and
+        per artist the share of its first song left out (0: none left out). An artist's
+        catalogue can be thousands of songs, of which a top-n list can hold only n."""
+        start = self.artist_start_[artists]
+        count = self.artist_start_[artists + 1] - start
+        keep = np.minimum(count, cap)
+        first = np.repeat(start - np.r_[0, np.cumsum(keep)[:-1]], keep)
+        songs = np.sort(self.songs_by_share_[first + np.arange(keep.sum())])
+        cut = count > cap
+        left_out_share = np.zeros(artists.size)
+        left_out_share[cut] = self.share_[self.songs_by_share_[start[cut] + cap]]
+        return songs, left_out_share
