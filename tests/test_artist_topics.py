@@ -149,10 +149,11 @@ def many_artists() -> tuple[Ratings, np.ndarray]:
     return Ratings(np.array(user), np.array(item), np.ones(len(user)), 80, 60), artists
 
 
-def test_the_pruned_ranking_is_the_dense_ranking(monkeypatch: pytest.MonkeyPatch) -> None:
-    ratings, artists = many_artists()
-    model = ArtistTopics(artists, n_topics=2).fit(ratings)
-    users = np.arange(80)
+def densely_scored_rows(
+    monkeypatch: pytest.MonkeyPatch, model: ArtistTopics, users: np.ndarray, ns: tuple[int, ...]
+) -> int:
+    """Asserts the pruned top-n lists equal the dense ranking for each n; returns how many
+    users' rows the pruned ranking had to score densely."""
     scored = []
     dense_scores_of = ArtistTopics._score_block
 
@@ -160,14 +161,21 @@ def test_the_pruned_ranking_is_the_dense_ranking(monkeypatch: pytest.MonkeyPatch
         scored.append(block.size)
         return dense_scores_of(self, block)
 
-    for n in (1, 3):
+    for n in ns:
         want_ids, want_vals = dense_top_n(model, users, n)
-        monkeypatch.setattr(ArtistTopics, "_score_block", counted)
-        ids, vals = model.recommend(users, n)
-        monkeypatch.undo()
+        with monkeypatch.context() as patch:
+            patch.setattr(ArtistTopics, "_score_block", counted)
+            ids, vals = model.recommend(users, n)
         assert (ids == want_ids).all()
         np.testing.assert_allclose(vals, want_vals, rtol=1e-12)
-    assert sum(scored) < 80  # most lists came from the best artists' songs alone
+    return sum(scored)
+
+
+def test_the_pruned_ranking_is_the_dense_ranking(monkeypatch: pytest.MonkeyPatch) -> None:
+    ratings, artists = many_artists()
+    model = ArtistTopics(artists, n_topics=2).fit(ratings)
+    # Most lists came from the best artists' songs alone.
+    assert densely_scored_rows(monkeypatch, model, np.arange(80), (1, 3)) < 80
 
 
 def big_catalogues() -> tuple[Ratings, np.ndarray]:
@@ -195,23 +203,11 @@ def test_the_ranking_scores_a_few_songs_of_each_big_artist_and_is_exact(
     ratings, artists = big_catalogues()
     model = ArtistTopics(artists, n_topics=3).fit(ratings)
     users = np.arange(120)
-    scored = []
-    dense_scores_of = ArtistTopics._score_block
-
-    def counted(self: ArtistTopics, block: np.ndarray) -> np.ndarray:
-        scored.append(block.size)
-        return dense_scores_of(self, block)
-
     for n in (1, 3, 10):
         songs, left_out = model._best_songs(np.array([0, 1]), n + slack)
         assert songs.size == 2 * (n + slack) and (left_out > 0).all()  # the cut binds
-        want_ids, want_vals = dense_top_n(model, users, n)
-        monkeypatch.setattr(ArtistTopics, "_score_block", counted)
-        ids, vals = model.recommend(users, n)
-        monkeypatch.setattr(ArtistTopics, "_score_block", dense_scores_of)
-        assert (ids == want_ids).all()
-        np.testing.assert_allclose(vals, want_vals, rtol=1e-12)
-    assert sum(scored) < 3 * 120  # some lists came from the cut catalogues alone
+    # Some lists came from the cut catalogues alone.
+    assert densely_scored_rows(monkeypatch, model, users, (1, 3, 10)) < 3 * 120
     # The bound the cut relies on: no song left out scores above S_ua x the first left-out
     # share (plus the tie-break's ceiling).
     dense = model._score_block(users)
