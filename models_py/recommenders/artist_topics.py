@@ -179,7 +179,9 @@ class ArtistTopics(RatingRecommender):
         np.maximum.at(self.artist_reach_, self.song_artist_, self.share_)
         # Songs grouped by artist, largest share first, and where each artist's group starts.
         self.songs_by_share_ = np.lexsort((-self.share_, self.song_artist_))
-        self.artist_start_ = np.r_[0, np.cumsum(np.bincount(self.song_artist_, minlength=n_artists))]
+        self.artist_start_ = np.r_[
+            0, np.cumsum(np.bincount(self.song_artist_, minlength=n_artists))
+        ]
 
     def _predict_known(self, user: np.ndarray, item: np.ndarray) -> np.ndarray:
         """The ranking score of each pair (not a Delta: ``predicts_ratings`` is False)."""
