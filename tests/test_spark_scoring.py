@@ -27,6 +27,7 @@ DUCK_TYPE_OF_SPARK = {
     "bigint": "BIGINT",
     "double": "DOUBLE",
     "boolean": "BOOLEAN",
+    "array<double>": "DOUBLE[]",  # the fitted parts' rows (influencer_parts, song_parts, ..)
 }
 
 
