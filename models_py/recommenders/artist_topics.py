@@ -168,13 +168,9 @@ class ArtistTopics(RatingRecommender):
         self._derive_parts()
 
     def _derive_parts(self) -> None:
-        """The ranking's index: each artist's songs, and the largest share among them."""
+        """The ranking's index: each artist's songs, largest share first, and that share."""
         self.song_artist_ = np.asarray(self.song_artist_, dtype=np.int64)
         n_artists = self.topic_artists_.shape[1]  # with the last column: songs with none
-        self.songs_by_artist_ = sp.csr_matrix(
-            (np.ones(self.n_items_), (self.song_artist_, np.arange(self.n_items_))),
-            shape=(n_artists, self.n_items_),
-        )
         self.artist_reach_ = np.zeros(n_artists)
         np.maximum.at(self.artist_reach_, self.song_artist_, self.share_)
         # Songs grouped by artist, largest share first, and where each artist's group starts.
