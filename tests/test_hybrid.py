@@ -40,7 +40,7 @@ def test_hybrid_weight_tuning_picks_the_better_component(features: sp.csr_matrix
     hybrid = HybridRecommender(
         usage=BiasBaseline(reg_item=0.0), content=ContentRecommender(song_features=features)
     )
-    best, table = tune_ranking(hybrid, {"weight": [0.0, 0.5, 1.0]}, fit, k=2)
+    best, table, _ = tune_ranking(hybrid, {"weight": [0.0, 0.5, 1.0]}, fit, k=2)
     scores = dict((p["weight"], v) for p, v in table)
     assert best["weight"] > 0.0 and scores[best["weight"]] > scores[0.0]
     # And the other way round: when content carries nothing (every song alike), the usage
@@ -55,7 +55,7 @@ def test_hybrid_weight_tuning_picks_the_better_component(features: sp.csr_matrix
     hybrid2 = HybridRecommender(
         usage=BiasBaseline(), content=ContentRecommender(song_features=flat)
     )
-    best2, table2 = tune_ranking(
+    best2, table2, _ = tune_ranking(
         hybrid2, {"weight": [1.0, 0.0]}, fit2, k=1, validation_fraction=0.3
     )
     assert best2["weight"] == 0.0 and table2[1][1] > table2[0][1]
@@ -94,7 +94,7 @@ def test_hybrid_ranks_every_weight_at_once_as_it_ranks_each(monkeypatch) -> None
         want_ids, want_vals = hybrid.set_params(**params).recommend(who, 3)
         np.testing.assert_array_equal(ids, want_ids)
         np.testing.assert_array_equal(vals, want_vals)
-    best, table = tune_ranking(hybrid, {"weight": [0.0, 0.5, 1.0]}, fit, k=3)
+    best, table, _ = tune_ranking(hybrid, {"weight": [0.0, 0.5, 1.0]}, fit, k=3)
     train, valid = fit.split(0.1, 0)
     alone = clone(hybrid).fit(train)
     expected = [map_at_k(alone.set_params(weight=w), valid, 3) for w in (0.0, 0.5, 1.0)]

@@ -5,10 +5,13 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+import pandas as pd
 import pytest
 import scipy.sparse as sp
 
+from models_py.recommenders import song_features as features_module
 from models_py.recommenders.song_features import song_features, top_k_neighbours
+from models_py.recommenders.topn import top_n
 from tests.six_songs import SONGS
 
 
@@ -36,6 +39,53 @@ def test_neighbours_are_blocked_top_k_without_self(features: sp.csr_matrix) -> N
         assert song not in row
         np.testing.assert_allclose(sims[song][: row.size], dense[song, row])
     assert ids[2, 0] == 3 and ids[3, 0] == 2  # Bo's two songs
+
+
+def dense_neighbours(features: sp.csr_matrix, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every row against every row at once: the definition the pruned ranking must match."""
+    sim = (features @ features.T).toarray()
+    np.fill_diagonal(sim, -np.inf)
+    sim[sim <= 0] = -np.inf
+    return top_n(sim, k)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_neighbours_ranked_by_artist_first_are_the_dense_ranking(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Songs whose artist holds more than k others are ranked among that artist's songs only
+    (the bound settles them); the rest against every song. Skewed artists, shared decades and
+    repeated titles make both kinds and many ties, which go to the lower code either way."""
+    rng = np.random.default_rng(seed)
+    n = 600
+    artist = np.minimum(rng.zipf(1.6, n), 40)
+    songs = pd.DataFrame(
+        {
+            "title": rng.choice(["Love", "Night Love", "Blue", "", "Rain Song"], n),
+            "release_name": rng.choice(["Hits", "Live", ""], n),
+            "artist_name": [f"artist {a}" if a < 40 else "" for a in artist],
+            "release_year": rng.choice([0, 1975, 1988, 1999, 2004], n),
+        }
+    )
+    features = song_features(songs)
+    ranked = []
+    block_top_k = features_module._block_top_k
+
+    def counted(block, rows, columns, k):  # noqa: ANN001, ANN202 - the wrapped private helper
+        ranked.append((rows.size, columns.size))
+        return block_top_k(block, rows, columns, k)
+
+    monkeypatch.setattr(features_module, "_block_top_k", counted)
+    for k in (1, 5, 20):
+        ranked.clear()
+        got = top_k_neighbours(features, k)
+        want = dense_neighbours(features, k)
+        np.testing.assert_array_equal(got[0], want[0])
+        np.testing.assert_array_equal(got[1], want[1])
+        by_artist = sum(rows for rows, columns in ranked if columns < n)
+        against_all = sum(rows for rows, columns in ranked if columns == n)
+        # Some settled by their artist alone, some ranked against all (first tried or not).
+        assert by_artist > 0 and 0 < against_all < n
 
 
 @pytest.mark.parametrize("blank", list(itertools.product([False, True], repeat=4)))

@@ -10,6 +10,7 @@ from models_py.recommenders import BiasBaseline, Ratings, evaluate, tune
 from models_py.recommenders.tuning import (
     MAX_TUNING_USERS,
     map_at_k,
+    map_score,
     tune_ranking,
     tuning_sample,
 )
@@ -38,6 +39,8 @@ def test_map_at_k_matches_the_sql_definition() -> None:
     # User 0 ranks 0,1,2 (5 is used); relevant {1, 3}: AP@3 = (1/2) / 2. User 1: {0}: AP = 1.
     valid = Ratings(np.array([0, 0, 1, 1]), np.array([1, 3, 0, 2]), np.array([1, 1, 1, -1.0]), 2, 6)
     assert map_at_k(model, valid, k=3) == pytest.approx(((1 / 2) / 2 + 1.0) / 2)
+    # Its standard error: the sd of the two APs (0.25 and 1) over sqrt(2).
+    assert map_score(model, valid, k=3).se == pytest.approx(np.std([0.25, 1.0], ddof=1) / 2**0.5)
 
 
 def test_map_at_k_on_many_users_averages_a_seeded_sample_of_them() -> None:
@@ -59,6 +62,9 @@ def test_map_at_k_on_many_users_averages_a_seeded_sample_of_them() -> None:
     assert map_at_k(model, valid, k=5, max_users=None) == pytest.approx(
         np.mean(list(per_user.values()))
     )
+    everyone = map_score(model, valid, k=5, max_users=None)
+    aps = list(per_user.values())
+    assert everyone.se == pytest.approx(np.std(aps, ddof=1) / np.sqrt(len(aps))) and everyone.se > 0
     sampled = map_at_k(model, valid, k=5, max_users=40, seed=3)
     chosen = np.sort(np.random.default_rng(3).choice(len(per_user), 40, replace=False))
     assert sampled == pytest.approx(np.mean([list(per_user.values())[i] for i in chosen]))

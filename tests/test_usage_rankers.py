@@ -139,8 +139,8 @@ def test_usage_rankers_recommend_is_the_dense_ranking(model: object) -> None:
 def test_ranking_search_stops_at_its_time_cap() -> None:
     _, ratings = used(9)
     grid = {"n_neighbors": [2, 4, 6]}
-    _, everything = tuning.tune_ranking(ItemKNN(), grid, ratings, k=3, time_cap=3600.0)
-    best, first = tuning.tune_ranking(ItemKNN(), grid, ratings, k=3, time_cap=1e-9)
+    _, everything, _ = tuning.tune_ranking(ItemKNN(), grid, ratings, k=3, time_cap=3600.0)
+    best, first, _ = tuning.tune_ranking(ItemKNN(), grid, ratings, k=3, time_cap=1e-9)
     assert [p for p, _ in everything] == [{"n_neighbors": k} for k in (2, 4, 6)]
     assert first == everything[:1] and best == {"n_neighbors": 2}  # the first point, always
     with pytest.raises(ValueError):

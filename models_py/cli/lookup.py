@@ -142,19 +142,29 @@ def default_method(path: Path) -> tuple[str, str]:
             "select setting_value from main.run_settings where setting = 'eval_k'"
         ).fetchone()[0]
         judged = con.execute(
-            "select method, validation_map, validation_relevance from main.model_runs "
+            "select method, validation_map, validation_relevance, "
+            "coalesce(validation_map_se, 0) from main.model_runs "
             "where validation_map is not null order by validation_map desc, method"
         ).fetchall()
     return chosen, selection_reason(chosen, judged, k)
 
 
-def selection_reason(chosen: str, judged: list[tuple[str, float, str]], k: str) -> str:
-    """'best MAP@k (lifted) on the validation cut of N methods: 0.0104; next: content 0.0059'."""
-    scores = {method: value for method, value, _ in judged}
+def selection_reason(chosen: str, judged: list[tuple[str, float, str, float]], k: str) -> str:
+    """'best MAP@k (lifted) on the validation cut of N methods: 0.0104; next: content 0.0059',
+    or, when the one-standard-error rule served a simpler method than the best, both."""
+    scores = {method: value for method, value, _, _ in judged}
     if chosen not in scores:
         return "no model was fitted, so popularity is served first"
-    relevance = next(r for m, _, r in judged if m == chosen)
-    others = [(m, v) for m, v, _ in judged if m != chosen]
+    relevance = next(r for m, _, r, _ in judged if m == chosen)
+    best, best_map, _, best_se = judged[0]
+    if best != chosen and scores[chosen] < best_map:
+        return (
+            f"MAP@{k} ({relevance}) on a validation cut of the training reels "
+            f"{scores[chosen]:.4f}, "
+            f"within one standard error of the best, {best} {best_map:.4f} ± {best_se:.4f}, "
+            f"of {len(judged)} methods judged: the simpler of the two is served first"
+        )
+    others = [(m, v) for m, v, _, _ in judged if m != chosen]
     text = (
         f"best MAP@{k} ({relevance}) on a validation cut of the training reels, "
         f"of {len(judged)} methods judged: {scores[chosen]:.4f}"

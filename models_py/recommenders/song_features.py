@@ -92,30 +92,85 @@ def _has_words(text: pd.Series) -> bool:
     return bool(text.str.contains(r"\w\w", regex=True).any())
 
 
-def top_k_neighbours(
-    features: sp.csr_matrix, k: int, candidates: np.ndarray | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Each row's k most similar other rows by cosine (features are L2-normalised).
+def top_k_neighbours(features: sp.csr_matrix, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's k most similar other rows by cosine (features are L2-normalised, >= 0), ties
+    by row code; (int32 neighbour codes, similarities), padded with -1 / nan.
 
-    Computed in blocks of rows, so the songs x songs similarity is never held whole.
-    Returns (int32 neighbour codes, similarities), padded with -1 / nan.
+    A row is first ranked among the rows sharing its largest feature (its pivot: the artist,
+    by the default weights). Any other row's cosine with it is at most the norm of the row
+    without the pivot (Cauchy-Schwarz, other rows' norms <= 1), so when the k-th best inside
+    beats that bound the list is exact. Rows it does not settle are ranked against every row,
+    in blocks: the songs x songs similarity is never held whole.
     """
     n = features.shape[0]
     ids = np.full((n, k), -1, dtype=np.int32)
     sims = np.full((n, k), np.nan)
     if k == 0 or n == 0:
         return ids, sims
-    step = block_rows(n, 1024)
-    right = features.T.tocsc()
-    for start in range(0, n, step):
-        stop = min(n, start + step)
-        block = (features[start:stop] @ right).toarray()
-        block[np.arange(stop - start), np.arange(start, stop)] = -np.inf  # not itself
-        block[block <= 0] = -np.inf  # nothing in common: not a neighbour
-        if candidates is not None:
-            block[:, ~candidates] = -np.inf
-        ids[start:stop], sims[start:stop] = top_n(block, k, overwrite=True)
+    x = sp.csr_matrix(features, dtype=np.float64)
+    right = x.T.tocsc()  # features x songs: its columns sliced by the candidates
+    pivot, bound = _pivots(x)
+    by_pivot = sp.csr_matrix(x.T)  # a feature's row: the songs that have it, ascending
+    by_pivot.sort_indices()
+    order = np.argsort(pivot, kind="stable")
+    starts = np.searchsorted(pivot[order], np.arange(x.shape[1] + 1))
+    unsettled = [order[: starts[0]]]  # rows without features (pivot -1)
+    for c in np.flatnonzero(np.diff(starts) > 0):
+        rows = order[starts[c] : starts[c + 1]]
+        cands = by_pivot.indices[by_pivot.indptr[c] : by_pivot.indptr[c + 1]]
+        if cands.size <= k:  # k others cannot all come from inside
+            unsettled.append(rows)
+            continue
+        inside = right[:, cands]
+        step = block_rows(cands.size)
+        for start in range(0, rows.size, step):
+            chunk = rows[start : start + step]
+            got_ids, got = _block_top_k(x[chunk] @ inside, chunk, cands, k)
+            settled = got[:, -1] > bound[chunk]  # nan (fewer than k inside) is not
+            ids[chunk[settled]], sims[chunk[settled]] = cands[got_ids[settled]], got[settled]
+            unsettled.append(chunk[~settled])
+    rest = np.sort(np.concatenate(unsettled))
+    everyone = np.arange(n)
+    for start in range(0, rest.size, block_rows(n, 1024)):
+        chunk = rest[start : start + block_rows(n, 1024)]
+        ids[chunk], sims[chunk] = _block_top_k(x[chunk] @ right, chunk, everyone, k)
     return ids, sims
+
+
+# Added to a row's bound: the products are sums of a few floats, exact to far below this.
+BOUND_SLACK = 1e-9
+
+
+def _pivots(x: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's largest feature (lowest column among equals; -1: no features) and the bound
+    on its cosine with any row without it: its norm without that feature, times the largest
+    row norm."""
+    n = x.shape[0]
+    pivot = np.full(n, -1, dtype=np.int64)
+    top = np.zeros(n)
+    filled = np.flatnonzero(np.diff(x.indptr) > 0)
+    if filled.size:
+        rows = np.repeat(np.arange(n), np.diff(x.indptr))
+        # Per row: largest value first, then lowest column; the first entry of each row.
+        first = np.lexsort((x.indices, -x.data, rows))[x.indptr[filled]]
+        pivot[filled], top[filled] = x.indices[first], x.data[first]
+    squares = np.asarray(x.multiply(x).sum(axis=1)).ravel()
+    largest = float(np.sqrt(squares.max())) if n else 0.0
+    bound = np.sqrt(np.maximum(squares - top**2, 0.0)) * largest + BOUND_SLACK
+    return pivot, bound
+
+
+def _block_top_k(
+    block: sp.spmatrix, rows: np.ndarray, columns: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """top_n of a rows x columns block of cosines (columns ascending codes), without each
+    row itself and without rows sharing nothing; ids are positions in ``columns``."""
+    dense = block.toarray()
+    at = np.searchsorted(columns, rows)
+    own = (at < columns.size) & (columns[np.minimum(at, columns.size - 1)] == rows)
+    dense[np.flatnonzero(own), at[own]] = -np.inf  # not itself
+    dense[dense <= 0] = -np.inf  # nothing in common: not a neighbour
+    return top_n(dense, k, overwrite=True)
 
 
 def pair_similarity(features: sp.csr_matrix, a: np.ndarray, b: np.ndarray) -> np.ndarray:

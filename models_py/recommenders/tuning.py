@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import joblib
 import numpy as np
@@ -68,7 +68,7 @@ def tune(
     validation_fraction: float = 0.1,
     seed: int = 0,
     max_users: int | None = MAX_TUNING_USERS,
-) -> tuple[dict[str, Any], list[tuple[dict[str, Any], float]]]:
+) -> tuple[dict[str, Any], list[tuple[dict[str, Any], float]], float]:
     """Grid search by validation RMSE: every combination is fitted on ``ratings`` (past
     ``max_users`` users, on tuning_sample's) minus a seeded random ``validation_fraction`` and
     scored on that fraction. Pass training data only, so the test set stays unseen. Returns
@@ -109,6 +109,14 @@ def _grid_search(
 MAX_RANKING_USERS = 20_000
 
 
+class MapScore(NamedTuple):
+    """MAP@k over the validation users and its standard error (sd of their APs / sqrt n):
+    the noise the run's default choice allows for (selection.choose_default)."""
+
+    map: float
+    se: float
+
+
 @dataclass(frozen=True)
 class ValidationLists:
     """The users whose top-k lists judge a ranking, and what counts as a hit for them."""
@@ -142,10 +150,15 @@ class ValidationLists:
 
     def map(self, recs: np.ndarray) -> float:
         """MAP@k of top-k lists, one row per user of ``users`` (-1 padding)."""
+        return self.score(recs).map
+
+    def score(self, recs: np.ndarray) -> MapScore:
+        """MAP@k of top-k lists and its standard error (0 below two users)."""
         if self.users.size == 0:
-            return 0.0
+            return MapScore(0.0, 0.0)
         ap = average_precision_at_k(recs, self.users, self.relevant, self.n_items, self.n_relevant)
-        return float(ap.mean())
+        se = float(ap.std(ddof=1) / np.sqrt(ap.size)) if ap.size > 1 else 0.0
+        return MapScore(float(ap.mean()), se)
 
 
 def average_precision_at_k(
@@ -185,11 +198,23 @@ def map_at_k(
     of dbt's metrics macro: AP normalised by min(k, |relevant|), averaged over users with a
     relevant held-out song. Relevant: held-out songs rated above ``min_rating`` (None: all).
     Past ``max_users`` such users, over a seeded random sample of that many."""
+    return map_score(model, valid, k, min_rating, max_users, seed).map
+
+
+def map_score(
+    model: RatingRecommender,
+    valid: Ratings,
+    k: int = 10,
+    min_rating: float | None = 0.0,
+    max_users: int | None = MAX_RANKING_USERS,
+    seed: int = 0,
+) -> MapScore:
+    """map_at_k's MAP and its standard error."""
     lists = ValidationLists.of(valid, min_rating, max_users, seed)
     if lists.users.size == 0:
-        return 0.0
+        return MapScore(0.0, 0.0)
     recs, _ = model.recommend(lists.users, k, exclude_used=True)
-    return lists.map(recs)
+    return lists.score(recs)
 
 
 # Seconds a ranking grid search may spend (tune_ranking's default): grid points are tried in
@@ -208,7 +233,7 @@ def tune_ranking(
     min_rating: float | None = 0.0,
     time_cap: float = RANKING_TIME_CAP,
     max_users: int | None = MAX_TUNING_USERS,
-) -> tuple[dict[str, Any], list[tuple[dict[str, Any], float]]]:
+) -> tuple[dict[str, Any], list[tuple[dict[str, Any], float]], float]:
     """Grid search by validation MAP@k (relevant: held-out songs rated above ``min_rating``,
     i.e. used and lifted; None: every held-out song used), on the same seeded validation cut
     as ``tune`` (of tuning_sample's users past ``max_users``). Parameters the estimator lists
@@ -216,7 +241,8 @@ def tune_ranking(
     tried on one fit. Otherwise grid points are fitted in grid order while the next, judged by
     the longest so far, would end within ``time_cap`` seconds (the first always is), so a grid
     never costs unbounded time. Returns (best params, [(params, MAP@k)] of the points tried,
-    in grid order); ties go to the first combination in the grid."""
+    in grid order, the best's standard error); ties go to the first combination in the
+    grid."""
     if not time_cap > 0:
         raise ValueError("time_cap must be > 0 seconds")
     start = time.perf_counter()
@@ -230,7 +256,7 @@ def tune_ranking(
         lists = ValidationLists.of(valid, min_rating)
         fitted = clone(estimator).fit(train)
         ranked = fitted.recommend_each(lists.users, k, grid) if lists.users.size else []
-        scores = [lists.map(recs) for recs, _ in ranked] or [0.0] * len(grid)
+        scores = [lists.score(recs) for recs, _ in ranked] or [MapScore(0.0, 0.0)] * len(grid)
     else:
         scores, longest = [], 0.0
         for params in grid:
@@ -239,8 +265,8 @@ def tune_ranking(
             if scores and began + longest - start > time_cap:
                 break
             model = clone(estimator).set_params(**params).fit(train)
-            scores.append(map_at_k(model, valid, k, min_rating))
+            scores.append(map_score(model, valid, k, min_rating))
             longest = max(longest, time.perf_counter() - began)
-    table = list(zip(grid, scores, strict=False))
+    table = [(params, score.map) for params, score in zip(grid, scores, strict=False)]
     best = max(range(len(table)), key=lambda i: (table[i][1], -i))
-    return table[best][0], table
+    return table[best][0], table, scores[best].se

@@ -13,7 +13,7 @@ from sklearn.model_selection import ParameterGrid
 
 from models_py.recommenders.base import RatingRecommender
 from models_py.recommenders.data import Ratings
-from models_py.recommenders.tuning import tune, tune_ranking
+from models_py.recommenders.tuning import MapScore, tune, tune_ranking
 from models_py.scoring.data import ScoringData
 from models_py.scoring.registry import ModelSpec
 from models_py.scoring.selection import (
@@ -28,8 +28,9 @@ from models_py.scoring.selection import (
 class Fitted(NamedTuple):
     model: RatingRecommender
     params: dict
-    # MAP@eval_k on the validation cut (selection.py), for the served models; None otherwise.
-    validation_map: float | None
+    # MAP@eval_k on the validation cut and its standard error (selection.py), for the served
+    # models; None otherwise.
+    validation_map: MapScore | None
     # What the rank_grid search tried within its time cap (rank_search); None without one.
     rank_tuning: dict | None = None
     # The values tuning chose, as set_params takes them: spec.make(data).set_params(**tuned)
@@ -49,7 +50,7 @@ def fit_model(spec: ModelSpec, data: ScoringData, ratings: Ratings) -> Fitted:
         model.set_params(**tuned)
     if spec.rank_grid:
         # Judged as dbt judges: songs that lifted, or (usage only) every song used.
-        best, table = tune_ranking(
+        best, table, se = tune_ranking(
             model,
             spec.rank_grid,
             ratings,
@@ -61,7 +62,7 @@ def fit_model(spec: ModelSpec, data: ScoringData, ratings: Ratings) -> Fitted:
         )
         model.set_params(**best)
         tuned.update(best)
-        judged = max(score for _, score in table)
+        judged = MapScore(max(score for _, score in table), se)
         search = rank_search(spec, data, table)
     elif spec.serve:
         judged = validation_map(model, ratings, data)

@@ -49,6 +49,9 @@ class ModelSpec:
     # Rough seconds to fit and score on the default data. Only orders the work, longest
     # first, so the two workers finish together; results are merged in spec order regardless.
     cost: float = 1.0
+    # Scores built on other models' scores (selection.choose_default serves it only when it
+    # beats them by more than the validation noise).
+    stacked: bool = False
     # The inputs it learns from (INPUTS); a model whose input the data lacks is not fitted.
     needs: frozenset[str] = frozenset({"delta"})
     # Why the data is too small for it, or None: a fixed shape it cannot fit below.
@@ -231,6 +234,7 @@ MODELS: tuple[ModelSpec, ...] = (
         # Not refitted for cold_song: its usage part scores every unseen song alike, so on
         # new songs it orders them exactly as content does (any weight > 0).
         cost=7.0,  # its own tuning of the usage model included
+        stacked=True,
         # Without ER its usage part has no ER term (CovariateAdjusted of a constant).
         needs=frozenset({"delta", "metadata"}),
     ),
@@ -259,11 +263,19 @@ MODELS: tuple[ModelSpec, ...] = (
         grid_on="lift",
         rank_grid={"weight": [0.0, 0.1, 0.25, 0.5, 0.75, 1.0]},
         cost=3.0,
+        stacked=True,
         job="artist_topics",  # its candidates: artist_topics' topics when songs have artists
         needs=frozenset({"delta"}),
     ),
 )
 NEW_INFLUENCER_METHOD = "similar_influencers"  # cold_influencer only; served by the CLI
+
+
+def stacked_methods() -> set[str]:
+    """The methods whose scores are built on other models' (ModelSpec.stacked)."""
+    return {spec.method for spec in MODELS if spec.stacked}
+
+
 NEW_INFLUENCER_COST = 2.0  # seconds on the default data, like ModelSpec.cost
 
 

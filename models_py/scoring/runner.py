@@ -49,6 +49,7 @@ from models_py.scoring.registry import (
     ModelSpec,
     not_fitted,
     oracle_specs,
+    stacked_methods,
     truth_matches,
 )
 from models_py.scoring.selection import (
@@ -94,7 +95,8 @@ def judge_model(
             "score_seconds": scored - fitted,
             "serve_seconds": 0.0,
             "trained_on": "usage" if data.implicit else "delta",
-            "validation_map": judged,
+            "validation_map": judged.map if judged is not None else None,
+            "validation_map_se": judged.se if judged is not None else None,
             "validation_relevance": relevance_name(data) if judged is not None else None,
             "rank_tuning": json.dumps(search, sort_keys=True, default=str) if search else None,
         }
@@ -343,8 +345,8 @@ def choose_default_method(
     """Judge `count` popularity on the validation cut beside the models, and mark the best
     (selection.py) as the run's default method in model_runs."""
     append_scores(con, ScoreTables.empty(model_runs=[popularity_run(data, run_id)]))
-    chosen, judged = mark_default(con)
-    field = ", ".join(f"{method} {value:.4f}" for method, value in judged[:4])
+    chosen, judged = mark_default(con, stacked_methods())
+    field = ", ".join(f"{method} {score.map:.4f}" for method, score in judged[:4])
     echo(
         f"  default method: {chosen} (validation MAP@{data.eval_k} "
         f"'{relevance_name(data)}', best first: {field})"

@@ -37,7 +37,8 @@ TABLES: dict[str, str] = {
         data_fingerprint varchar, n_train bigint, n_test bigint,
         fit_seconds double, score_seconds double, serve_seconds double,
         trained_on varchar, not_fitted_reason varchar,
-        validation_map double, validation_relevance varchar, is_default boolean,
+        validation_map double, validation_map_se double, validation_relevance varchar,
+        is_default boolean,
         rank_tuning varchar, serving varchar
     """,
     # The servable models' fitted parts (recommenders.parts), refitted on every reel: what

@@ -29,9 +29,10 @@ default_method as (
     select
         'default_method' as setting,
         method as setting_value,
-        'The method served first (reelrec recommend, the report): the best by'
-        || ' MAP@eval_k on a validation cut of the training reels (see'
-        || ' model_runs.validation_map), never by the test reels.' as description
+        'The method served first (reelrec recommend, the report): chosen by'
+        || ' MAP@eval_k on a validation cut of the training reels, never by the'
+        || ' test reels; the simplest within one standard error of the best (see'
+        || ' model_runs.validation_map, validation_map_se).' as description
 
     from chosen
 
