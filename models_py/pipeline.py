@@ -36,6 +36,9 @@ DEFAULT_SPARK_DIR = REPO_ROOT / "spark-run"
 RAW_TABLES = ("raw.reels", "raw.source_files")
 # dbt selector of everything built on the Python models' score tables.
 SCORE_MARTS = "source:scores+"
+# dbt's unit tests check the SQL on fixed inputs, not the data: CI runs them (make test,
+# tests/test_dbt_unit_tests.py), and a run on the user's data skips them, as dbt advises.
+NO_UNIT_TESTS = ["--exclude-resource-type", "unit_test"]
 
 
 @dataclass
@@ -165,7 +168,14 @@ def run(
             later = ["--exclude", SCORE_MARTS] if score_models else []
             echo(
                 "  "
-                + run_dbt("build", build, dbt_vars, quiet=True, threads=threads, command_args=later)
+                + run_dbt(
+                    "build",
+                    build,
+                    dbt_vars,
+                    quiet=True,
+                    threads=threads,
+                    command_args=[*later, *NO_UNIT_TESTS],
+                )
             )
         if score_models:
             with stage("fit and score models", timings, echo), warehouse.connect(build) as con:
@@ -189,6 +199,7 @@ def run(
                         select=SCORE_MARTS,
                         quiet=True,
                         threads=threads,
+                        command_args=NO_UNIT_TESTS,
                     )
                 )
         if report:

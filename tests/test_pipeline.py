@@ -1,4 +1,4 @@
-"""End to end on a small generated dataset: load, dbt build (models, data and unit tests),
+"""End to end on a small generated dataset: load, dbt build (models and data tests),
 publish — checked row by row against the generator's planted truth."""
 
 from __future__ import annotations

@@ -9,8 +9,12 @@ exact batched solves (np.linalg.solve on stacked normal matrices) took 164 s, in
 process under the same load. One thread (``num_threads=1``: the scoring workers already fill
 the cores) and a fixed ``random_state`` make it deterministic.
 
-The factors are kept in float64 and ranked by the separable ranker (separable_rank) with the
-popularity tie-break as the per-song term, so the top-n is exact and ``exclude=`` works.
+The factors are kept in float64 and every list is ranked densely, x_u . y_i plus the
+popularity tie-break for every song, in blocks of influencers: one BLAS product per block.
+The separable ranker's bound on the songs past a prefix cannot prune 32 factors carrying no
+per-song term, and its factor-by-factor products (exact on any subset of songs) cost a
+multiple of the BLAS product; ALS is judged only, never served or rebuilt from parts, so no
+subset of songs must reproduce these floats.
 """
 
 from __future__ import annotations
@@ -22,7 +26,6 @@ from threadpoolctl import threadpool_limits
 from models_py.recommenders.base import RatingRecommender, row_dot
 from models_py.recommenders.data import Ratings
 from models_py.recommenders.ease import popularity_tiebreak, used_once
-from models_py.recommenders.separable_rank import SeparableRanker, rank_index, separable_scores
 
 
 class ImplicitALS(RatingRecommender):
@@ -68,34 +71,13 @@ class ImplicitALS(RatingRecommender):
         self.item_factors_ = np.ascontiguousarray(als.item_factors, dtype=np.float64)
         counts = np.bincount(used.indices, minlength=self.n_items_).astype(np.float64)
         self.popularity_tiebreak_ = popularity_tiebreak(counts)
-        self.user_zero_ = np.zeros(self.n_users_)
-        self.item_order_, self.item_norm_after_ = rank_index(
-            self.popularity_tiebreak_, self.item_factors_
-        )
 
     def _predict_known(self, user: np.ndarray, item: np.ndarray) -> np.ndarray:
         """The ranking score of each pair (not a Delta: ``predicts_ratings`` is False)."""
         dot = row_dot(self.user_factors_, user, self.item_factors_, item)
         return dot + self.popularity_tiebreak_[item]
 
-    def ranker(self) -> SeparableRanker:
-        return SeparableRanker(
-            0.0,
-            self.user_zero_,
-            self.popularity_tiebreak_,
-            self.item_order_,
-            self.item_norm_after_,
-            self.user_factors_,
-            self.item_factors_,
-        )
-
     def _score_block(self, users: np.ndarray) -> np.ndarray:
-        return separable_scores(
-            0.0,
-            self.user_zero_,
-            self.popularity_tiebreak_,
-            users,
-            None,
-            self.user_factors_,
-            self.item_factors_,
-        )
+        scores = self.user_factors_[users] @ self.item_factors_.T
+        scores += self.popularity_tiebreak_
+        return scores

@@ -13,6 +13,7 @@ import json
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import scipy.sparse as sp
 
 from models_py.recommenders.base import RatingRecommender
@@ -94,10 +95,16 @@ def _feature_frame(method: str, part: str, matrix: sp.csr_matrix) -> pd.DataFram
 
 
 def _array_frame(method: str, part: str, key: str, values: np.ndarray) -> pd.DataFrame:
-    """One row per first-axis element; the row's values as value_0.. (writer.LIST_TABLES)."""
-    rows = values.reshape(values.shape[0], -1)
-    columns = {key: np.arange(rows.shape[0], dtype=np.int32)}
-    columns.update({f"value_{j}": rows[:, j] for j in range(rows.shape[1])})
+    """One row per first-axis element, its values as one list: an Arrow list over the array's
+    own buffer, which DuckDB reads as double[] (a column per value made a frame of thousands
+    of columns for artist_topics' topics x artists, slow to build and insert)."""
+    rows = np.ascontiguousarray(values.reshape(values.shape[0], -1), dtype=np.float64)
+    offsets = np.arange(rows.shape[0] + 1, dtype=np.int64) * rows.shape[1]
+    listed = pa.LargeListArray.from_arrays(pa.array(offsets), pa.array(rows.ravel()))
+    columns = {
+        key: np.arange(rows.shape[0], dtype=np.int32),
+        "value": pd.arrays.ArrowExtensionArray(listed),
+    }
     return _frame(method, part, columns)
 
 

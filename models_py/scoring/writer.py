@@ -54,7 +54,7 @@ TABLES: dict[str, str] = {
     "array_parts": "method varchar, part varchar, position integer, value double[]",
     "model_settings": "method varchar, setting varchar, value varchar",
 }
-# Tables whose frames carry their list column as value_0 .. value_{w-1}, w fixed per frame.
+# Tables whose frames carry an Arrow list column `value`, its width fixed per frame.
 LIST_TABLES = ("influencer_parts", "song_parts", "array_parts")
 
 # Coded columns of the frames the models return: the code table (of CODES) each is looked up
@@ -111,7 +111,7 @@ def append_scores(con: duckdb.DuckDBPyConnection, tables: ScoreTables) -> None:
         if name == "model_runs":
             parts = [pd.DataFrame(parts)]
         parts = [p for p in parts if len(p)]
-        if name in LIST_TABLES:  # widths differ by part: one insert each
+        if name in LIST_TABLES:  # list types differ by part: one insert each
             for part in parts:
                 _insert_decoded(con, name, part)
         elif parts:
@@ -120,11 +120,8 @@ def append_scores(con: duckdb.DuckDBPyConnection, tables: ScoreTables) -> None:
 
 def _insert_decoded(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
     coded = [c for c in frame.columns if c in CODED_COLUMNS]
-    listed = [c for c in frame.columns if c.startswith("value_")]
-    plain = [c for c in frame.columns if c not in CODED_COLUMNS and c not in listed]
+    plain = [c for c in frame.columns if c not in CODED_COLUMNS]
     select = [f"incoming.{c}" for c in plain]
-    if listed:  # packed in SQL: a Python list per row would cost a second per million
-        select.append(f"[{', '.join(f'incoming.{c}' for c in listed)}]::double[] as value")
     joins = []
     for k, column in enumerate(coded):
         lookup, code, id_column, as_name = CODED_COLUMNS[column]
