@@ -167,3 +167,20 @@ def test_recommend_computes_a_method_not_served_on_demand(warehouse) -> None:
         append_scores(con, ScoreTables([], [], [], [], [], **kept))
     with pytest.raises(ReelRecError, match="global_mean was not served and no on-demand lists"):
         recommendations(path, data.influencer_ids[user], "global_mean", 5)
+
+
+@pytest.mark.parametrize("width", [0, 1, 3, 64, 65, 2_500])
+def test_array_parts_of_any_width_read_back_as_written(width: int) -> None:
+    """Narrow rows travel as a column per value, wide ones as one Arrow list: both come back
+    as the same floats."""
+    from models_py.scoring.parts_store import _array_frame, _read_arrays
+    from models_py.scoring.writer import _insert_decoded, create_score_tables
+
+    values = np.random.default_rng(width).normal(size=(4, width))
+    frame = _array_frame("artist_topics", "topic_artists_", "position", values)
+    assert ("value" in frame.columns) == (width > 64)
+    with duckdb.connect() as con:
+        create_score_tables(con)
+        _insert_decoded(con, "array_parts", frame)
+        (got,) = _read_arrays(con, "artist_topics", "arrays", ["topic_artists_"], "nobody")
+    np.testing.assert_array_equal(got, values if width else np.zeros((0, 0)))

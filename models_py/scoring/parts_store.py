@@ -94,17 +94,24 @@ def _feature_frame(method: str, part: str, matrix: sp.csr_matrix) -> pd.DataFram
     return _frame(method, part, columns)
 
 
+# Widths up to this travel as a column per value (numpy columns pickle lean from the workers);
+# wider rows as one Arrow list column (artist_topics' topics x thousands of artists: a column
+# per value made a frame of thousands of columns, slow to build and insert).
+MAX_VALUE_COLUMNS = 64
+
+
 def _array_frame(method: str, part: str, key: str, values: np.ndarray) -> pd.DataFrame:
-    """One row per first-axis element, its values as one list: an Arrow list over the array's
-    own buffer, which DuckDB reads as double[] (a column per value made a frame of thousands
-    of columns for artist_topics' topics x artists, slow to build and insert)."""
-    rows = np.ascontiguousarray(values.reshape(values.shape[0], -1), dtype=np.float64)
+    """One row per first-axis element; its values as value_0.. or, wider, one list `value`
+    (writer.LIST_TABLES)."""
+    rows = values.reshape(values.shape[0], -1)
+    columns: dict[str, object] = {key: np.arange(rows.shape[0], dtype=np.int32)}
+    if rows.shape[1] <= MAX_VALUE_COLUMNS:
+        columns.update({f"value_{j}": rows[:, j] for j in range(rows.shape[1])})
+        return _frame(method, part, columns)
+    rows = np.ascontiguousarray(rows, dtype=np.float64)
     offsets = np.arange(rows.shape[0] + 1, dtype=np.int64) * rows.shape[1]
     listed = pa.LargeListArray.from_arrays(pa.array(offsets), pa.array(rows.ravel()))
-    columns = {
-        key: np.arange(rows.shape[0], dtype=np.int32),
-        "value": pd.arrays.ArrowExtensionArray(listed),
-    }
+    columns["value"] = pd.arrays.ArrowExtensionArray(listed)
     return _frame(method, part, columns)
 
 

@@ -54,7 +54,8 @@ TABLES: dict[str, str] = {
     "array_parts": "method varchar, part varchar, position integer, value double[]",
     "model_settings": "method varchar, setting varchar, value varchar",
 }
-# Tables whose frames carry an Arrow list column `value`, its width fixed per frame.
+# Tables whose frames carry their list column as value_0 .. value_{w-1} or as one Arrow
+# list column `value` (parts_store.MAX_VALUE_COLUMNS), the width fixed per frame.
 LIST_TABLES = ("influencer_parts", "song_parts", "array_parts")
 
 # Coded columns of the frames the models return: the code table (of CODES) each is looked up
@@ -120,8 +121,11 @@ def append_scores(con: duckdb.DuckDBPyConnection, tables: ScoreTables) -> None:
 
 def _insert_decoded(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
     coded = [c for c in frame.columns if c in CODED_COLUMNS]
-    plain = [c for c in frame.columns if c not in CODED_COLUMNS]
+    listed = [c for c in frame.columns if c.startswith("value_")]
+    plain = [c for c in frame.columns if c not in CODED_COLUMNS and c not in listed]
     select = [f"incoming.{c}" for c in plain]
+    if listed:  # packed in SQL: a Python list per row would cost a second per million
+        select.append(f"[{', '.join(f'incoming.{c}' for c in listed)}]::double[] as value")
     joins = []
     for k, column in enumerate(coded):
         lookup, code, id_column, as_name = CODED_COLUMNS[column]
