@@ -15,7 +15,7 @@ from models_py.scoring import registry
 from models_py.scoring.data import ScoringData, read_scoring_data
 from models_py.scoring.frames import recommendation_frame
 from models_py.scoring.on_demand import on_demand_list
-from models_py.scoring.parts_store import parts_tables, stored_methods
+from models_py.scoring.parts_store import parts_tables, read_parts, stored_methods
 from models_py.scoring.writer import ScoreTables, append_scores, clear_scores
 from tests.conftest import Built
 
@@ -98,6 +98,25 @@ def _assert_on_demand_is_served(spec: registry.ModelSpec, path, data: ScoringDat
     return model
 
 
+def test_song_rows_are_read_back_for_the_used_songs_only(warehouse) -> None:
+    """EASE's weights are kept as a row per song of B; one influencer's read brings back
+    exactly the rows of the songs they used that are in B, the same floats."""
+    path, data = warehouse
+    spec = next(spec for spec in SERVED if spec.method == "ease")
+    model = spec.make(data).fit(data.everything)
+    with duckdb.connect(str(path)) as con:
+        clear_scores(con)
+        append_scores(con, ScoreTables([], [], [], [], [], **parts_tables(spec.method, model)))
+        user = int(np.argmax(np.diff(model.used_.indptr)))
+        parts = read_parts(con, spec.method, data.influencer_ids[user])
+    songs, rows = parts.song_rows["weight_rows_"]
+    used = model.used_[user].indices
+    expected = np.sort(used[model.position_[used] >= 0])
+    assert 0 < songs.size < model.songs_.size
+    np.testing.assert_array_equal(songs, expected)
+    np.testing.assert_array_equal(rows, model.weights_[model.position_[expected]])
+
+
 def test_a_method_without_parts_has_no_on_demand_list(warehouse) -> None:
     path, _ = warehouse
     with duckdb.connect(str(path)) as con:
@@ -174,13 +193,15 @@ def test_array_parts_of_any_width_read_back_as_written(width: int) -> None:
     """Narrow rows travel as a column per value, wide ones as one Arrow list: both come back
     as the same floats."""
     from models_py.scoring.parts_store import _array_frame, _read_arrays
-    from models_py.scoring.writer import _insert_decoded, create_score_tables
+    from models_py.scoring.writer import ScoreTables, append_scores, create_score_tables
 
     values = np.random.default_rng(width).normal(size=(4, width))
     frame = _array_frame("artist_topics", "topic_artists_", "position", values)
     assert ("value" in frame.columns) == (width > 64)
     with duckdb.connect() as con:
         create_score_tables(con)
-        _insert_decoded(con, "array_parts", frame)
+        con.execute("create table influencers (influencer_id varchar)").fetchall()
+        con.execute("create table songs (song_id varchar)").fetchall()  # the writer's codes
+        append_scores(con, ScoreTables.empty(array_parts=[frame]))
         (got,) = _read_arrays(con, "artist_topics", "arrays", ["topic_artists_"], "nobody")
     np.testing.assert_array_equal(got, values if width else np.zeros((0, 0)))

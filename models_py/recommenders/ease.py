@@ -26,6 +26,7 @@ from scipy.linalg import lapack
 
 from models_py.recommenders.base import RatingRecommender
 from models_py.recommenders.data import Ratings
+from models_py.recommenders.parts import SongRows
 from models_py.recommenders.ranking import TopN, empty_top_n
 from models_py.recommenders.topn import block_rows, top_n_of_songs
 
@@ -93,8 +94,8 @@ class EASE(RatingRecommender):
 
     scores_are_ratings = False  # sums of B's weights
     predicts_ratings = False  # ranks songs; says nothing of Delta
-    # B as pairs of song codes; a song's row in B by position_ (-1: the tail).
-    PARTS = {"position_": "song", "popularity_tiebreak_": "song", "weight_pairs_": "song_pairs"}
+    # B's rows by song; a song's row in B by position_ (-1: the tail).
+    PARTS = {"position_": "song", "popularity_tiebreak_": "song", "weight_rows_": "song_rows"}
 
     def __init__(self, reg: float = 500.0, max_songs: int = MAX_SONGS_CEILING) -> None:
         self.reg = reg
@@ -115,25 +116,22 @@ class EASE(RatingRecommender):
         self._derive_tail()
 
     @property
-    def weight_pairs_(self) -> sp.csr_matrix:
-        """B over song codes (songs x songs), its exact zeros left out."""
-        b = sp.csr_matrix(self.weights_)
-        b.eliminate_zeros()
-        rows = self.songs_[np.repeat(np.arange(b.shape[0]), np.diff(b.indptr))]
-        shape = (self.n_items_, self.n_items_)
-        return sp.csr_matrix((b.data, (rows, self.songs_[b.indices])), shape=shape)
+    def weight_rows_(self) -> SongRows:
+        """B's rows, by the song each belongs to (columns: B's songs in position order)."""
+        return SongRows(self.songs_, self.weights_)
 
-    @weight_pairs_.setter
-    def weight_pairs_(self, pairs: sp.csr_matrix) -> None:
-        self._weight_pairs = pairs
+    @weight_rows_.setter
+    def weight_rows_(self, rows: SongRows) -> None:
+        self._weight_rows = rows
 
     def _derive_parts(self) -> None:
-        """B from its pairs (the rows a rebuild read; the others are 0: never summed)."""
+        """B from its rows (those a rebuild read; the others are 0: never summed)."""
         self.position_ = np.asarray(self.position_, dtype=np.int64)
         self.songs_ = np.flatnonzero(self.position_ >= 0)
         self.songs_ = self.songs_[np.argsort(self.position_[self.songs_])]
-        pairs = sp.csr_matrix(self._weight_pairs)
-        self.weights_ = pairs[self.songs_][:, self.songs_].toarray()
+        read = self._weight_rows
+        self.weights_ = np.zeros((self.songs_.size, self.songs_.size))
+        self.weights_[self.position_[read.songs]] = read.rows
         self._derive_tail()
 
     def _derive_tail(self) -> None:

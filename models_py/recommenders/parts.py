@@ -7,7 +7,9 @@ in ``PART_MODELS``; what it derives from them (rank indexes, caches) it recomput
 
 Kinds: ``influencer`` (first axis the influencer code), ``song`` (first axis the song code),
 ``song_pairs`` (sparse songs x songs; a rebuild may hold only the rows of the influencers'
-used songs, so a class stores there only what it reads by used song), ``song_features``
+used songs, so a class stores there only what it reads by used song), ``song_rows`` (dense
+rows of some songs, ``SongRows``; read back, as pairs are, for the used songs only: EASE's
+weights, whose 9M pairs cost more to write as pairs than as 3,000 rows), ``song_features``
 (sparse songs x features, every song's row: content's metadata features), ``arrays`` (any
 other axis: topics, artists) and ``settings`` (JSON scalars).
 
@@ -18,16 +20,23 @@ number of the full fit: what decides how a model ranks at catalogue scale (short
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
 
 from models_py.recommenders.base import RatingRecommender
 
-KINDS = ("influencer", "song", "song_pairs", "song_features", "arrays", "settings")
+KINDS = ("influencer", "song", "song_pairs", "song_rows", "song_features", "arrays", "settings")
 NO_PARTS = "no_parts"  # setting of a model kept without parts: why its lists cannot be rebuilt
 SEPARATOR = "__"  # a sub-model's parts are named <its attribute without _>__<part>
+
+
+class SongRows(NamedTuple):
+    """Row r of ``rows`` belongs to the song coded ``songs[r]``."""
+
+    songs: np.ndarray
+    rows: np.ndarray
 
 
 @dataclass
@@ -37,6 +46,7 @@ class Parts:
     influencer: dict[str, np.ndarray] = field(default_factory=dict)
     song: dict[str, np.ndarray] = field(default_factory=dict)
     song_pairs: dict[str, sp.csr_matrix] = field(default_factory=dict)
+    song_rows: dict[str, SongRows] = field(default_factory=dict)
     song_features: dict[str, sp.csr_matrix] = field(default_factory=dict)
     arrays: dict[str, np.ndarray] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)

@@ -17,7 +17,7 @@ import pyarrow as pa
 import scipy.sparse as sp
 
 from models_py.recommenders.base import RatingRecommender
-from models_py.recommenders.parts import NO_PARTS, NoPartsError, Parts, to_parts
+from models_py.recommenders.parts import NO_PARTS, NoPartsError, Parts, SongRows, to_parts
 from models_py.scoring.codes import CODES
 from models_py.scoring.writer import SCHEMA
 
@@ -29,6 +29,7 @@ ARRAY_KINDS = {
 }
 DIMS = "dims"  # setting: each array part's kind and dimensions (1: a value per row)
 PAIRS = "pairs"  # setting: the song_pairs parts' names
+ROWS = "song_rows"  # setting: each song_rows part's width, by name (its rows in song_parts)
 FEATURES = "features"  # setting: each song_features part's number of features, by name
 
 
@@ -55,11 +56,23 @@ def parts_tables(method: str, model: RatingRecommender) -> dict[str, list[pd.Dat
         coo = sp.coo_matrix(pairs)  # explicit zeros kept: a stored neighbour of similarity 0
         frame = {"item": coo.row.astype(np.int32), "other_item": coo.col.astype(np.int32)}
         out["song_pair_parts"].append(_frame(method, name, {**frame, "value": coo.data}))
+    widths = {}
+    for name, (songs, rows) in parts.song_rows.items():
+        widths[name] = int(rows.shape[1])
+        out["song_parts"].append(
+            _array_frame(method, name, "item", np.asarray(rows, dtype=np.float64), songs)
+        )
     features = {}
     for name, matrix in parts.song_features.items():
         features[name] = int(matrix.shape[1])
         out["song_feature_parts"].append(_feature_frame(method, name, matrix))
-    settings = {**parts.settings, DIMS: dims, PAIRS: sorted(parts.song_pairs), FEATURES: features}
+    settings = {
+        **parts.settings,
+        DIMS: dims,
+        PAIRS: sorted(parts.song_pairs),
+        ROWS: widths,
+        FEATURES: features,
+    }
     out["model_settings"].append(
         pd.DataFrame(
             {
@@ -100,11 +113,14 @@ def _feature_frame(method: str, part: str, matrix: sp.csr_matrix) -> pd.DataFram
 MAX_VALUE_COLUMNS = 64
 
 
-def _array_frame(method: str, part: str, key: str, values: np.ndarray) -> pd.DataFrame:
-    """One row per first-axis element; its values as value_0.. or, wider, one list `value`
-    (writer.LIST_TABLES)."""
+def _array_frame(
+    method: str, part: str, key: str, values: np.ndarray, keys: np.ndarray | None = None
+) -> pd.DataFrame:
+    """One row per first-axis element (its `key`: its position, or `keys`); its values as
+    value_0.. or, wider, one list `value` (writer.LIST_TABLES)."""
     rows = values.reshape(values.shape[0], -1)
-    columns: dict[str, object] = {key: np.arange(rows.shape[0], dtype=np.int32)}
+    at = np.arange(rows.shape[0]) if keys is None else np.asarray(keys)
+    columns: dict[str, object] = {key: at.astype(np.int32)}
     if rows.shape[1] <= MAX_VALUE_COLUMNS:
         columns.update({f"value_{j}": rows[:, j] for j in range(rows.shape[1])})
         return _frame(method, part, columns)
@@ -141,7 +157,7 @@ def read_parts(con: duckdb.DuckDBPyConnection, method: str, influencer_id: str) 
         return Parts(settings=settings)
     dims, n_items = settings.pop(DIMS), int(settings["n_items"])
     features = settings.pop(FEATURES, {})
-    parts = Parts(settings={k: v for k, v in settings.items() if k != PAIRS})
+    parts = Parts(settings={k: v for k, v in settings.items() if k not in (PAIRS, ROWS)})
     for kind in ARRAY_KINDS:
         names = [name for name, (of_kind, _) in dims.items() if of_kind == kind]
         if names:
@@ -150,6 +166,8 @@ def read_parts(con: duckdb.DuckDBPyConnection, method: str, influencer_id: str) 
                 getattr(parts, kind)[name] = values[:, 0] if dims[name][1] == 1 else values
     for name in settings[PAIRS]:
         parts.song_pairs[name] = _read_pairs(con, method, name, influencer_id, n_items)
+    for name, width in settings.get(ROWS, {}).items():
+        parts.song_rows[name] = _read_song_rows(con, method, name, influencer_id, width)
     for name, n_features in features.items():
         parts.song_features[name] = _read_features(con, method, name, n_items, n_features)
     return parts
@@ -213,6 +231,31 @@ def _read_pairs(
     ).fetchnumpy()
     row, col, value = (np.asarray(got[c]) for c in ("row", "col", "value"))
     return sp.csr_matrix((value, (row, col)), shape=(n_items, n_items))
+
+
+def _read_song_rows(
+    con: duckdb.DuckDBPyConnection, method: str, name: str, influencer_id: str, width: int
+) -> SongRows:
+    """The rows of a song_rows part of the songs the influencer used (the only rows a rebuild
+    reads), unnested in SQL to numeric columns."""
+    got = con.execute(
+        f"""{CODES}, used as materialized (
+            select distinct song_id from main.evaluation_splits where influencer_id = ?
+        ),
+        picked as materialized (
+            select song_id, value from {SCHEMA}.song_parts
+            where method = ? and part = ? and song_id in (select song_id from used)
+        )
+        select song_codes.item_code as row, unnest(picked.value) as v,
+            unnest(range(len(picked.value))) as j
+        from picked inner join song_codes on picked.song_id = song_codes.song_id""",
+        [influencer_id, method, name],
+    ).fetchnumpy()
+    row, j, v = (np.asarray(got[c]) for c in ("row", "j", "v"))
+    songs, at = np.unique(row, return_inverse=True)
+    rows = np.zeros((songs.size, width))
+    rows[at, j] = v
+    return SongRows(songs.astype(np.int64), rows)
 
 
 def _read_features(

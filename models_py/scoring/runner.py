@@ -57,7 +57,7 @@ from models_py.scoring.selection import (
     popularity_run,
     relevance_name,
 )
-from models_py.scoring.writer import ScoreTables, append_scores, clear_scores
+from models_py.scoring.writer import ScoreTables, ScoreWriter, append_scores, clear_scores
 
 SONG_NEIGHBOURS = 20  # song_neighbours lists per song, whatever K the models use
 
@@ -217,10 +217,10 @@ def score_all(
 ) -> tuple[set[str], dict[str, float]]:
     """Judge every model and the new-influencer model, then serve every servable one, `workers`
     at a time, longest first. `choose_served` runs between the phases, once every judge job's
-    tables are written, and names the methods to list for every influencer. Each model's
-    tables go to `sink` as soon as its job finishes and are then dropped: holding every
-    model's frames until the end makes the parent's peak the sum of all of them. Returns the
-    methods served and the serve phase's seconds per method."""
+    tables are handed over, and names the methods to list for every influencer. Each model's
+    tables go to `sink` (which writes or batches them) as its job finishes and are then
+    dropped: holding every model's frames until the end makes the parent's peak the sum of
+    all of them. Returns the methods served and the serve phase's seconds per method."""
     global _WORK
     _WORK = (specs, data, top_n, run_id)
     names = [spec.method for spec in specs] + [NEW_INFLUENCER_METHOD]
@@ -308,14 +308,16 @@ def run_scoring(
     append_scores(con, ScoreTables.empty(model_runs=not_fitted_runs(skipped, run_id)))
     requested = set(run_vars(con).serve_method_names())
 
-    def choose_served() -> set[str]:
-        return {choose_default_method(con, data, run_id, echo), *requested}
-
     # Searches several specs share (er_biased_mf's grid) made once, before the workers fork.
     tune_shared_grids(specs, data, data.train)
-    served, serve_seconds = score_all(
-        specs, data, top_n, run_id, echo, partial(append_scores, con), choose_served, workers
-    )
+    with ScoreWriter(con) as writer:
+
+        def choose_served() -> set[str]:  # it reads model_runs: written at once
+            return {choose_default_method(con, data, run_id, echo, writer.write), *requested}
+
+        served, serve_seconds = score_all(
+            specs, data, top_n, run_id, echo, writer.append, choose_served, workers
+        )
     record_serving(con, served, serve_seconds)
     on_demand = sorted(set(serve_seconds) - served)
     echo(
@@ -340,11 +342,17 @@ def record_serving(
 
 
 def choose_default_method(
-    con: duckdb.DuckDBPyConnection, data: ScoringData, run_id: str, echo: Callable[[str], None]
+    con: duckdb.DuckDBPyConnection,
+    data: ScoringData,
+    run_id: str,
+    echo: Callable[[str], None],
+    write: Callable[[ScoreTables], None] | None = None,
 ) -> str:
     """Judge `count` popularity on the validation cut beside the models, and mark the best
-    (selection.py) as the run's default method in model_runs."""
-    append_scores(con, ScoreTables.empty(model_runs=[popularity_run(data, run_id)]))
+    (selection.py) as the run's default method in model_runs. `write`: how scores tables are
+    written (by default append_scores); what it was given must be in model_runs after."""
+    runs = ScoreTables.empty(model_runs=[popularity_run(data, run_id)])
+    (write or partial(append_scores, con))(runs)
     chosen, judged = mark_default(con, stacked_methods())
     field = ", ".join(f"{method} {score.map:.4f}" for method, score in judged[:4])
     echo(

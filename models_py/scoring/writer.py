@@ -6,7 +6,9 @@ Created empty with the raw tables, so dbt's sources always exist and the first `
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
+from types import TracebackType
 
 import duckdb
 import pandas as pd
@@ -67,6 +69,7 @@ CODED_COLUMNS = {
     "neighbour_item": ("song_codes", "item_code", "song_id", "neighbour_song_id"),
     "other_item": ("song_codes", "item_code", "song_id", "other_song_id"),
 }
+CODE_TABLES = ("influencer_codes", "song_codes")  # the lookups of CODED_COLUMNS, named in CODES
 
 
 @dataclass
@@ -103,23 +106,92 @@ def clear_scores(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"delete from {SCHEMA}.{name}").fetchall()
 
 
+# The judge phase's tables, whose frames (one per model) wait for more of their table until
+# this many rows: DuckDB writes one insert of a million rows in about a third of the time ten
+# of 100k take (bench/notes.md). The serve phase's parts go in as they come: batched, they
+# would be written after the last worker finished, while nothing else runs.
+BATCHED = ("evaluation_recommendations", "test_predictions", "model_runs")
+BATCH_ROWS = 1_000_000
+
+
+class ScoreWriter:
+    """Appends jobs' tables to the scores schema, as a context manager on one connection.
+
+    The frames carry integer codes (cheap to send back from the workers); DuckDB joins them to
+    the ids by the same numbering the read used (CODES; no code: NULL), numbered once into
+    temp tables on entry rather than per insert (at 10M rows a numbering of the influencers
+    cost 0.45 s). The BATCHED tables' frames wait until BATCH_ROWS, `flush` or the exit
+    (whoever reads one mid-block flushes first). Nothing pending is written when the block
+    raises."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+        self._pending: dict[str, list[pd.DataFrame]] = defaultdict(list)
+        # Its own temp tables' names: writers on one connection must not drop each other's.
+        self._codes = {lookup: f"{lookup}_{id(self):x}" for lookup in CODE_TABLES}
+
+    def __enter__(self) -> ScoreWriter:
+        for lookup, temp in self._codes.items():
+            self.con.execute(
+                f"create or replace temp table {temp} as {CODES} select * from {lookup}"
+            ).fetchall()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        try:
+            if kind is None:
+                self.flush()
+        finally:
+            self._pending.clear()
+            for temp in self._codes.values():
+                self.con.execute(f"drop table if exists temp.main.{temp}").fetchall()
+
+    def append(self, tables: ScoreTables) -> None:
+        """Add one job's frames (written now or with the next batch of their table)."""
+        for name in TABLES:
+            frames = getattr(tables, name)
+            if name == "model_runs":
+                frames = [pd.DataFrame(frames)]
+            frames = [f for f in frames if len(f)]
+            if name not in BATCHED:  # one insert per frame (list types differ by part)
+                for frame in frames:
+                    _insert_decoded(self.con, name, frame, self._codes)
+                continue
+            self._pending[name].extend(frames)
+            if sum(len(f) for f in self._pending[name]) >= BATCH_ROWS:
+                self._write(name)
+
+    def write(self, tables: ScoreTables) -> None:
+        """Add one job's frames now, with whatever was pending (for a reader to follow)."""
+        self.append(tables)
+        self.flush()
+
+    def flush(self) -> None:
+        for name in list(self._pending):
+            self._write(name)
+
+    def _write(self, name: str) -> None:
+        frames = self._pending.pop(name, [])
+        if frames:
+            _insert_decoded(self.con, name, pd.concat(frames, ignore_index=True), self._codes)
+
+
 def append_scores(con: duckdb.DuckDBPyConnection, tables: ScoreTables) -> None:
-    """Add one job's frames to the scores tables. The frames carry integer codes (cheap to send
-    back from the workers); DuckDB joins them to the ids by the same numbering the read used
-    (CODES; no code: NULL)."""
-    for name in TABLES:
-        parts = getattr(tables, name)
-        if name == "model_runs":
-            parts = [pd.DataFrame(parts)]
-        parts = [p for p in parts if len(p)]
-        if name in LIST_TABLES:  # list types differ by part: one insert each
-            for part in parts:
-                _insert_decoded(con, name, part)
-        elif parts:
-            _insert_decoded(con, name, pd.concat(parts, ignore_index=True))
+    """Add one job's frames to the scores tables now (ScoreWriter, for one job)."""
+    with ScoreWriter(con) as writer:
+        writer.write(tables)
 
 
-def _insert_decoded(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
+def _insert_decoded(
+    con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, codes: dict[str, str]
+) -> None:
+    """Insert ``frame`` into ``table``, its codes looked up in a ScoreWriter's temp tables
+    (``codes``: their names by CODE_TABLES' names)."""
     coded = [c for c in frame.columns if c in CODED_COLUMNS]
     listed = [c for c in frame.columns if c.startswith("value_")]
     plain = [c for c in frame.columns if c not in CODED_COLUMNS and c not in listed]
@@ -130,11 +202,11 @@ def _insert_decoded(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFr
     for k, column in enumerate(coded):
         lookup, code, id_column, as_name = CODED_COLUMNS[column]
         select.append(f"c{k}.{id_column} as {as_name}")
-        joins.append(f"left join {lookup} as c{k} on c{k}.{code} = incoming.{column}")
+        joins.append(f"left join {codes[lookup]} as c{k} on c{k}.{code} = incoming.{column}")
     con.register("incoming", frame)
     try:
         con.execute(
-            f"insert into {SCHEMA}.{table} by name {CODES} select {', '.join(select)} "
+            f"insert into {SCHEMA}.{table} by name select {', '.join(select)} "
             f"from incoming {' '.join(joins)}"
         ).fetchall()
     finally:

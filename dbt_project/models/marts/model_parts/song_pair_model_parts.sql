@@ -1,5 +1,5 @@
-{#- The servable models' weights between songs (neighbour similarities,
-    EASE weights), with both songs' titles for analysts. -#}
+{#- The servable models' weights between songs (neighbour similarities),
+    with both songs' titles for analysts. -#}
 
 with
 
