@@ -30,6 +30,11 @@ ARRAY_KINDS = {
 DIMS = "dims"  # setting: each array part's kind and dimensions (1: a value per row)
 PAIRS = "pairs"  # setting: the song_pairs parts' names
 ROWS = "song_rows"  # setting: each song_rows part's width, by name (its rows in song_parts)
+# CTE (after CODES) of the songs one influencer used, bound as the first parameter: the only
+# rows of song_pairs and song_rows parts a rebuild for them reads.
+USED_SONGS = """used as materialized (
+    select distinct song_id from main.evaluation_splits where influencer_id = ?
+)"""
 FEATURES = "features"  # setting: each song_features part's number of features, by name
 
 
@@ -117,7 +122,7 @@ def _array_frame(
     method: str, part: str, key: str, values: np.ndarray, keys: np.ndarray | None = None
 ) -> pd.DataFrame:
     """One row per first-axis element (its `key`: its position, or `keys`); its values as
-    value_0.. or, wider, one list `value` (writer.LIST_TABLES)."""
+    value_0.. or, wider, one list `value` (writer.py: one frame per insert)."""
     rows = values.reshape(values.shape[0], -1)
     at = np.arange(rows.shape[0]) if keys is None else np.asarray(keys)
     columns: dict[str, object] = {key: at.astype(np.int32)}
@@ -216,9 +221,7 @@ def _read_pairs(
     got = con.execute(
         # Materialised: the few pairs first, then their codes (left to itself, the planner
         # joined the codes to every pair of the table first).
-        f"""{CODES}, used as materialized (
-            select distinct song_id from main.evaluation_splits where influencer_id = ?
-        ),
+        f"""{CODES}, {USED_SONGS},
         pairs as materialized (
             select song_id, other_song_id, value from {SCHEMA}.song_pair_parts
             where method = ? and part = ? and song_id in (select song_id from used)
@@ -239,9 +242,7 @@ def _read_song_rows(
     """The rows of a song_rows part of the songs the influencer used (the only rows a rebuild
     reads), unnested in SQL to numeric columns."""
     got = con.execute(
-        f"""{CODES}, used as materialized (
-            select distinct song_id from main.evaluation_splits where influencer_id = ?
-        ),
+        f"""{CODES}, {USED_SONGS},
         picked as materialized (
             select song_id, value from {SCHEMA}.song_parts
             where method = ? and part = ? and song_id in (select song_id from used)

@@ -56,9 +56,9 @@ TABLES: dict[str, str] = {
     "array_parts": "method varchar, part varchar, position integer, value double[]",
     "model_settings": "method varchar, setting varchar, value varchar",
 }
-# Tables whose frames carry their list column as value_0 .. value_{w-1} or as one Arrow
-# list column `value` (parts_store.MAX_VALUE_COLUMNS), the width fixed per frame.
-LIST_TABLES = ("influencer_parts", "song_parts", "array_parts")
+# influencer_parts, song_parts and array_parts frames carry their list column as value_0 ..
+# value_{w-1} or as one Arrow list column `value` (parts_store.MAX_VALUE_COLUMNS), the width
+# fixed per frame: they go in one frame per insert (ScoreWriter: not BATCHED).
 
 # Coded columns of the frames the models return: the code table (of CODES) each is looked up
 # in, its code and id columns, and the column of TABLES it becomes.
@@ -158,7 +158,7 @@ class ScoreWriter:
             if name == "model_runs":
                 frames = [pd.DataFrame(frames)]
             frames = [f for f in frames if len(f)]
-            if name not in BATCHED:  # one insert per frame (list types differ by part)
+            if name not in BATCHED:  # one insert per frame (list widths differ by part)
                 for frame in frames:
                     _insert_decoded(self.con, name, frame, self._codes)
                 continue
