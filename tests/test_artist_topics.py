@@ -240,7 +240,7 @@ def test_equal_topic_fits_are_made_once_per_process(monkeypatch: pytest.MonkeyPa
 
 def test_artist_topics_and_the_two_stage_ranker_share_a_job() -> None:
     from models_py.scoring.registry import MODELS
-    from models_py.scoring.runner import jobs_of
+    from models_py.scoring.schedule import jobs_of
 
     specs = list(MODELS)
     jobs = jobs_of(specs, list(range(len(specs) + 1)))

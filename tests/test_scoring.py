@@ -242,11 +242,12 @@ def test_scores_are_written_with_ids_for_the_models_codes() -> None:
 
 def test_each_job_is_written_as_it_finishes_then_dropped(built: Built) -> None:
     """score_all hands every job's tables to the sink on their own (one model's rows each), so
-    the parent never gathers every model's frames, whose sum set the peak of large runs; the
-    serve phase lists for everyone only the methods chosen between the phases, once every
-    judge job was written."""
+    the parent never gathers every model's frames, whose sum set the peak of large runs; it
+    lists for everyone only the methods chosen once the servable models' judge jobs were
+    written, while the other judges still run (a worker, here the only one, never waits on
+    the choice)."""
     from models_py.scoring.data import read_scoring_data
-    from models_py.scoring.runner import score_all
+    from models_py.scoring.schedule import score_all
     from models_py.scoring.writer import ScoreTables
 
     with duckdb.connect(str(built.warehouse), read_only=True) as con:
@@ -260,12 +261,19 @@ def test_each_job_is_written_as_it_finishes_then_dropped(built: Built) -> None:
                 calls.append((name, set(frame["method"])))
         calls.extend(("model_runs", {run["method"]}) for run in out.model_runs)
 
+    judged_at_choice: set[str] = set()
+
     def choose_served() -> set[str]:
-        judged = {m for name, methods in calls if name == "model_runs" for m in methods}
-        assert judged == {s.method for s in specs} | {NEW_INFLUENCER_METHOD}
+        judged_at_choice.update(m for name, ms in calls if name == "model_runs" for m in ms)
         return {"item_knn", "not_a_model"}
 
-    served, seconds = score_all(specs, data, 10, "run", lambda _: None, sink, choose_served)
+    served, seconds = score_all(
+        specs, data, 10, "run", lambda _: None, sink, choose_served, workers=1
+    )
+    everyone = {s.method for s in specs} | {NEW_INFLUENCER_METHOD}
+    assert "item_knn" in judged_at_choice and judged_at_choice < everyone
+    judged = {m for name, methods in calls if name == "model_runs" for m in methods}
+    assert judged == everyone
     assert all(len(methods) == 1 for _, methods in calls)
     assert served == {"item_knn"} and set(seconds) == {"item_knn"}  # the one servable spec
     listed = [methods for name, methods in calls if name == "recommendations"]

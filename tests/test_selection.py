@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from models_py.cli.lookup import selection_reason
+from models_py.dbt_vars import SERVABLE_METHODS
 from models_py.recommenders import Ratings
 from models_py.recommenders.baselines import MostUsed
 from models_py.recommenders.tuning import MapScore, map_at_k
@@ -109,6 +110,12 @@ def test_the_default_is_recorded_marked_and_shown_first(built: Built) -> None:
         "where validation_map is not null order by validation_map desc, method",
     )
     assert {"count", "er_biased_mf", "two_stage"} <= {m for m, *_ in runs}
+    # The candidates are what the run can serve: ALS is rank-tuned on the same cut (its
+    # search is kept) but never served, so it must not be chosen.
+    assert {m for m, *_ in runs} <= {*SERVABLE_METHODS, "count"}
+    assert query(
+        built.warehouse, "select rank_tuning is not null from model_runs where method = 'als'"
+    ) == [(True,)]
     assert all(se > 0 for _, _, se, _ in runs)
     defaults = [m for m, _, _, d in runs if d]
     judged = {m: MapScore(v, se) for m, v, se, _ in runs}

@@ -28,8 +28,8 @@ from models_py.scoring.selection import (
 class Fitted(NamedTuple):
     model: RatingRecommender
     params: dict
-    # MAP@eval_k on the validation cut and its standard error (selection.py), for the served
-    # models; None otherwise.
+    # MAP@eval_k on the validation cut and its standard error (selection.py), for the servable
+    # models (the default's candidates); None otherwise.
     validation_map: MapScore | None
     # What the rank_grid search tried within its time cap (rank_search); None without one.
     rank_tuning: dict | None = None
@@ -62,7 +62,9 @@ def fit_model(spec: ModelSpec, data: ScoringData, ratings: Ratings) -> Fitted:
         )
         model.set_params(**best)
         tuned.update(best)
-        judged = MapScore(max(score for _, score in table), se)
+        # Only a model the run can serve may become its default (ALS is rank-tuned, not
+        # served: its search stays in rank_tuning).
+        judged = MapScore(max(score for _, score in table), se) if spec.serve else None
         search = rank_search(spec, data, table)
     elif spec.serve:
         judged = validation_map(model, ratings, data)
