@@ -136,6 +136,31 @@ def test_a_run_stopped_mid_size_still_renders(tmp_path: Path) -> None:
     assert len((tmp_path / "results.csv").read_text().splitlines()) == 2
 
 
+def test_every_size_is_calibrated_first_and_its_figure_shown(tmp_path: Path, monkeypatch) -> None:
+    """Whatever --stages names, a size starts with the calibration (the machine's speed now,
+    through which runs of different days compare), and results.md shows its seconds."""
+    from scripts.benchmarks import stages
+
+    ran: list[str] = []
+
+    def fake_stage(stage: str, *args: object) -> runner.Measured:
+        ran.append(stage)
+        return runner.Measured(stage, "ok", 1.0, 10.0, {})
+
+    monkeypatch.setattr(runner, "run_stage", fake_stage)
+    runner.bench_size("100k", 100_000, tmp_path, 60, lambda _: None, ["scoring"])
+    assert ran == ["calibrate", "generate", "load", "dbt_build", "scoring"]
+
+    monkeypatch.setattr(stages, "CALIBRATION_ROWS", 100_000)  # the same work, smaller
+    measured = stages.stage_calibrate()
+    assert measured["numpy_s"] > 0 and measured["duckdb_s"] > 0
+    assert measured["seconds"] == measured["numpy_s"] + measured["duckdb_s"]
+    run = _run("100k", [{"stage": "calibrate", "wall_s": 3.0, **measured}])
+    report.write({"machine": runner.machine(), "runs": {"100k": run}}, tmp_path)
+    shown = f"{measured['seconds']:.2f} s ({measured['numpy_s']:.2f} + {measured['duckdb_s']:.2f})"
+    assert shown in (tmp_path / "results.md").read_text()
+
+
 def test_a_second_bench_on_the_same_data_stops_with_a_message(tmp_path: Path, monkeypatch) -> None:
     import fcntl
 

@@ -104,7 +104,17 @@ def _header(results: dict[str, Any]) -> list[str]:
         "",
     ]
     lines += _table(
-        ["size", "rows", "commit", "started", "finished", "load avg at start", "at end", "note"],
+        [
+            "size",
+            "rows",
+            "commit",
+            "started",
+            "finished",
+            "load avg at start",
+            "at end",
+            "calibration",
+            "note",
+        ],
         [
             [
                 s,
@@ -114,13 +124,22 @@ def _header(results: dict[str, Any]) -> list[str]:
                 runs[s].get("finished", "—"),
                 runs[s]["load_start"],
                 runs[s].get("load_end", "—"),
+                _calibration(runs[s]),
                 runs[s].get("note") or "",
             ]
             for s in sizes
         ],
-        _align(8, 0),
+        _align(9, 0),
     )
     return lines
+
+
+def _calibration(run: dict[str, Any]) -> str:
+    """The calibrate stage's seconds (stages.stage_calibrate): lower is a faster machine."""
+    stage = stages_by_name(run).get("calibrate")
+    if not ok_stage(stage):
+        return "—"
+    return f"{stage['seconds']:.2f} s ({stage['numpy_s']:.2f} + {stage['duckdb_s']:.2f})"
 
 
 def _stages_table(results: dict[str, Any]) -> list[str]:

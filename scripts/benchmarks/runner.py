@@ -33,7 +33,9 @@ from scripts.benchmarks.targets import RUN_STAGES
 
 REPO = Path(__file__).resolve().parent.parent.parent
 SIZES = {"100k": 100_000, "1m": 1_000_000, "10m": 10_000_000}
-NEEDED = ("generate", "load", "dbt_build")  # every other stage reads what these build
+# Run whatever --stages says: the machine's speed now (calibrate), and what every other stage
+# reads (generate, load, dbt_build).
+ALWAYS = ("calibrate", "generate", "load", "dbt_build")
 PEER_STAGES = (
     "surprise:svd",
     "surprise:knnwithmeans",
@@ -208,12 +210,12 @@ def bench_size(
         + (f" --timeout {timeout:.0f}" if timeout != 3600 else ""),
         "stages": [],
     }
-    stages = ["generate", *RUN_STAGES, "on_demand"]
+    stages = ["calibrate", "generate", *RUN_STAGES, "on_demand"]
     stages.insert(stages.index("dbt_build") + 1, "dbt_bare")  # replays the build just made
     if rows == 100_000:
         stages.append("e2e")  # the `make run` target: the default dataset, one process
     stages += [f"model:{m}" for m in model_methods(rows)] + list(PEER_STAGES)
-    stages = [s for s in stages if s in NEEDED or any(fnmatch(s, p) for p in only)]
+    stages = [s for s in stages if s in ALWAYS or any(fnmatch(s, p) for p in only)]
     (size_dir / "warehouse.duckdb").unlink(missing_ok=True)  # stages read this run's, not older
     no_split = no_scores = False
     for stage in stages:

@@ -31,6 +31,43 @@ from scripts.benchmarks.stage_io import building, peak_mb, run_vars
 # --- the run's own stages ----------------------------------------------------------------------
 
 
+# The calibration's workload: fixed sizes, so its seconds measure the machine, not the code.
+CALIBRATION_MATRIX = 1_200  # a square float64 matrix multiplied by itself, 8 times
+CALIBRATION_BLOCK = (300, 10_000)  # a users x songs score block, top-10 selected 100 times
+CALIBRATION_ROWS = 20_000_000  # DuckDB rows grouped on two threads
+
+
+def stage_calibrate() -> dict[str, Any]:
+    """A fixed workload timed on the machine as it is now: dense BLAS and top-k selection on
+    one thread (as a scoring worker), a DuckDB aggregation on two (as the dbt build). Runs
+    taken on different days compare through it (bench/notes.md): the same code's stages
+    move with it."""
+    import duckdb
+    import numpy as np
+    from threadpoolctl import threadpool_limits
+
+    rng = np.random.default_rng(0)
+    matrix = rng.standard_normal((CALIBRATION_MATRIX, CALIBRATION_MATRIX))
+    block = rng.standard_normal(CALIBRATION_BLOCK)
+    with threadpool_limits(limits=1):
+        start = time.perf_counter()
+        for _ in range(8):
+            matrix @ matrix
+        for _ in range(100):
+            np.argpartition(block, 9, axis=1)
+        numpy_s = time.perf_counter() - start
+    with duckdb.connect() as con:
+        con.execute("set threads = 2").fetchall()
+        con.execute("set enable_progress_bar = false").fetchall()
+        start = time.perf_counter()
+        con.execute(
+            "select count(distinct hash(i) % 5000011), sum(i % 7) from range(?) as t(i)",
+            [CALIBRATION_ROWS],
+        ).fetchall()
+        duckdb_s = time.perf_counter() - start
+    return {"seconds": numpy_s + duckdb_s, "numpy_s": numpy_s, "duckdb_s": duckdb_s}
+
+
 def stage_generate(size_dir: Path, rows: int) -> dict[str, Any]:
     """The default xlsx dataset at 100k rows (what `make run` reads), ``--scale`` parquet else.
     An existing dataset of the same size and format is reused."""
@@ -214,6 +251,7 @@ def stage_e2e(size_dir: Path) -> dict[str, Any]:
 def dispatch(stage: str, size_dir: Path, rows: int) -> dict[str, Any]:
     kind, _, name = stage.partition(":")
     simple: dict[str, Callable[[], dict[str, Any]]] = {
+        "calibrate": stage_calibrate,
         "generate": lambda: stage_generate(size_dir, rows),
         "load": lambda: stage_load(size_dir),
         "dbt_build": lambda: stage_dbt_build(size_dir),
