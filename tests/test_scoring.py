@@ -245,7 +245,8 @@ def test_each_job_is_written_as_it_finishes_then_dropped(built: Built) -> None:
     the parent never gathers every model's frames, whose sum set the peak of large runs; it
     lists for everyone only the methods chosen once the servable models' judge jobs were
     written, while the other judges still run (a worker, here the only one, never waits on
-    the choice)."""
+    the choice), and those judges are not queued ahead of the serve jobs the choice adds
+    (at most one per worker comes between them)."""
     from models_py.scoring.data import read_scoring_data
     from models_py.scoring.schedule import score_all
     from models_py.scoring.writer import ScoreTables
@@ -262,9 +263,11 @@ def test_each_job_is_written_as_it_finishes_then_dropped(built: Built) -> None:
         calls.extend(("model_runs", {run["method"]}) for run in out.model_runs)
 
     judged_at_choice: set[str] = set()
+    calls_at_choice = []
 
     def choose_served() -> set[str]:
         judged_at_choice.update(m for name, ms in calls if name == "model_runs" for m in ms)
+        calls_at_choice.append(len(calls))
         return {"item_knn", "not_a_model"}
 
     served, seconds = score_all(
@@ -278,6 +281,40 @@ def test_each_job_is_written_as_it_finishes_then_dropped(built: Built) -> None:
     assert served == {"item_knn"} and set(seconds) == {"item_knn"}  # the one servable spec
     listed = [methods for name, methods in calls if name == "recommendations"]
     assert listed == [{"item_knn"}]
+    after_choice = calls[calls_at_choice[0] :]
+    served_at = after_choice.index(("recommendations", {"item_knn"}))
+    assert sum(name == "model_runs" for name, _ in after_choice[:served_at]) == 1
+
+
+def test_with_nothing_servable_the_choice_is_made_once_and_every_judge_runs(
+    built: Built,
+) -> None:
+    """No servable model to wait for (all left unfitted, say): the default is chosen at once,
+    once, and the judges still all run."""
+    from models_py.scoring.data import read_scoring_data
+    from models_py.scoring.schedule import score_all
+
+    with duckdb.connect(str(built.warehouse), read_only=True) as con:
+        data = read_scoring_data(con)
+    specs = [s for s in MODELS if s.method in {"global_mean", "bias_baseline"}]
+    judged: list[str] = []
+    choices: list[int] = []
+
+    def choose_served() -> set[str]:
+        choices.append(len(judged))
+        return {"count"}
+
+    served, seconds = score_all(
+        specs,
+        data,
+        10,
+        "run",
+        lambda _: None,
+        lambda out: judged.extend(run["method"] for run in out.model_runs),
+        choose_served,
+    )
+    assert choices == [0] and served == set() and seconds == {}
+    assert sorted(judged) == sorted([s.method for s in specs] + [NEW_INFLUENCER_METHOD])
 
 
 def test_only_the_default_and_serve_methods_are_listed_for_everyone(

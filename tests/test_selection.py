@@ -116,6 +116,11 @@ def test_the_default_is_recorded_marked_and_shown_first(built: Built) -> None:
     assert query(
         built.warehouse, "select rank_tuning is not null from model_runs where method = 'als'"
     ) == [(True,)]
+    # Every fitted row says whether it is the default, also those written after the choice.
+    unmarked = (
+        "select method from model_runs where not_fitted_reason is null and is_default is null"
+    )
+    assert query(built.warehouse, unmarked) == []
     assert all(se > 0 for _, _, se, _ in runs)
     defaults = [m for m, _, _, d in runs if d]
     judged = {m: MapScore(v, se) for m, v, se, _ in runs}

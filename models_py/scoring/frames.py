@@ -155,5 +155,6 @@ def cold_influencer_frame(data: ScoringData, top_n: int, run_id: str) -> tuple[p
         "score_seconds": time.perf_counter() - fitted,
         "serve_seconds": 0.0,
         "trained_on": "usage",
+        "is_default": False,  # never a candidate, and maybe written after the choice
     }
     return frame, run

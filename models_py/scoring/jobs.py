@@ -63,6 +63,8 @@ def judge_model(
             "validation_map_se": judged.se if judged is not None else None,
             "validation_relevance": relevance_name(data) if judged is not None else None,
             "rank_tuning": json.dumps(search, sort_keys=True, default=str) if search else None,
+            # The default is marked when chosen, maybe before this row is written.
+            "is_default": False,
         }
     )
     return scored - start, tuned or {}

@@ -38,7 +38,7 @@ class ModelSpec:
     method: str
     family: str  # baseline | faithful | model | oracle
     make: Callable[[ScoringData], RatingRecommender]
-    serve: bool = False  # refit on all reels and publish recommendations
+    serve: bool = False  # refit on all reels, parts kept; may be the default (listed for all)
     grid: dict[str, list] | None = None  # tuned on a validation cut of the training split
     # The parameter of the model `grid` tunes alone (e.g. the hybrid's usage model), by its own
     # validation RMSE; None: the whole model.
@@ -47,7 +47,8 @@ class ModelSpec:
     rank_grid: dict[str, list] | None = None
     cold_song: bool = False  # also judged on songs it never saw used (scenario cold_song)
     # Rough seconds to fit and score on the default data. Only orders the work, longest
-    # first, so the two workers finish together; results are merged in spec order regardless.
+    # first (scoring.schedule), so the two workers finish together; what is written does not
+    # depend on it.
     cost: float = 1.0
     # Scores built on other models' scores (selection.choose_default serves it only when it
     # beats them by more than the validation noise).

@@ -92,7 +92,9 @@ class _Plan:
     specs: list[ModelSpec]
     names: list[str]
     costs: list[float]
-    queue: list[tuple[float, str, list[int]]]  # (cost, "judge" or "serve", spec indices)
+    # (cost, kind, spec indices); kind: "decide" (the judges the choice waits for), "judge"
+    # (the others) or "serve"
+    queue: list[tuple[float, str, list[int]]]
     awaited: set[int]  # judges the choice waits for: the servable models'
     tuned: dict[int, dict] = field(default_factory=dict)
     served: set[str] | None = None  # None until chosen
@@ -105,8 +107,8 @@ class _Plan:
         deciding = [job for job in judges if any(specs[i].serve for i in job if i < len(specs))]
         rest = [job for job in judges if job not in deciding]
         queue = [
-            (sum(costs[i] for i in job), "judge", job)
-            for group in (deciding, rest)
+            (sum(costs[i] for i in job), kind, job)
+            for kind, group in (("decide", deciding), ("judge", rest))
             for job in _longest_first(group, costs.__getitem__)
         ]
         return cls(specs, names, costs, queue, {i for job in deciding for i in job})
@@ -117,6 +119,14 @@ class _Plan:
 
     def choice_due(self) -> bool:
         return self.served is None and not self.awaited
+
+    def limit(self, workers: int) -> int:
+        """Jobs to keep submitted: one queued per busy worker, so a worker that finishes while
+        the parent writes starts the next at once; but only as many as the workers while the
+        choice waits and judges that decide nothing are next, so that none of them is queued
+        ahead of the serve jobs the choice adds."""
+        filler_next = bool(self.queue) and self.queue[0][1] == "judge"
+        return workers if self.served is None and filler_next else 2 * workers
 
     def choose(self, served: set[str]) -> None:
         """Add the serve jobs, `served` (those listed for everyone) among them."""
@@ -134,7 +144,7 @@ class _Plan:
         if not self.queue:
             return None
         _, kind, job = self.queue.pop(0)
-        if kind == "judge":
+        if kind != "serve":
             return kind, (_judge_in_worker, job)
         listed = [self.names[i] in self.served for i in job]
         return kind, (_serve_in_worker, job, [self.tuned[i] for i in job], listed)
@@ -168,16 +178,15 @@ def score_all(
         with fork_pool(workers) as pool, progress.bar("judged, served", jobs, "model") as bar:
             running: dict[Future, str] = {}
 
-            # A job queued per busy worker: a worker that finishes while the parent writes
-            # starts the next at once (the parent submits between writes).
-            def submit() -> None:
-                while len(running) < 2 * workers and (job := plan.pop()) is not None:
+            def submit() -> None:  # the parent submits between writes
+                while len(running) < plan.limit(workers) and (job := plan.pop()) is not None:
                     kind, (function, *args) = job
                     running[pool.submit(function, *args)] = kind
 
-            if plan.choice_due():
+            submit()  # forks the workers: the choice below touches DuckDB, after the fork
+            if plan.choice_due():  # nothing servable to judge
                 plan.choose(choose_served())
-            submit()
+                submit()
             while running:
                 finished, _ = wait(running, return_when=FIRST_COMPLETED)
                 while finished:
@@ -190,7 +199,7 @@ def score_all(
                         del out
                         bar.update(1)
                         name = plan.names[index]
-                        if kind == "judge":
+                        if kind != "serve":
                             plan.tuned[index] = tuned[0]
                             plan.awaited.discard(index)
                             echo(f"  {name:<18} {seconds:6.1f}s")
